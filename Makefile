@@ -1,0 +1,34 @@
+# `make dev` and `make test` do every set-up step a fresh machine needs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+ARGS   ?=
+
+.PHONY: dev test bench lint synth clean
+
+# Re-install only when the dependency list changes.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+dev: $(STAMP)
+	$(BIN)/stagewise dev $(ARGS)
+
+test: $(STAMP)
+	$(BIN)/python -m ruff check stagewise libs services infra tests bench
+	$(BIN)/python -m pytest -n 2 $(ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m bench $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/python -m ruff check stagewise libs services infra tests bench
+
+synth: $(STAMP)
+	$(BIN)/stagewise synth --stage dev --out out/
+
+clean:
+	rm -rf $(VENV) .stagewise out .pytest_cache

@@ -1,0 +1,54 @@
+"""The recorded state of a deployed stack: what the runtime, `outputs` and the pipeline read.
+
+A `StackState` is written by a provider after every resource operation and read back
+by anything that needs to know what is live. It serialises to plain JSON.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+class StackStatus(enum.StrEnum):
+    CREATE_IN_PROGRESS = "CREATE_IN_PROGRESS"
+    CREATE_COMPLETE = "CREATE_COMPLETE"
+    CREATE_FAILED = "CREATE_FAILED"
+    UPDATE_IN_PROGRESS = "UPDATE_IN_PROGRESS"
+    UPDATE_COMPLETE = "UPDATE_COMPLETE"
+    UPDATE_ROLLBACK_COMPLETE = "UPDATE_ROLLBACK_COMPLETE"
+    ROLLBACK_COMPLETE = "ROLLBACK_COMPLETE"
+    DELETE_IN_PROGRESS = "DELETE_IN_PROGRESS"
+    DELETE_FAILED = "DELETE_FAILED"
+
+
+@dataclass
+class ResourceState:
+    logical_id: str
+    type: str
+    physical_id: str
+    properties: dict[str, Any]  # fully resolved: no intrinsic functions left
+    attributes: dict[str, Any] = field(default_factory=dict)  # values for Fn::GetAtt
+    metadata: dict[str, Any] = field(default_factory=dict)  # the template's Metadata, as written
+
+
+@dataclass
+class StackState:
+    name: str  # CloudFormation stack name: <stage>-<app>-<service>
+    status: StackStatus
+    template: dict[str, Any]  # the template as deployed
+    parameters: dict[str, str] = field(default_factory=dict)
+    resources: dict[str, ResourceState] = field(default_factory=dict)
+    outputs: dict[str, str] = field(default_factory=dict)
+    exports: dict[str, str] = field(default_factory=dict)  # export name -> value
+    imports: list[str] = field(default_factory=list)  # export names this stack imports
+    updated_at: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> StackState:
+        resources = {k: ResourceState(**v) for k, v in data.get("resources", {}).items()}
+        return cls(**{**data, "status": StackStatus(data["status"]), "resources": resources})
