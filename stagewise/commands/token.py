@@ -1,0 +1,43 @@
+"""`stagewise token EMAIL`: print a fresh IdToken for a (created if missing) user of a local stage."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+import typer
+
+from stagewise.errors import UserError
+from stagewise.options import SetOption
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def token(
+    email: Annotated[str, typer.Argument(help="The user's email (created and confirmed if missing).")],
+    stage: Annotated[str, typer.Option("--stage", "-s", help="A local stage.")] = "local",
+    cloud_port: Annotated[int | None, typer.Option(help="Port of the local cloud (default 4566).")] = None,
+    set_: SetOption = None,
+) -> None:
+    """Print only a fresh Cognito IdToken on stdout.
+
+    Example:  curl -H "Authorization: $(stagewise token me@example.com)" http://127.0.0.1:3000/notes
+    """
+    from stagewise.auth_local import id_token
+    from stagewise.localstage import connect
+
+    if not EMAIL.match(email):
+        raise UserError(f"'{email}' is not an email address; the user pool uses email as the username")
+    local = connect(stage, overrides=set_, cloud_port=cloud_port)
+    print(
+        id_token(
+            local.client("cognito-idp"),
+            pool_id=local.output("UserPoolId"),
+            client_id=local.output("UserPoolClientId"),
+            email=email,
+        )
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("token")(token)

@@ -1,0 +1,98 @@
+"""A stage that lives in the local cloud: render its stacks, provision them in order, read them back.
+
+Data flow: Project + StageConfig → `render_stage` (CloudFormation JSON per service)
+→ `deploy_phases` (order from exports/imports) → the local provisioner, one stack
+at a time, in the stage's simulated account → `StackState`s, which `dev`,
+`outputs`, `token` and `invoke` read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from stagewise.cloud import client as cloud_client
+from stagewise.cloud import credentials as cloud_credentials
+from stagewise.config import Project, StageConfig
+from stagewise.errors import UserError
+from stagewise.provisioner import Provisioner
+from stagewise.provisioner.state import StackState
+from stagewise.stacks.graph import deploy_phases
+from stagewise.stacks.render import render_stage, stack_name
+
+
+@dataclass
+class LocalStage:
+    project: Project
+    stage: StageConfig
+    endpoint: str
+
+    @property
+    def account_id(self) -> str:
+        return self.project.accounts[self.stage.account].id
+
+    @property
+    def region(self) -> str:
+        return self.stage.region
+
+    def client(self, service: str) -> Any:
+        return cloud_client(self.endpoint, account_id=self.account_id, region=self.region, service=service)
+
+    def credentials(self) -> dict[str, str]:
+        return cloud_credentials(self.endpoint, self.account_id)
+
+    @cached_property
+    def provisioner(self) -> Provisioner:
+        return Provisioner(self.client, account_id=self.account_id, region=self.region)
+
+    def deploy(self, *, on_stack: Callable[[str, str], None] | None = None) -> list[StackState]:
+        """Provision every stack of the stage in dependency order; unchanged stacks cost no writes."""
+        templates = render_stage(self.project, self.stage)
+        names = {service: stack_name(self.project, self.stage, service) for service in templates}
+        states = []
+        for phase in deploy_phases(templates):
+            for service in phase:
+                if on_stack:
+                    on_stack(names[service], "deploying")
+                states.append(self.provisioner.deploy(names[service], templates[service]))
+                if on_stack:
+                    on_stack(names[service], str(states[-1].status))
+        return states
+
+    def states(self) -> list[StackState]:
+        """The live stacks this stage uses: its own and, when it borrows infra, the lender's."""
+        states = []
+        for service in self.project.services.values():
+            owner = self.stage.infra_stage if service.infra else self.stage.name
+            state = self.provisioner.describe(f"{owner}-{self.project.app.name}-{service.name}")
+            if state is not None:
+                states.append(state)
+        if not states:
+            raise UserError(
+                f"stage '{self.stage.name}' has no stacks in the local cloud; run `stagewise dev --stage {self.stage.name}`"
+            )
+        return states
+
+    def outputs(self) -> dict[str, dict[str, str]]:
+        return {state.name: dict(state.outputs) for state in self.states()}
+
+    def output(self, key: str) -> str:
+        for outputs in self.outputs().values():
+            if key in outputs:
+                return outputs[key]
+        raise UserError(f"no stack of stage '{self.stage.name}' has an output named {key}")
+
+
+def connect(stage: str, *, overrides: list[str] | None = None, cloud_port: int | None = None) -> LocalStage:
+    """The LocalStage for `stage` against the running local cloud (an error if it is not running)."""
+    from stagewise.cloud import LocalCloud, default_state_dir
+    from stagewise.options import load_stage
+
+    project, config = load_stage(stage, overrides)
+    cloud = LocalCloud(default_state_dir(), port=cloud_port) if cloud_port else LocalCloud(default_state_dir())
+    status = cloud.status()
+    if not status.running:
+        raise UserError("the local cloud is not running; start it with `stagewise dev` or `stagewise cloud start`")
+    return LocalStage(project=project, stage=config, endpoint=status.endpoint)
