@@ -15,10 +15,12 @@ import time
 from dataclasses import dataclass, field
 
 from stagewise.cloud import LocalCloud, default_state_dir
+from stagewise.config import Project, StageConfig
 from stagewise.errors import UserError
 from stagewise.localstage import LocalStage
 from stagewise.options import load_stage
 from stagewise.runtime import Runtime, RuntimeModel
+from stagewise.target import target_for
 
 
 def say(message: str) -> None:
@@ -35,12 +37,14 @@ def check_port_free(port: int) -> None:
 
 @dataclass
 class DevSession:
-    local: LocalStage
+    project: Project
+    config: StageConfig
     cloud: LocalCloud
     port: int
     watch: bool
     started_cloud: bool = False
     runtime: Runtime | None = None
+    local: LocalStage | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
 
     @classmethod
@@ -50,13 +54,13 @@ class DevSession:
         project, config = load_stage(stage, overrides)
         check_port_free(port)
         cloud = LocalCloud(default_state_dir(), port=cloud_port)
-        local = LocalStage(project=project, stage=config, endpoint=cloud.endpoint)
-        return cls(local=local, cloud=cloud, port=port, watch=watch)
+        return cls(project=project, config=config, cloud=cloud, port=port, watch=watch)
 
     def start(self) -> str:
         began = time.perf_counter()
         self.started_cloud = self.cloud.ensure_running()
         say(f"local cloud  {self.cloud.endpoint}{'' if self.started_cloud else ' (reused)'}")
+        self.local = LocalStage(self.project, self.config, target_for(self.project, self.config, local=True))
         states = self.local.deploy(on_stack=lambda name, status: say(f"  {name:<32} {status}"))
         model = RuntimeModel.from_stacks(states, repo_root=self.local.project.root)
         env = {"AWS_ENDPOINT_URL": self.cloud.endpoint, **self.local.credentials()}
@@ -72,7 +76,7 @@ class DevSession:
         for route in model.routes:
             say(f"  {route.method:<7} {url.rstrip('/')}{route.path}")
         say(f"OpenAPI      {url.rstrip('/')}/openapi.json   docs: {url.rstrip('/')}/docs")
-        say(f'Token        curl -H "Authorization: $(stagewise token you@example.com --stage {self.local.stage.name})" '
+        say(f'Token        curl -H "Authorization: $(stagewise token you@example.com --stage {self.config.name})" '
             f"{url.rstrip('/')}/notes")
         say("Ctrl-C stops; local data is kept (stagewise cloud reset wipes it).")
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from stagewise.cloud import client as cloud_client
 from stagewise.cloud import credentials as cloud_credentials
 from stagewise.config import Project, StageConfig
 from stagewise.errors import UserError
@@ -21,24 +20,29 @@ from stagewise.provisioner import Provisioner
 from stagewise.provisioner.state import StackState
 from stagewise.stacks.graph import deploy_phases
 from stagewise.stacks.render import render_stage, stack_name
+from stagewise.target import Target
 
 
 @dataclass
 class LocalStage:
     project: Project
     stage: StageConfig
-    endpoint: str
+    target: Target
+
+    @property
+    def endpoint(self) -> str:
+        return self.target.endpoint or ""
 
     @property
     def account_id(self) -> str:
-        return self.project.accounts[self.stage.account].id
+        return self.target.account_id
 
     @property
     def region(self) -> str:
-        return self.stage.region
+        return self.target.region
 
     def client(self, service: str) -> Any:
-        return cloud_client(self.endpoint, account_id=self.account_id, region=self.region, service=service)
+        return self.target.client(service)
 
     def credentials(self) -> dict[str, str]:
         return cloud_credentials(self.endpoint, self.account_id)
@@ -85,14 +89,10 @@ class LocalStage:
         raise UserError(f"no stack of stage '{self.stage.name}' has an output named {key}")
 
 
-def connect(stage: str, *, overrides: list[str] | None = None, cloud_port: int | None = None) -> LocalStage:
+def connect(stage: str, *, overrides: list[str] | None = None) -> LocalStage:
     """The LocalStage for `stage` against the running local cloud (an error if it is not running)."""
-    from stagewise.cloud import LocalCloud, default_state_dir
     from stagewise.options import load_stage
+    from stagewise.target import target_for
 
     project, config = load_stage(stage, overrides)
-    cloud = LocalCloud(default_state_dir(), port=cloud_port) if cloud_port else LocalCloud(default_state_dir())
-    status = cloud.status()
-    if not status.running:
-        raise UserError("the local cloud is not running; start it with `stagewise dev` or `stagewise cloud start`")
-    return LocalStage(project=project, stage=config, endpoint=status.endpoint)
+    return LocalStage(project=project, stage=config, target=target_for(project, config, local=True))

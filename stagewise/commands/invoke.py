@@ -35,7 +35,6 @@ def invoke(
     function: Annotated[str, typer.Argument(help="Function logical id (e.g. CreateNote) or its deployed name.")],
     event: Annotated[Path, typer.Option("--event", "-e", help="JSON event file ('-' reads stdin).")],
     stage: Annotated[str, typer.Option("--stage", "-s", help="A local stage.")] = "local",
-    cloud_port: Annotated[int | None, typer.Option(help="Port of the local cloud (default 4566).")] = None,
     set_: SetOption = None,
 ) -> None:
     """Invoke a function once with an event and print what it returned (as JSON).
@@ -46,7 +45,7 @@ def invoke(
     from stagewise.runtime import Runtime, RuntimeModel
 
     payload = read_event(event)
-    local = connect(stage, overrides=set_, cloud_port=cloud_port)
+    local = connect(stage, overrides=set_)
     model = RuntimeModel.from_stacks(local.states(), repo_root=local.project.root)
     env = {"AWS_ENDPOINT_URL": local.endpoint, **local.credentials()}
     runtime = Runtime(model, repo_root=local.project.root, worker_env=env, region=local.region)

@@ -13,7 +13,6 @@ from stagewise.options import SetOption
 def outputs(
     stage: Annotated[str, typer.Option("--stage", "-s", help="Stage name.")] = "local",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON: {stack: {output: value}}.")] = False,
-    cloud_port: Annotated[int | None, typer.Option(help="Port of the local cloud (default 4566).")] = None,
     set_: SetOption = None,
 ) -> None:
     """Print every output of every stack of a stage.
@@ -22,7 +21,7 @@ def outputs(
     """
     from stagewise.localstage import connect
 
-    values = connect(stage, overrides=set_, cloud_port=cloud_port).outputs()
+    values = connect(stage, overrides=set_).outputs()
     if as_json:
         print(json.dumps(values, indent=2, sort_keys=True))
         return

@@ -16,7 +16,6 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 def token(
     email: Annotated[str, typer.Argument(help="The user's email (created and confirmed if missing).")],
     stage: Annotated[str, typer.Option("--stage", "-s", help="A local stage.")] = "local",
-    cloud_port: Annotated[int | None, typer.Option(help="Port of the local cloud (default 4566).")] = None,
     set_: SetOption = None,
 ) -> None:
     """Print only a fresh Cognito IdToken on stdout.
@@ -28,7 +27,7 @@ def token(
 
     if not EMAIL.match(email):
         raise UserError(f"'{email}' is not an email address; the user pool uses email as the username")
-    local = connect(stage, overrides=set_, cloud_port=cloud_port)
+    local = connect(stage, overrides=set_)
     print(
         id_token(
             local.client("cognito-idp"),

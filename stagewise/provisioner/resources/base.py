@@ -1,0 +1,133 @@
+"""The protocol every resource type implements, and the registry that maps type names to classes.
+
+A resource type is one subclass of `ResourceType`, decorated with `@register`. It declares
+which properties it understands (any other property is refused at validation, so nothing is
+silently dropped), which ones force a replacement, which attributes `Fn::GetAtt` may read and
+which property carries a custom name. The engine calls `create` / `update` / `delete` with
+fully resolved properties; each returns the physical id and the attributes to record.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from stagewise.provisioner.errors import TemplateError
+from stagewise.provisioner.state import ResourceState
+
+_ALPHABET = string.ascii_uppercase + string.digits
+
+
+@dataclass(frozen=True)
+class ResourceContext:
+    """What a resource operation may use: the local cloud's clients and where it is."""
+
+    client: Callable[[str], Any]
+    account_id: str
+    region: str
+    stack_name: str
+    logical_id: str
+    partition: str = "aws"
+
+    def generated_name(self, *, max_length: int = 128, lowercase: bool = False) -> str:
+        """A CloudFormation-style physical name: `<stack>-<logical id>-<random>`, trimmed to fit."""
+        suffix = "".join(secrets.choice(_ALPHABET) for _ in range(12))
+        head = f"{self.stack_name}-{self.logical_id}"[: max_length - len(suffix) - 1]
+        name = f"{head}-{suffix}"
+        return name.lower() if lowercase else name
+
+    def arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
+        where = self.region if region else ""
+        who = self.account_id if account else ""
+        return f"arn:{self.partition}:{service}:{where}:{who}:{resource}"
+
+
+@dataclass
+class Provisioned:
+    """The outcome of create/update: what `Ref` returns and what `Fn::GetAtt` may read."""
+
+    physical_id: str
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+class ResourceType(ABC):
+    """One AWS resource type. Subclasses set the class variables and implement create/delete."""
+
+    type_name: ClassVar[str]
+    properties: ClassVar[frozenset[str]] = frozenset()
+    required: ClassVar[frozenset[str]] = frozenset()
+    replace_on: ClassVar[frozenset[str]] = frozenset()
+    attributes: ClassVar[frozenset[str]] = frozenset()
+    name_property: ClassVar[str | None] = None
+    update_in_place: ClassVar[bool] = True
+
+    def __init__(self, ctx: ResourceContext) -> None:
+        self.ctx = ctx
+
+    @abstractmethod
+    def create(self, props: dict[str, Any]) -> Provisioned:
+        """Create the resource from resolved properties."""
+
+    def update(self, current: ResourceState, props: dict[str, Any]) -> Provisioned:
+        """Apply changed properties in place. Only called when `replacement_reason` is None."""
+        raise NotImplementedError(f"{self.type_name} declares update_in_place but has no update()")
+
+    @abstractmethod
+    def delete(self, current: ResourceState) -> None:
+        """Delete the resource."""
+
+    def ref(self, current: ResourceState) -> Any:
+        return current.physical_id
+
+    def get_att(self, current: ResourceState, name: str) -> Any:
+        return current.attributes[name]
+
+    @classmethod
+    def replacement_reason(cls, old: dict[str, Any], new: dict[str, Any]) -> str | None:
+        """The first changed property that forces replacement, or None to update in place."""
+        changed = changed_properties(old, new)
+        if changed and not cls.update_in_place:
+            return changed[0]
+        return next((name for name in changed if name in cls.replace_on), None)
+
+    @classmethod
+    def validate(cls, props: dict[str, Any], *, where: str) -> None:
+        """Refuse properties this type does not understand and missing required ones."""
+        unknown = sorted(set(props) - cls.properties)
+        if unknown:
+            raise TemplateError(
+                f"{where}: property {', '.join(unknown)} is not supported for {cls.type_name} by the "
+                f"local provisioner (supported: {', '.join(sorted(cls.properties))})"
+            )
+        missing = sorted(cls.required - set(props))
+        if missing:
+            raise TemplateError(f"{where}: {cls.type_name} requires property {', '.join(missing)}")
+
+
+def changed_properties(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """Top-level property names whose value differs, sorted."""
+    return sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+
+
+REGISTRY: dict[str, type[ResourceType]] = {}
+
+
+def register(cls: type[ResourceType]) -> type[ResourceType]:
+    """Class decorator: make `cls` the handler for its `type_name`."""
+    if cls.type_name in REGISTRY:
+        raise RuntimeError(f"resource type {cls.type_name} registered twice")
+    REGISTRY[cls.type_name] = cls
+    return cls
+
+
+def optional(props: dict[str, Any], mapping: dict[str, str]) -> dict[str, Any]:
+    """API keyword arguments from the template properties present: {template name: api name}."""
+    return {api: props[name] for name, api in mapping.items() if name in props}
+
+
+def tags_list(props: dict[str, Any]) -> list[dict[str, str]]:
+    return [{"Key": t["Key"], "Value": t["Value"]} for t in props.get("Tags", [])]
