@@ -1,0 +1,26 @@
+"""boto3 clients built lazily, once per container, and reused by every invocation.
+
+Data flow: `client("dynamodb")` builds the client on first use (region and endpoint come from
+the standard AWS environment: `AWS_REGION`, `AWS_ENDPOINT_URL` locally) and caches it; boto3
+is imported here only when a client is first needed. `reset()` drops the cache (tests).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+
+@functools.cache
+def client(service_name: str) -> Any:
+    """The shared boto3 client for `service_name` (S3 clients sign with SigV4, as presigned URLs need)."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(signature_version="s3v4") if service_name == "s3" else None
+    return boto3.session.Session().client(service_name, config=config)
+
+
+def reset() -> None:
+    """Forget every cached client (the next `client()` call builds a new one)."""
+    client.cache_clear()

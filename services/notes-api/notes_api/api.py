@@ -1,0 +1,125 @@
+"""The notes-api Lambda entry point: `handler` (every function of the stack) and `app` (the resolver).
+
+Data flow: API Gateway (REST, proxy integration, Cognito authorizer) → `handler(event, context)`
+→ early checks on the raw event (401 without verified claims, 413 for an oversize body) →
+`app.resolve` → request validation against the pydantic models (400 naming the field) → a route
+below → `notes` (table + S3) → the response model, serialised. Exceptions become responses in
+`libs.errors`. The OpenAPI document comes from `app.get_openapi_json_schema()`.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Response
+from aws_lambda_powertools.event_handler.exceptions import UnauthorizedError
+from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+
+from libs import observability
+from libs.auth import caller_id
+from libs.errors import install_error_handlers
+from libs.guards import early_response
+
+from . import notes
+from .models import AttachmentIn, AttachmentOut, ErrorOut, NoteIn, NoteOut, NotesPageOut
+
+MAX_BODY_BYTES = 128 * 1024
+SECURITY_SCHEME = "cognito"
+
+logger = observability.logger()
+tracer = observability.tracer()
+metrics = observability.metrics()
+
+app = APIGatewayRestResolver(enable_validation=True)
+app.configure_openapi(
+    title="notes-api",
+    version="1.0.0",
+    description="The caller's notes and their attachments. Every route needs a Cognito ID token.",
+    security_schemes={
+        SECURITY_SCHEME: APIKey(
+            name="Authorization",
+            in_=APIKeyIn.header,
+            description="Cognito user pool ID token (API Gateway COGNITO_USER_POOLS authorizer).",
+            **{"x-amazon-apigateway-authtype": "cognito_user_pools"},
+        )
+    },
+    security=[{SECURITY_SCHEME: []}],
+)
+install_error_handlers(app, logger)
+
+_ERRORS: dict[int, dict[str, Any]] = {
+    status: {"description": HTTPStatus(status).phrase, "content": {"application/json": {"model": ErrorOut}}}
+    for status in (400, 401, 404, 413, 500)
+}
+
+
+def _responses(status: int, model: type | None, description: str) -> dict[int, dict[str, Any]]:
+    content = {"application/json": {"model": model}} if model else {}
+    return {status: {"description": description, "content": content}, **_ERRORS}
+
+
+def _user() -> str:
+    user = caller_id(app.current_event.raw_event)
+    if user is None:
+        raise UnauthorizedError("unauthorized")
+    return user
+
+
+def _json(status: int, body: Any) -> Response:
+    return Response(status_code=int(status), content_type=content_types.APPLICATION_JSON, body=body)
+
+
+@app.post("/notes", responses=_responses(201, NoteOut, "The created note"))
+def create_note(note: NoteIn) -> Response[NoteOut]:
+    """Create a note."""
+    created = notes.create(_user(), note)
+    metrics.add_metric(name="NotesCreated", unit=MetricUnit.Count, value=1)
+    return _json(HTTPStatus.CREATED, created.model_dump(mode="json"))
+
+
+@app.get("/notes", responses=_responses(200, NotesPageOut, "A page of notes, newest first"))
+def list_notes(
+    limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 20,
+    cursor: Annotated[str | None, Query(max_length=2048, description="From the previous page")] = None,
+) -> NotesPageOut:
+    """List the caller's notes, newest first."""
+    return notes.list_page(_user(), limit=limit, after=cursor)
+
+
+@app.get("/notes/<note_id>", responses=_responses(200, NoteOut, "The note"))
+def get_note(note_id: str) -> NoteOut:
+    """Get one note."""
+    return notes.get(_user(), note_id)
+
+
+@app.put("/notes/<note_id>", responses=_responses(200, NoteOut, "The updated note"))
+def update_note(note_id: str, note: NoteIn) -> NoteOut:
+    """Replace a note's content and attachment."""
+    return notes.replace(_user(), note_id, note)
+
+
+@app.delete("/notes/<note_id>", responses=_responses(204, None, "Deleted"))
+def delete_note(note_id: str) -> Response[None]:
+    """Delete a note."""
+    notes.delete(_user(), note_id)
+    return Response(status_code=int(HTTPStatus.NO_CONTENT), body="")
+
+
+@app.post("/attachments", responses=_responses(201, AttachmentOut, "Where to upload"))
+def create_attachment_url(request: AttachmentIn) -> Response[AttachmentOut]:
+    """Get a presigned URL to upload an attachment."""
+    created = notes.new_attachment(_user(), request)
+    return _json(HTTPStatus.CREATED, created.model_dump(mode="json"))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict, context: Any) -> dict:
+    """Lambda entry point of every notes-api function."""
+    return early_response(event, max_body_bytes=MAX_BODY_BYTES) or app.resolve(event, context)
