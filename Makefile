@@ -19,7 +19,7 @@ dev: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m ruff check stagewise libs services infra tests bench
-	$(BIN)/python -m pytest -n 2 $(ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(ARGS)
