@@ -1,0 +1,42 @@
+"""The local cloud: one durable moto server on loopback, and the clients that talk to it.
+
+Data flow: `LocalCloud` manages the server process of a state dir (`server.py` →
+`app.DurableApp`, which journals every mutating request before answering and
+replays the journal on start). Other parts reach it through `endpoint`, with
+`credentials(endpoint, account_id)` / `client(...)` / `session(...)` acting in one
+AWS account (`accounts.py`), and read SMS sends with `sent_sms` (`messages.py`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from stagewise.cloud.accounts import CloudSession, client, credentials, session
+from stagewise.cloud.messages import sent_sms
+from stagewise.cloud.process import DEFAULT_PORT, CloudState, CloudStatus, LocalCloud
+from stagewise.config import find_manifest
+
+STATE_DIR_ENV = "STAGEWISE_STATE_DIR"
+
+
+def default_state_dir() -> Path:
+    """STAGEWISE_STATE_DIR, else `<folder of stagewise.toml>/.stagewise/cloud`."""
+    override = os.environ.get(STATE_DIR_ENV)
+    if override:
+        return Path(override).resolve()
+    return find_manifest().parent / ".stagewise" / "cloud"
+
+
+__all__ = [
+    "DEFAULT_PORT",
+    "CloudSession",
+    "CloudState",
+    "CloudStatus",
+    "LocalCloud",
+    "client",
+    "credentials",
+    "default_state_dir",
+    "sent_sms",
+    "session",
+]

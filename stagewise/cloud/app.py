@@ -1,0 +1,246 @@
+"""The durable WSGI application: moto behind one lock, with every mutation journaled.
+
+Data flow for one request: the body is read in full; a stagewise local key is turned
+into moto's account header (`accounts.account_for_request`); `classify.is_mutating`
+decides whether it can change state. Under the global lock (moto's backends are not
+thread-safe, and it makes journal order the execution order) a mutating request gets
+the next sequence number, moto is seeded with it (`determinism`), runs, and the
+request is appended to the journal and fsynced; only then is the response returned.
+Reads run under the same lock, unjournaled. `replay()` feeds journal entries through
+the same path in-process (no HTTP) before the server listens.
+
+`GET /_stagewise/health` answers without touching moto (readiness and `status`).
+SQS long polls are run as repeated zero-wait receives with the lock released in
+between, so one waiting consumer never stalls the whole cloud; an empty receive
+changes nothing and is not journaled.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+from stagewise.cloud.accounts import account_for_request
+from stagewise.cloud.classify import action_of, is_mutating
+from stagewise.cloud.determinism import Determinism
+from stagewise.cloud.journal import Journal, JournalEntry
+
+HEALTH_PATH = "/_stagewise/health"
+PRESERVED_NAMES = "moto.preserved_header_names"
+# Headers that never change what moto does; everything else is journaled.
+UNJOURNALED_HEADERS = frozenset(
+    {
+        "HTTP_USER_AGENT",
+        "HTTP_ACCEPT_ENCODING",
+        "HTTP_CONNECTION",
+        "HTTP_KEEP_ALIVE",
+        "HTTP_AMZ_SDK_INVOCATION_ID",
+        "HTTP_AMZ_SDK_REQUEST",
+        "HTTP_TRANSFER_ENCODING",
+        "HTTP_CONTENT_LENGTH",
+        "HTTP_EXPECT",
+    }
+)
+POLL_INTERVAL = 0.05
+StartResponse = Callable[..., Any]
+
+
+@dataclass
+class Response:
+    status: str
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    stream = environ["wsgi.input"]
+    length = environ.get("CONTENT_LENGTH")
+    if length:
+        return stream.read(int(length))
+    if environ.get("wsgi.input_terminated") or "chunked" in environ.get("HTTP_TRANSFER_ENCODING", ""):
+        return stream.read()
+    return b""
+
+
+class DurableApp:
+    """Wraps moto's WSGI app with a lock, a journal and deterministic replay."""
+
+    def __init__(self, moto_app: Callable[..., Iterable[bytes]], *, journal: Journal, state_dir: Path) -> None:
+        self.moto_app = moto_app
+        self.journal = journal
+        self.state_dir = state_dir
+        self.lock = threading.Lock()
+        self.determinism = Determinism()
+        self.determinism.install()
+
+    # -- entry points -------------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+        if environ.get("PATH_INFO") == HEALTH_PATH:
+            response = self._health()
+        else:
+            response = self.handle(self._normalised(environ))
+        start_response(response.status, response.headers)
+        return [response.body]
+
+    def replay(self) -> int:
+        """Re-run every journaled request in order; returns how many ran."""
+        count = 0
+        for entry in self.journal.entries():
+            with self.lock:
+                self._run(_environ_for(entry), seq=entry.seq, at=entry.at)
+            count += 1
+        return count
+
+    # -- request handling -------------------------------------------------------------------
+
+    def handle(self, environ: dict[str, Any]) -> Response:
+        body = environ["wsgi.input"].getvalue()
+        if not is_mutating(environ, body):
+            with self.lock:
+                return self._call_moto(environ)
+        if action_of(environ, body) == "ReceiveMessage":
+            return self._receive(environ, body)
+        with self.lock:
+            return self._journaled(environ)
+
+    def _journaled(self, environ: dict[str, Any], *, keep: Callable[[Response], bool] | None = None) -> Response:
+        """Run one mutating request under the (held) lock and journal it before returning."""
+        seq, at = self.journal.last_seq + 1, time.time()
+        entry = _entry_for(environ, seq=seq, at=at)
+        response = self._run(environ, seq=seq, at=at)
+        if keep is None or keep(response):
+            self.journal.append(entry)
+        return response
+
+    def _run(self, environ: dict[str, Any], *, seq: int, at: float) -> Response:
+        self.determinism.enter(seq=seq, at=at)
+        try:
+            return self._call_moto(environ)
+        finally:
+            self.determinism.leave()
+
+    def _call_moto(self, environ: dict[str, Any]) -> Response:
+        captured: dict[str, Any] = {}
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+            captured["status"], captured["headers"] = status, headers
+
+        result = self.moto_app(environ, start_response)
+        try:
+            body = b"".join(result)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        return Response(captured["status"], captured["headers"], body)
+
+    def _receive(self, environ: dict[str, Any], body: bytes) -> Response:
+        """SQS ReceiveMessage: poll with zero wait, releasing the lock between polls."""
+        wait, zero_wait_body = _zero_wait(environ, body)
+        deadline = time.monotonic() + wait
+        while True:
+            attempt = dict(environ, **{"wsgi.input": io.BytesIO(zero_wait_body)})
+            attempt["CONTENT_LENGTH"] = str(len(zero_wait_body))
+            with self.lock:
+                response = self._journaled(attempt, keep=_received_something)
+            if _received_something(response) or time.monotonic() >= deadline:
+                return response
+            time.sleep(POLL_INTERVAL)
+
+    def _health(self) -> Response:
+        body = json.dumps(
+            {
+                "ok": True,
+                "pid": os.getpid(),
+                "state_dir": str(self.state_dir),
+                "journal_entries": self.journal.count,
+            }
+        ).encode()
+        return Response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))], body)
+
+    def _normalised(self, environ: dict[str, Any]) -> dict[str, Any]:
+        """Body read into memory, raw URI for moto, and the account header for local keys."""
+        body = _read_body(environ)
+        environ = dict(environ)
+        environ.pop("HTTP_TRANSFER_ENCODING", None)
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        environ.setdefault("RAW_URI", environ.get("REQUEST_URI", ""))
+        account = account_for_request(environ)
+        if account and "HTTP_X_MOTO_ACCOUNT_ID" not in environ:
+            environ["HTTP_X_MOTO_ACCOUNT_ID"] = account
+        return environ
+
+
+def _received_something(response: Response) -> bool:
+    if not response.status.startswith("2"):
+        return True  # errors are returned at once (and journaled: conservative)
+    return b'"Messages"' in response.body or b"<Message>" in response.body
+
+
+def _zero_wait(environ: dict[str, Any], body: bytes) -> tuple[float, bytes]:
+    """The requested WaitTimeSeconds, and the same request body asking for no wait."""
+    if environ.get("HTTP_X_AMZ_TARGET"):
+        payload = json.loads(body or b"{}")
+        wait = float(payload.get("WaitTimeSeconds", 0) or 0)
+        payload["WaitTimeSeconds"] = 0
+        return wait, json.dumps(payload).encode()
+    form = parse_qs(body.decode("utf-8"), keep_blank_values=True)
+    wait = float(form.get("WaitTimeSeconds", ["0"])[0] or 0)
+    form["WaitTimeSeconds"] = ["0"]
+    return wait, urlencode(form, doseq=True).encode()
+
+
+def _entry_for(environ: dict[str, Any], *, seq: int, at: float) -> JournalEntry:
+    headers = {
+        key: value
+        for key, value in environ.items()
+        if (key.startswith("HTTP_") and key not in UNJOURNALED_HEADERS) or key == "CONTENT_TYPE"
+    }
+    return JournalEntry(
+        seq=seq,
+        at=at,
+        method=environ["REQUEST_METHOD"],
+        path=environ.get("PATH_INFO", "/"),
+        raw_uri=environ.get("RAW_URI", ""),
+        query=environ.get("QUERY_STRING", ""),
+        headers=headers,
+        body=environ["wsgi.input"].getvalue(),
+        preserved=dict(environ.get(PRESERVED_NAMES) or {}),
+    )
+
+
+def _environ_for(entry: JournalEntry) -> dict[str, Any]:
+    host = entry.headers.get("HTTP_HOST", "127.0.0.1")
+    name, _, port = host.partition(":")
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": entry.method,
+        "PATH_INFO": entry.path,
+        "RAW_URI": entry.raw_uri,
+        "QUERY_STRING": entry.query,
+        "SCRIPT_NAME": "",
+        "SERVER_NAME": name,
+        "SERVER_PORT": port or "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "CONTENT_LENGTH": str(len(entry.body)),
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(entry.body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+        PRESERVED_NAMES: dict(entry.preserved),
+    }
+    environ.update(entry.headers)
+    return environ

@@ -1,0 +1,97 @@
+"""The local cloud's server process: `python -m stagewise.cloud.server --port P --state-dir D`.
+
+Data flow: take the state dir's lock (one server per journal) → build moto's WSGI
+app (`DomainDispatcherApplication(create_backend_app)`, as moto's own server does) →
+wrap it in `DurableApp` → replay the journal in-process → listen on 127.0.0.1:P with
+cheroot (HTTP/1.1 keep-alive, headers intact, no per-request log lines) until
+SIGTERM/SIGINT. Startup lines (replay count and time) go to stderr, which the
+`LocalCloud` launcher points at `<state dir>/cloud.log`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import logging
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+LOCK_FILE = "server.lock"
+SNAPSHOT_DIR = "snapshots"  # reserved for compaction
+THREADS = 16
+IDLE_TIMEOUT = 120
+
+
+def _lock_state_dir(state_dir: Path) -> int:
+    state_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(state_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print(f"another local cloud is already serving {state_dir}", file=sys.stderr)
+        sys.exit(3)
+    return fd
+
+
+def build_app(state_dir: Path) -> Any:
+    """The durable moto app for `state_dir`, with its journal replayed."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    from stagewise.cloud.app import DurableApp
+    from stagewise.cloud.journal import JOURNAL_FILE, Journal
+
+    journal = Journal(state_dir / JOURNAL_FILE)
+    app = DurableApp(DomainDispatcherApplication(create_backend_app), journal=journal, state_dir=state_dir)
+    started = time.perf_counter()
+    count = app.replay()
+    journal.open()
+    print(f"replayed {count} journal entries in {time.perf_counter() - started:.3f} s", file=sys.stderr)
+    return app
+
+
+def serve(app: Any, port: int) -> None:
+    from cheroot.wsgi import Server
+
+    from stagewise.cloud.gateway import MotoGateway
+
+    server = Server(("127.0.0.1", port), app, numthreads=THREADS, timeout=IDLE_TIMEOUT)
+    server.gateway = MotoGateway
+    server.nodelay = True
+
+    def stop(signum: int, frame: Any) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        server.prepare()
+    except OSError as exc:
+        print(f"cannot listen on 127.0.0.1:{port}: {exc}", file=sys.stderr)
+        sys.exit(4)
+    print(f"local cloud listening on http://127.0.0.1:{port}", file=sys.stderr, flush=True)
+    try:
+        server.serve()
+    finally:
+        server.stop()
+        app.journal.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m stagewise.cloud.server", description=__doc__)
+    parser.add_argument("--port", type=int, default=4566)
+    parser.add_argument("--state-dir", type=Path, required=True)
+    args = parser.parse_args(argv)
+    state_dir = args.state_dir.resolve()
+    _lock_state_dir(state_dir)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    os.environ.setdefault("MOTO_PORT", str(args.port))
+    os.environ.pop("MOTO_ACCOUNT_ID", None)  # accounts come from each request's credentials
+    serve(build_app(state_dir), args.port)
+
+
+if __name__ == "__main__":
+    main()

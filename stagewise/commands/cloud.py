@@ -1,0 +1,86 @@
+"""`stagewise cloud start|stop|status|reset`: manage the local cloud (a durable moto server).
+
+Data flow: options → `LocalCloud(state_dir, port)` (state dir from --state-dir, else
+STAGEWISE_STATE_DIR, else `<project>/.stagewise/cloud`) → one line of output.
+Exit codes: 0 done, 1 `status` found it stopped, 2 usage/config error, 3 port busy.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from stagewise.cloud import DEFAULT_PORT, LocalCloud, default_state_dir
+from stagewise.errors import UserError
+
+PortOption = Annotated[int, typer.Option("--port", "-p", help="Loopback port to serve on.", min=1, max=65535)]
+StateDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--state-dir",
+        help="Where the journal lives (default: STAGEWISE_STATE_DIR, else <project>/.stagewise/cloud).",
+        file_okay=False,
+    ),
+]
+
+cloud_app = typer.Typer(
+    help="The local cloud: AWS APIs (moto) on loopback, durable across restarts.\n\n"
+    "Example:  stagewise cloud start        (serves http://127.0.0.1:4566)",
+    no_args_is_help=True,
+)
+
+
+def _cloud(port: int, state_dir: Path | None) -> LocalCloud:
+    return LocalCloud(state_dir or default_state_dir(), port)
+
+
+@cloud_app.command(
+    help="Start the local cloud in the background (no-op if it already runs).\n\n"
+    "Example:  stagewise cloud start --port 4566"
+)
+def start(port: PortOption = DEFAULT_PORT, state_dir: StateDirOption = None) -> None:
+    status = _cloud(port, state_dir).start()
+    typer.echo(f"local cloud running at {status.endpoint} (pid {status.pid}, {status.journal_entries} journal entries)")
+
+
+@cloud_app.command(help="Stop the local cloud; its state is kept.\n\nExample:  stagewise cloud stop")
+def stop(port: PortOption = DEFAULT_PORT, state_dir: StateDirOption = None) -> None:
+    cloud = _cloud(port, state_dir)
+    typer.echo("local cloud stopped" if cloud.stop() else f"local cloud for {cloud.state_dir} was not running")
+
+
+@cloud_app.command(
+    help="Show whether the local cloud runs, its pid, endpoint and journal size.\n\n"
+    "Example:  stagewise cloud status     (exit code 1 when stopped)"
+)
+def status(port: PortOption = DEFAULT_PORT, state_dir: StateDirOption = None) -> None:
+    current = _cloud(port, state_dir).status()
+    pid = current.pid if current.pid is not None else "-"
+    typer.echo(
+        f"{current.state.value}  pid {pid}  endpoint {current.endpoint}  "
+        f"journal {current.journal_entries} entries  state {current.state_dir}"
+    )
+    if not current.running:
+        raise typer.Exit(1)
+
+
+@cloud_app.command(
+    help="Delete everything in the local cloud (tables, buckets, users, ...). A running cloud restarts empty.\n\n"
+    "Example:  stagewise cloud reset --yes"
+)
+def reset(
+    port: PortOption = DEFAULT_PORT,
+    state_dir: StateDirOption = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    cloud = _cloud(port, state_dir)
+    if not yes and not typer.confirm(f"Delete all local cloud state in {cloud.state_dir}?"):
+        raise UserError("reset cancelled; nothing was deleted", exit_code=1)
+    cloud.reset()
+    typer.echo(f"local cloud state in {cloud.state_dir} wiped")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(cloud_app, name="cloud")
