@@ -31,6 +31,8 @@ class ResourceState:
     properties: dict[str, Any]  # fully resolved: no intrinsic functions left
     attributes: dict[str, Any] = field(default_factory=dict)  # values for Fn::GetAtt
     metadata: dict[str, Any] = field(default_factory=dict)  # the template's Metadata, as written
+    depends_on: list[str] = field(default_factory=list)  # logical ids it depended on (delete order)
+    deletion_policy: str = "Delete"  # "Retain": left in place when removed or on stack delete
 
 
 @dataclass
@@ -44,6 +46,8 @@ class StackState:
     exports: dict[str, str] = field(default_factory=dict)  # export name -> value
     imports: list[str] = field(default_factory=list)  # export names this stack imports
     updated_at: str = ""
+    stack_id: str = ""  # arn:aws:cloudformation:<region>:<account>:stack/<name>/<uuid>, stable across updates
+    reason: str = ""  # why the last operation failed, when it did
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -74,7 +74,7 @@ class ResourceType(ABC):
 
     def update(self, current: ResourceState, props: dict[str, Any]) -> Provisioned:
         """Apply changed properties in place. Only called when `replacement_reason` is None."""
-        raise NotImplementedError(f"{self.type_name} declares update_in_place but has no update()")
+        raise RuntimeError(f"{self.type_name} sets update_in_place but does not override update()")
 
     @abstractmethod
     def delete(self, current: ResourceState) -> None:

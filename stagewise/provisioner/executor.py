@@ -1,0 +1,294 @@
+"""Runs a deploy: walks the plan's resources in dependency order, then cleans up, or rolls back.
+
+Data flow: `Deployment(...).run()` re-resolves each resource's properties with the values
+known at that moment (so dependents of a replaced resource are repointed to the new one),
+decides again with the same `decide()` the plan used, calls the resource type, records the
+new ResourceState and saves the stack state after every operation. After every resource is
+done, outputs and exports are checked and recorded, then removed resources and the old copies
+of replaced ones are deleted (reverse dependency order, `Retain` honoured). On a failure every
+operation journaled so far is undone in reverse (best effort) and the stack is left in
+ROLLBACK_COMPLETE (new stack) or UPDATE_ROLLBACK_COMPLETE with its previous resources.
+"""
+
+from __future__ import annotations
+
+import copy
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from stagewise.provisioner.errors import DeployError, ProvisionerError
+from stagewise.provisioner.events import ResourceEvent, ResourceStatus
+from stagewise.provisioner.exports import ExportRegistry
+from stagewise.provisioner.graph import dependency_order
+from stagewise.provisioner.intrinsics import resolve
+from stagewise.provisioner.plan import Action, decide
+from stagewise.provisioner.resources import ResourceContext, ResourceType, resource_class
+from stagewise.provisioner.scope import StackScope
+from stagewise.provisioner.state import ResourceState, StackState, StackStatus
+from stagewise.provisioner.store import StateStore
+from stagewise.provisioner.template import ResourceSpec
+
+NOT_FOUND_CODES = frozenset(
+    {"ResourceNotFoundException", "NoSuchEntity", "NotFoundException", "NoSuchBucket", "NotFound",
+     "AWS.SimpleQueueService.NonExistentQueue", "ParameterNotFound", "QueueDoesNotExist"}
+)
+FAILURES = (ClientError, BotoCoreError, ProvisionerError, KeyError, ValueError, TypeError)
+
+
+class Step(enum.Enum):
+    CREATED = "created"
+    UPDATED = "updated"
+
+
+@dataclass
+class JournalEntry:
+    step: Step
+    new: ResourceState
+    old: ResourceState | None  # the state before an update
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def is_not_found(exc: Exception) -> bool:
+    return isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") in NOT_FOUND_CODES
+
+
+def reason_of(exc: BaseException) -> str:
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        return f"{error.get('Code', 'Error')}: {error.get('Message', '')}".strip()
+    return f"{type(exc).__name__}: {exc}" if not isinstance(exc, ProvisionerError) else str(exc)
+
+
+class Deployment:
+    """One deploy of one stack; create it per deploy (it holds that deploy's journal)."""
+
+    def __init__(
+        self,
+        *,
+        scope: StackScope,
+        old: StackState | None,
+        store: StateStore,
+        emit: Callable[[ResourceEvent], None],
+    ) -> None:
+        self.scope = scope
+        self.old = old
+        self.store = store
+        self.emit = emit
+        self.journal: list[JournalEntry] = []
+        self.leftovers: list[ResourceState] = []  # old copies of replaced resources
+        creating = old is None or not old.resources
+        self.state = StackState(
+            name=scope.stack_name,
+            status=StackStatus.CREATE_IN_PROGRESS if creating else StackStatus.UPDATE_IN_PROGRESS,
+            template=scope.template.body,
+            parameters={},
+            resources=dict(old.resources) if old else {},
+            outputs=dict(old.outputs) if old else {},
+            exports=dict(old.exports) if old else {},
+            imports=list(old.imports) if old else [],
+            stack_id=scope.stack_id,
+            updated_at=now(),
+        )
+        self.creating = creating
+
+    def run(self, parameters: dict[str, str]) -> StackState:
+        self.state.parameters = parameters
+        self.scope.pending = set()
+        self.scope.imports = set()
+        self._save()
+        try:
+            for lid in self.scope.template.order:
+                if self.scope.active(lid):
+                    self._apply(self.scope.template.resources[lid])
+            self._record_outputs()
+        except FAILURES as exc:
+            self._rollback(exc)
+        self._cleanup()
+        self.state.status = StackStatus.CREATE_COMPLETE if self.creating else StackStatus.UPDATE_COMPLETE
+        self.state.reason = ""
+        self._save()
+        return self.state
+
+    # -- one resource -------------------------------------------------------------------
+
+    def _apply(self, spec: ResourceSpec) -> None:
+        self.scope.resources = self.state.resources
+        props = resolve(spec.properties, self.scope.scope())
+        current = self.state.resources.get(spec.logical_id)
+        action, _, _ = decide(spec.type, spec.handler, current, props, spec.metadata)
+        if action is Action.UNCHANGED:
+            if current is not None and sorted(current.depends_on) != self._depends(spec):
+                current.depends_on = self._depends(spec)
+            return
+        handler = spec.handler(self.scope.context(spec.logical_id))
+        if action is Action.MODIFY and current is not None and current.properties == props:
+            self._record(spec, props, current.physical_id, current.attributes, old=current)
+            return
+        if action is Action.MODIFY and current is not None:
+            self._event(spec, ResourceStatus.UPDATE_IN_PROGRESS, current.physical_id)
+            result = self._call(spec, ResourceStatus.UPDATE_FAILED, lambda: handler.update(current, props))
+            self._record(spec, props, result.physical_id, result.attributes, old=current)
+            self._event(spec, ResourceStatus.UPDATE_COMPLETE, result.physical_id)
+            return
+        if current is not None:  # REPLACE: create the new one; the old one goes in cleanup
+            self._event(spec, ResourceStatus.UPDATE_IN_PROGRESS, current.physical_id, "Requested update requires the creation of a new physical resource; hence creating one.")
+            if spec.update_replace_policy != "Retain":
+                self.leftovers.append(current)
+        self._event(spec, ResourceStatus.CREATE_IN_PROGRESS)
+        result = self._call(spec, ResourceStatus.CREATE_FAILED, lambda: handler.create(props))
+        self._record(spec, props, result.physical_id, result.attributes, old=None, replaced=current)
+        self._event(spec, ResourceStatus.CREATE_COMPLETE, result.physical_id)
+
+    def _call(self, spec: ResourceSpec, failed: ResourceStatus, operation: Callable[[], Any]) -> Any:
+        try:
+            return operation()
+        except FAILURES as exc:
+            reason = reason_of(exc)
+            self._event(spec, failed, reason=reason)
+            raise DeployError(
+                f"{spec.logical_id} ({spec.type}) failed: {reason}", logical_id=spec.logical_id, reason=reason
+            ) from exc
+
+    def _depends(self, spec: ResourceSpec) -> list[str]:
+        edges = self.scope.template.edges.get(spec.logical_id, set())
+        return sorted(d for d in edges if self.scope.active(d))
+
+    def _record(
+        self,
+        spec: ResourceSpec,
+        props: dict[str, Any],
+        physical_id: str,
+        attributes: dict[str, Any],
+        *,
+        old: ResourceState | None,
+        replaced: ResourceState | None = None,
+    ) -> None:
+        new = ResourceState(
+            logical_id=spec.logical_id,
+            type=spec.type,
+            physical_id=physical_id,
+            properties=props,
+            attributes=attributes,
+            metadata=spec.metadata,
+            depends_on=self._depends(spec),
+            deletion_policy=spec.deletion_policy,
+        )
+        self.state.resources[spec.logical_id] = new
+        self.journal.append(JournalEntry(Step.UPDATED if old else Step.CREATED, new, old or replaced))
+        self._save()
+
+    def _record_outputs(self) -> None:
+        self.scope.resources = self.state.resources
+        outputs, exports = self.scope.resolve_outputs()
+        registry: ExportRegistry = self.scope.registry
+        registry.check_new_exports(self.state.name, exports)
+        registry.check_changes(self.state.name, self.old.exports if self.old else {}, exports)
+        self.state.outputs, self.state.exports = outputs, exports
+        self.state.imports = sorted(self.scope.imports)
+
+    # -- cleanup and rollback -----------------------------------------------------------
+
+    def _cleanup(self) -> None:
+        template = self.scope.template
+        gone = [
+            rs for lid, rs in self.state.resources.items()
+            if lid not in template.resources or not self.scope.active(lid)
+        ]
+        doomed = {id(rs): rs for rs in [*gone, *self.leftovers]}
+        for rs in gone:
+            del self.state.resources[rs.logical_id]
+        for rs in reverse_order(list(doomed.values())):
+            if not delete_resource(rs, stack_name=self.state.name, context=self.scope.context, emit=self.emit):
+                self.state.resources.setdefault(rs.logical_id, rs)
+
+    def _rollback(self, exc: Exception) -> None:
+        failures: list[str] = []
+        for entry in reversed(self.journal):
+            try:
+                _undo(entry, self.scope)
+            except FAILURES as undo_exc:
+                failures.append(f"{entry.new.logical_id}: {reason_of(undo_exc)}")
+        self.state.resources = dict(self.old.resources) if self.old else {}
+        self.state.outputs = dict(self.old.outputs) if self.old else {}
+        self.state.exports = dict(self.old.exports) if self.old else {}
+        self.state.imports = list(self.old.imports) if self.old else []
+        self.state.template = self.old.template if self.old and not self.creating else self.state.template
+        self.state.status = StackStatus.ROLLBACK_COMPLETE if self.creating else StackStatus.UPDATE_ROLLBACK_COMPLETE
+        self.state.reason = reason_of(exc)
+        self.state.updated_at = now()
+        self._save()
+        note = f"; rollback could not undo: {'; '.join(failures)}" if failures else ""
+        message = f"Stack {self.state.name}: {reason_of(exc)}. Rolled back ({self.state.status}){note}"
+        raise DeployError(message, logical_id=getattr(exc, "logical_id", ""), reason=reason_of(exc)) from exc
+
+    def _event(self, spec: ResourceSpec, status: ResourceStatus, physical_id: str = "", reason: str = "") -> None:
+        self.emit(
+            ResourceEvent(
+                stack_name=self.state.name,
+                logical_id=spec.logical_id,
+                resource_type=spec.type,
+                status=status,
+                physical_id=physical_id,
+                reason=reason,
+            )
+        )
+
+    def _save(self) -> None:
+        self.state.updated_at = now()
+        self.store.save(self.state)
+
+
+def _handler(rs: ResourceState, context: Callable[[str], ResourceContext]) -> ResourceType:
+    cls = resource_class(rs.type)
+    if cls is None:
+        raise DeployError(f"{rs.logical_id}: resource type {rs.type} is not supported", logical_id=rs.logical_id)
+    return cls(context(rs.logical_id))
+
+
+def _undo(entry: JournalEntry, scope: StackScope) -> None:
+    handler = _handler(entry.new, scope.context)
+    if entry.step is Step.CREATED:
+        handler.delete(entry.new)
+    elif entry.old is not None and entry.old.properties != entry.new.properties:
+        handler.update(entry.new, copy.deepcopy(entry.old.properties))
+
+
+def reverse_order(resources: list[ResourceState]) -> list[ResourceState]:
+    by_key = {f"{rs.logical_id}#{i}": rs for i, rs in enumerate(resources)}
+    ids = {rs.logical_id for rs in resources}
+    edges = {key: {f for f in by_key if by_key[f].logical_id in set(rs.depends_on) & ids} for key, rs in by_key.items()}
+    return [by_key[key] for key in reversed(dependency_order(edges))]
+
+
+def delete_resource(
+    rs: ResourceState,
+    *,
+    stack_name: str,
+    context: Callable[[str], ResourceContext],
+    emit: Callable[[ResourceEvent], None],
+) -> bool:
+    """Delete one resource (or skip it under Retain); True when it is gone or retained."""
+
+    def event(status: ResourceStatus, reason: str = "") -> None:
+        emit(ResourceEvent(stack_name, rs.logical_id, rs.type, status, rs.physical_id, reason))
+
+    if rs.deletion_policy == "Retain":
+        event(ResourceStatus.DELETE_SKIPPED, "DeletionPolicy Retain: left in place")
+        return True
+    event(ResourceStatus.DELETE_IN_PROGRESS)
+    try:
+        _handler(rs, context).delete(rs)
+    except FAILURES as exc:
+        if not is_not_found(exc):
+            event(ResourceStatus.DELETE_FAILED, reason_of(exc))
+            return False
+    event(ResourceStatus.DELETE_COMPLETE)
+    return True
