@@ -12,45 +12,33 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, content_types
+from aws_lambda_powertools.event_handler import content_types
 from aws_lambda_powertools.event_handler.api_gateway import Response
 from aws_lambda_powertools.event_handler.exceptions import UnauthorizedError
-from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit
 
 from libs import observability
 from libs.auth import caller_id
-from libs.errors import install_error_handlers
 from libs.guards import early_response
+from libs.resolver import api_resolver
 
 from . import notes
 from .models import AttachmentIn, AttachmentOut, ErrorOut, NoteIn, NoteOut, NotesPageOut
 
 MAX_BODY_BYTES = 128 * 1024
-SECURITY_SCHEME = "cognito"
+# Named `id` as in the API Gateway resource `/notes/{id}`; a malformed id answers 404 like a missing one.
+NoteIdParam = Annotated[str, Path(description="The note's id (26 Crockford base32 characters).")]
 
 logger = observability.logger()
 tracer = observability.tracer()
-metrics = observability.metrics()
 
-app = APIGatewayRestResolver(enable_validation=True)
-app.configure_openapi(
+app = api_resolver(
     title="notes-api",
     version="1.0.0",
     description="The caller's notes and their attachments. Every route needs a Cognito ID token.",
-    security_schemes={
-        SECURITY_SCHEME: APIKey(
-            name="Authorization",
-            in_=APIKeyIn.header,
-            description="Cognito user pool ID token (API Gateway COGNITO_USER_POOLS authorizer).",
-            **{"x-amazon-apigateway-authtype": "cognito_user_pools"},
-        )
-    },
-    security=[{SECURITY_SCHEME: []}],
+    logger=logger,
 )
-install_error_handlers(app, logger)
 
 _ERRORS: dict[int, dict[str, Any]] = {
     status: {"description": HTTPStatus(status).phrase, "content": {"application/json": {"model": ErrorOut}}}
@@ -78,7 +66,7 @@ def _json(status: int, body: Any) -> Response:
 def create_note(note: NoteIn) -> Response[NoteOut]:
     """Create a note."""
     created = notes.create(_user(), note)
-    metrics.add_metric(name="NotesCreated", unit=MetricUnit.Count, value=1)
+    observability.count("NotesCreated")
     return _json(HTTPStatus.CREATED, created.model_dump(mode="json"))
 
 
@@ -91,22 +79,22 @@ def list_notes(
     return notes.list_page(_user(), limit=limit, after=cursor)
 
 
-@app.get("/notes/<note_id>", responses=_responses(200, NoteOut, "The note"))
-def get_note(note_id: str) -> NoteOut:
+@app.get("/notes/<id>", responses=_responses(200, NoteOut, "The note"))
+def get_note(id: NoteIdParam) -> NoteOut:
     """Get one note."""
-    return notes.get(_user(), note_id)
+    return notes.get(_user(), id)
 
 
-@app.put("/notes/<note_id>", responses=_responses(200, NoteOut, "The updated note"))
-def update_note(note_id: str, note: NoteIn) -> NoteOut:
+@app.put("/notes/<id>", responses=_responses(200, NoteOut, "The updated note"))
+def update_note(id: NoteIdParam, note: NoteIn) -> NoteOut:
     """Replace a note's content and attachment."""
-    return notes.replace(_user(), note_id, note)
+    return notes.replace(_user(), id, note)
 
 
-@app.delete("/notes/<note_id>", responses=_responses(204, None, "Deleted"))
-def delete_note(note_id: str) -> Response[None]:
+@app.delete("/notes/<id>", responses=_responses(204, None, "Deleted"))
+def delete_note(id: NoteIdParam) -> Response[None]:
     """Delete a note."""
-    notes.delete(_user(), note_id)
+    notes.delete(_user(), id)
     return Response(status_code=int(HTTPStatus.NO_CONTENT), body="")
 
 
@@ -119,7 +107,6 @@ def create_attachment_url(request: AttachmentIn) -> Response[AttachmentOut]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
-@metrics.log_metrics
 def handler(event: dict, context: Any) -> dict:
     """Lambda entry point of every notes-api function."""
     return early_response(event, max_body_bytes=MAX_BODY_BYTES) or app.resolve(event, context)

@@ -1,0 +1,76 @@
+"""notes-api failure answers (500 with a request id, unknown routes) and the generated OpenAPI document."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from conftest import TABLE
+from notes_api.api import app
+
+from libs import observability
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def log_records():
+    """Log records of the service logger (Powertools logs through the std logger named after the service)."""
+    handler = _Records()
+    std_logger = logging.getLogger(observability.logger().name)
+    std_logger.addHandler(handler)
+    try:
+        yield handler.records
+    finally:
+        std_logger.removeHandler(handler)
+
+
+def test_unexpected_failure_is_500_with_request_id_only(call, aws, log_records):
+    # GIVEN the table vanished (DynamoDB answers ResourceNotFoundException)
+    aws.delete_table(TableName=TABLE)
+    # WHEN a note is created
+    reply = call("POST", "/notes", body={"content": "x"})
+    # THEN 500 with exactly the message and the Lambda request id: no exception text, no trace
+    assert reply.status == 500
+    assert reply.body == {"message": "internal error", "requestId": reply.request_id}
+    assert "ResourceNotFound" not in reply.raw["body"] and "Traceback" not in reply.raw["body"]
+    # AND the exception is logged with the request id
+    failures = [record for record in log_records if record.exc_info]
+    assert failures, "the exception was not logged"
+    assert getattr(failures[-1], "requestId", None) == reply.request_id
+
+
+def test_unknown_route_is_404_json(call):
+    # GIVEN a path the API does not serve WHEN it reaches the handler THEN a JSON 404
+    reply = call("GET", "/nothing-here")
+    assert reply.status == 404
+    assert reply.body == {"message": "Not found"}
+
+
+def test_openapi_document_is_generated_from_the_models():
+    # WHEN the OpenAPI document is generated
+    schema = json.loads(app.get_openapi_json_schema())
+    # THEN it has a title/version, the Cognito scheme required globally, every route, and the models
+    assert schema["info"]["title"] == "notes-api" and schema["info"]["version"] == "1.0.0"
+    assert schema["security"] == [{"cognito": []}]
+    scheme = schema["components"]["securitySchemes"]["cognito"]
+    assert scheme["x-amazon-apigateway-authtype"] == "cognito_user_pools"
+    assert scheme["in"] == "header" and scheme["name"] == "Authorization"
+    assert set(schema["paths"]) == {"/notes", "/notes/{id}", "/attachments"}
+    assert set(schema["paths"]["/notes"]) == {"get", "post"}
+    assert set(schema["paths"]["/notes/{id}"]) == {"get", "put", "delete"}
+    note_in = schema["components"]["schemas"]["NoteIn"]
+    assert note_in["properties"]["content"]["maxLength"] == 10_000
+    assert note_in["additionalProperties"] is False
+    post = schema["paths"]["/notes"]["post"]["responses"]
+    # AND validation errors are documented as the 400 the API answers, not Powertools' default 422
+    assert "201" in post and "400" in post and "422" not in post
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
