@@ -1,0 +1,360 @@
+"""Stripe's API on loopback for local stages: localstripe, made to behave like Stripe's test mode.
+
+Data flow: `LocalStripe(state_dir).start()` runs `python -m stagewise.stripe_local --port P
+--state-dir D` in a child process (localstripe keeps its objects in module globals, so each
+instance gets its own process) and returns the base URL the child prints once it listens; the
+billing function reaches it through `STRIPE_API_BASE` with the key `LOCAL_SECRET_KEY`.
+`.charges()` lists the charges through the Stripe API itself; `.stop()` ends the child.
+
+In the child, `serve()` applies the patches below to localstripe 1.15.10 and serves its aiohttp
+app on 127.0.0.1 only. Every patch says which Stripe behaviour it adds; all of them live here:
+
+1. state file in our directory, written atomically once per mutating request
+   (localstripe: one fixed /tmp/localstripe.pickle shared by every instance, rewritten on
+   every object created);
+2. Stripe's test tokens (`tok_visa`, `tok_chargeDeclined`, ...) as charge sources
+   (localstripe: only pm_/src_/card_ ids, anything else is a 400);
+3. test cards that decline a charge with Stripe's `card_error` body: code, decline_code and
+   message, e.g. "Your card was declined." (localstripe: only 4000000000000341 declines, typed
+   `invalid_request_error`);
+4. `Idempotency-Key` on POST: the same key and parameters replay the first response
+   (`Idempotent-Replayed: true`), other parameters → 400 `idempotency_error`, a concurrent
+   duplicate → 409 (localstripe: the header is ignored, every retry charges again).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import pickle
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from stagewise.errors import UserError
+
+LOCAL_SECRET_KEY = "sk_test_local_stagewise"  # localstripe accepts any sk_… key; local stages get this one
+HOST = "127.0.0.1"
+STATE_FILE = "localstripe.pickle"
+IDEMPOTENCY_FILE = "idempotency.json"
+IDEMPOTENCY_TTL_SECONDS = 24 * 3600  # Stripe keeps idempotency keys for 24 hours
+READY_PREFIX = "stripe_local listening on "
+START_TIMEOUT_SECONDS = 15.0
+
+# Stripe's test tokens (https://docs.stripe.com/testing) → the test card each one stands for.
+TEST_TOKENS = {
+    "tok_visa": "4242424242424242",
+    "tok_visa_debit": "4000056655665556",
+    "tok_mastercard": "5555555555554444",
+    "tok_chargeDeclined": "4000000000000002",
+    "tok_chargeDeclinedInsufficientFunds": "4000000000009995",
+    "tok_chargeDeclinedExpiredCard": "4000000000000069",
+    "tok_chargeDeclinedIncorrectCvc": "4000000000000127",
+}
+
+
+@dataclass(frozen=True)
+class Decline:
+    """How Stripe's test mode refuses a charge on one test card."""
+
+    code: str
+    decline_code: str | None
+    message: str
+
+
+DECLINES = {
+    "4000000000000002": Decline("card_declined", "generic_decline", "Your card was declined."),
+    "4000000000000341": Decline("card_declined", "generic_decline", "Your card was declined."),
+    "4000000000009995": Decline("card_declined", "insufficient_funds", "Your card has insufficient funds."),
+    "4000000000000069": Decline("expired_card", None, "Your card has expired."),
+    "4000000000000127": Decline("incorrect_cvc", None, "Your card's security code is incorrect."),
+}
+
+
+# ---------------------------------------------------------------- patches (run in the child)
+
+
+def patch_state_file(state_dir: Path) -> Path:
+    """Patch 1: keep localstripe's objects in `state_dir`, written atomically per mutating request."""
+    from localstripe import resources
+
+    path = state_dir / STATE_FILE
+
+    def try_load_from_disk(store: dict) -> None:
+        if path.is_file():
+            with path.open("rb") as handle:
+                saved = pickle.load(handle)
+            dict.clear(store)
+            dict.update(store, saved)
+
+    def dump_to_disk(store: dict) -> None:
+        _atomic_write(path, pickle.dumps(dict(store), protocol=pickle.HIGHEST_PROTOCOL))
+
+    resources.Store.try_load_from_disk = try_load_from_disk
+    resources.Store.dump_to_disk = dump_to_disk
+    # The server's save_store middleware dumps after every POST/PUT/DELETE, before it answers;
+    # dumping again on every object created only rewrote the whole file several times per call.
+    resources.Store.__setitem__ = dict.__setitem__
+    resources.Store.__delitem__ = dict.__delitem__
+    return path
+
+
+def patch_test_tokens() -> None:
+    """Patch 2: a charge's `source` may be one of Stripe's test tokens (a new card each time, as in Stripe)."""
+    from localstripe.resources import Card, Charge
+
+    original_init = Charge.__init__
+
+    def __init__(self: Any, *args: Any, source: Any = None, **kwargs: Any) -> None:
+        if isinstance(source, str) and source in TEST_TOKENS:
+            card = {"object": "card", "number": TEST_TOKENS[source], "exp_month": 12, "exp_year": 2034, "cvc": "123"}
+            source = Card(source=card).id
+        original_init(self, *args, source=source, **kwargs)
+
+    Charge.__init__ = __init__
+
+
+def patch_declines() -> None:
+    """Patch 3: the decline test cards fail a charge with Stripe's 402 `card_error` body."""
+    from localstripe.errors import UserError as StripeError
+    from localstripe.resources import Charge, PaymentMethod
+
+    original_is_declined = PaymentMethod._charging_is_declined
+
+    def _charging_is_declined(self: Any) -> bool:
+        return original_is_declined(self) or getattr(self, "_card_number", None) in DECLINES
+
+    def _set_auth_failure(self: Any) -> None:
+        decline = _decline_for(PaymentMethod._api_retrieve(self.payment_method))
+        self.status = "failed"
+        self.failure_code = decline.code
+        self.failure_message = decline.message
+
+    def _raise_failure(self: Any) -> None:
+        decline = _decline_for(PaymentMethod._api_retrieve(self.payment_method))
+        error = StripeError(402, decline.message, {"code": decline.code, "charge": self.id})
+        error.body["error"]["type"] = "card_error"  # localstripe types every error invalid_request_error
+        if decline.decline_code:
+            error.body["error"]["decline_code"] = decline.decline_code
+        raise error
+
+    PaymentMethod._charging_is_declined = _charging_is_declined  # Card delegates to it
+    Charge._set_auth_failure = _set_auth_failure
+    Charge._raise_failure = _raise_failure
+
+
+def _decline_for(method: Any) -> Decline:
+    return DECLINES.get(getattr(method, "_card_number", ""), DECLINES["4000000000000002"])
+
+
+class IdempotencyCache:
+    """Patch 4 (state): first responses per (API key, Idempotency-Key), kept 24 h, saved in the state dir."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.in_flight: set[str] = set()
+        self.saved: dict[str, dict[str, Any]] = {}
+        if path.is_file():
+            self.saved = json.loads(path.read_text())
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        entry = self.saved.get(key)
+        if entry and time.time() - entry["at"] > IDEMPOTENCY_TTL_SECONDS:
+            del self.saved[key]
+            return None
+        return entry
+
+    def put(self, key: str, entry: dict[str, Any]) -> None:
+        self.saved[key] = {**entry, "at": time.time()}
+        _atomic_write(self.path, json.dumps(self.saved).encode())
+
+
+def idempotency_middleware(cache: IdempotencyCache) -> Any:
+    """Patch 4: honour `Idempotency-Key` on POST the way Stripe does."""
+    from aiohttp import web
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+        key = request.headers.get("Idempotency-Key")
+        if request.method != "POST" or not key:
+            return await handler(request)
+        scoped = hashlib.sha256(f"{request.headers.get('Authorization', '')}\n{key}".encode()).hexdigest()
+        fingerprint = hashlib.sha256(request.path.encode() + b"\n" + await request.read()).hexdigest()
+        if scoped in cache.in_flight:
+            return _stripe_error(409, "idempotency_key_in_use", f"There is currently another in-progress request using this Idempotency-Key ({key}); retry later.", "invalid_request_error")
+        saved = cache.get(scoped)
+        if saved is not None:
+            if saved["fingerprint"] != fingerprint:
+                message = f"Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '{key}' if you meant to execute a different request."
+                return _stripe_error(400, None, message, "idempotency_error")
+            return web.Response(status=saved["status"], text=saved["body"], content_type="application/json", headers={"Idempotent-Replayed": "true", "Idempotency-Key": key})
+        cache.in_flight.add(scoped)
+        try:
+            response = await handler(request)
+        finally:
+            cache.in_flight.discard(scoped)
+        # Stripe saves a result once the endpoint ran: successes and card errors, not validation errors.
+        if isinstance(response, web.Response) and (response.status < 300 or response.status == 402):
+            cache.put(scoped, {"fingerprint": fingerprint, "status": response.status, "body": response.text})
+        return response
+
+    return middleware
+
+
+def _stripe_error(status: int, code: str | None, message: str, kind: str) -> Any:
+    from aiohttp import web
+
+    error: dict[str, Any] = {"message": message, "type": kind}
+    if code:
+        error["code"] = code
+    return web.json_response({"error": error}, status=status)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    with temporary.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def build_app(state_dir: Path) -> Any:
+    """localstripe's aiohttp app with every patch above applied and its saved state loaded."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    patch_state_file(state_dir)
+    patch_test_tokens()
+    patch_declines()
+    from localstripe import server
+    from localstripe.resources import store
+
+    store.try_load_from_disk()
+    server.app.middlewares.insert(0, idempotency_middleware(IdempotencyCache(state_dir / IDEMPOTENCY_FILE)))
+    return server.app
+
+
+async def _serve(state_dir: Path, port: int, stopping: asyncio.Event) -> None:
+    from aiohttp import web
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((HOST, port))
+    runner = web.AppRunner(build_app(state_dir), access_log=None)
+    await runner.setup()
+    await web.SockSite(runner, sock).start()
+    print(f"{READY_PREFIX}http://{HOST}:{sock.getsockname()[1]}", flush=True)
+    try:
+        await stopping.wait()
+    finally:
+        await runner.cleanup()
+
+
+def serve(state_dir: Path, port: int = 0) -> None:
+    """Serve the patched localstripe on 127.0.0.1:`port` until SIGTERM / SIGINT (the child's main)."""
+    loop = asyncio.new_event_loop()
+    stopping = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping.set)
+    try:
+        loop.run_until_complete(_serve(state_dir, port, stopping))
+    finally:
+        loop.close()
+
+
+# ---------------------------------------------------------------- the parent's handle
+
+
+class LocalStripe:
+    """A patched localstripe child process on 127.0.0.1, its state kept in `state_dir`."""
+
+    def __init__(self, state_dir: Path | str, port: int = 0) -> None:
+        self.state_dir = Path(state_dir)
+        self.port = port
+        self.base_url: str | None = None
+        self._process: subprocess.Popen[str] | None = None
+
+    def start(self) -> str:
+        """Start the child and return its base URL (e.g. http://127.0.0.1:41234) once it listens."""
+        if self._process is not None:
+            return self.base_url or ""
+        command = [sys.executable, "-m", "stagewise.stripe_local", "--port", str(self.port), "--state-dir", str(self.state_dir)]
+        self._process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        line = _read_line(self._process, START_TIMEOUT_SECONDS)
+        if not line.startswith(READY_PREFIX):
+            self.stop()
+            raise UserError(
+                f"local Stripe did not start on {HOST}:{self.port} (it printed {line!r}); "
+                "is the port already in use? Pick another with --port."
+            )
+        self.base_url = line[len(READY_PREFIX) :].strip()
+        return self.base_url
+
+    def stop(self) -> None:
+        """Stop the child (SIGTERM, then SIGKILL after 5 s). Safe to call twice."""
+        process, self._process = self._process, None
+        if process is None:
+            return
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if process.stdout:
+            process.stdout.close()
+
+    def charges(self) -> list[dict[str, Any]]:
+        """Every charge the server holds (paid or failed), read page by page through the Stripe API."""
+        if self.base_url is None:
+            raise UserError("local Stripe is not running; call start() first")
+        found: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"limit": 100}
+        headers = {"Authorization": f"Bearer {LOCAL_SECRET_KEY}"}
+        with httpx.Client(base_url=self.base_url, headers=headers, timeout=10) as client:
+            while True:
+                page = client.get("/v1/charges", params=params).raise_for_status().json()
+                found.extend(page["data"])
+                if not page["has_more"] or not page["data"]:
+                    return found
+                params["starting_after"] = page["data"][-1]["id"]
+
+    def __enter__(self) -> LocalStripe:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _read_line(process: subprocess.Popen[str], timeout: float) -> str:
+    """The child's first stdout line, or "" if it printed nothing in time (or died)."""
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.append(process.stdout.readline() if process.stdout else ""))
+    reader.daemon = True
+    reader.start()
+    reader.join(timeout)
+    return lines[0] if lines else ""
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m stagewise.stripe_local", description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free port)")
+    parser.add_argument("--state-dir", type=Path, required=True, help="where the server keeps its objects")
+    args = parser.parse_args(argv)
+    serve(args.state_dir, args.port)
+
+
+if __name__ == "__main__":
+    main()
