@@ -13,7 +13,6 @@ from typing import Annotated
 import typer
 
 from stagewise.cloud import DEFAULT_PORT, LocalCloud, default_state_dir
-from stagewise.errors import UserError
 
 PortOption = Annotated[int, typer.Option("--port", "-p", help="Loopback port to serve on.", min=1, max=65535)]
 StateDirOption = Annotated[
@@ -77,7 +76,8 @@ def reset(
 ) -> None:
     cloud = _cloud(port, state_dir)
     if not yes and not typer.confirm(f"Delete all local cloud state in {cloud.state_dir}?"):
-        raise UserError("reset cancelled; nothing was deleted", exit_code=1)
+        typer.echo("reset cancelled; nothing was deleted")
+        raise typer.Exit(1)
     cloud.reset()
     typer.echo(f"local cloud state in {cloud.state_dir} wiped")
 

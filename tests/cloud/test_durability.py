@@ -1,0 +1,167 @@
+"""A kill -9 loses nothing acknowledged: every kind of resource comes back with the same ids."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from typing import Any
+
+import jwt
+
+from stagewise.cloud import LocalCloud
+from tests.cloud.conftest import ACCOUNT_A, make_client
+
+PASSWORD = "Passw0rd!long"
+
+
+def create_everything(cloud: LocalCloud) -> dict[str, Any]:
+    """One of each resource the app uses; returns the ids and values to compare after a crash."""
+    ddb, s3, idp = (make_client(cloud, s) for s in ("dynamodb", "s3", "cognito-idp"))
+    identity, sns, sqs, ssm = (make_client(cloud, s) for s in ("cognito-identity", "sns", "sqs", "ssm"))
+    ddb.create_table(
+        TableName="notes",
+        KeySchema=[{"AttributeName": "userId", "KeyType": "HASH"}, {"AttributeName": "noteId", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "userId", "AttributeType": "S"},
+            {"AttributeName": "noteId", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for n in range(3):
+        ddb.put_item(TableName="notes", Item={"userId": {"S": "u1"}, "noteId": {"S": f"n{n}"}, "body": {"S": f"b{n}"}})
+    s3.create_bucket(Bucket="uploads-bucket")
+    s3.put_object(Bucket="uploads-bucket", Key="private/u1/a b.txt", Body=b"attachment", Metadata={"owner_id": "u1"})
+    pool = idp.create_user_pool(PoolName="users", UsernameAttributes=["email"])["UserPool"]["Id"]
+    app_client = idp.create_user_pool_client(
+        UserPoolId=pool, ClientName="web", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+    )["UserPoolClient"]["ClientId"]
+    idp.admin_create_user(UserPoolId=pool, Username="ann@example.com", MessageAction="SUPPRESS")
+    idp.admin_set_user_password(UserPoolId=pool, Username="ann@example.com", Password=PASSWORD, Permanent=True)
+    tokens = idp.initiate_auth(
+        ClientId=app_client, AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "ann@example.com", "PASSWORD": PASSWORD},
+    )["AuthenticationResult"]
+    identity_pool = identity.create_identity_pool(
+        IdentityPoolName="ids", AllowUnauthenticatedIdentities=False,
+        CognitoIdentityProviders=[{"ProviderName": f"cognito-idp.us-east-1.amazonaws.com/{pool}", "ClientId": app_client}],
+    )["IdentityPoolId"]
+    topic = sns.create_topic(Name="note-purchased")["TopicArn"]
+    queue = sqs.create_queue(QueueName="notify")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    subscription = sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)["SubscriptionArn"]
+    message_id = sns.publish(TopicArn=topic, Message=json.dumps({"amount": 4000}))["MessageId"]
+    ssm.put_parameter(Name="/dev/notes/stripe", Value="sk_test_123", Type="SecureString")
+    return {
+        "pool": pool, "client": app_client, "sub": _sub(idp, pool), "tokens": tokens,
+        "identity_pool": identity_pool, "topic": topic, "queue": queue, "subscription": subscription,
+        "message_id": message_id,
+    }
+
+
+def _sub(idp: Any, pool: str) -> str:
+    user = idp.admin_get_user(UserPoolId=pool, Username="ann@example.com")
+    return next(a["Value"] for a in user["UserAttributes"] if a["Name"] == "sub")
+
+
+def kill_and_restart(cloud: LocalCloud) -> float:
+    """SIGKILL the server (no chance to flush anything) and start it again; returns the start time."""
+    old_pid = cloud.status().pid
+    assert old_pid is not None
+    os.kill(old_pid, signal.SIGKILL)
+    cloud.stop()  # reaps the killed process
+    assert not cloud.status().running
+    started = time.perf_counter()
+    status = cloud.start()
+    assert status.running and status.pid != old_pid
+    return time.perf_counter() - started
+
+
+def test_kill_9_loses_nothing_acknowledged(cloud: LocalCloud) -> None:
+    before = create_everything(cloud)
+
+    kill_and_restart(cloud)
+
+    ddb, s3, idp = (make_client(cloud, s) for s in ("dynamodb", "s3", "cognito-idp"))
+    identity, sns, sqs, ssm = (make_client(cloud, s) for s in ("cognito-identity", "sns", "sqs", "ssm"))
+    items = ddb.query(
+        TableName="notes", KeyConditionExpression="userId = :u", ExpressionAttributeValues={":u": {"S": "u1"}}
+    )["Items"]
+    assert sorted(i["body"]["S"] for i in items) == ["b0", "b1", "b2"]
+    head = s3.head_object(Bucket="uploads-bucket", Key="private/u1/a b.txt")
+    assert head["Metadata"] == {"owner_id": "u1"}
+    assert s3.get_object(Bucket="uploads-bucket", Key="private/u1/a b.txt")["Body"].read() == b"attachment"
+    assert [p["Id"] for p in idp.list_user_pools(MaxResults=10)["UserPools"]] == [before["pool"]]
+    assert idp.list_user_pool_clients(UserPoolId=before["pool"], MaxResults=10)["UserPoolClients"][0]["ClientId"] == before["client"]
+    assert _sub(idp, before["pool"]) == before["sub"]
+    assert [p["IdentityPoolId"] for p in identity.list_identity_pools(MaxResults=10)["IdentityPools"]] == [before["identity_pool"]]
+    assert [t["TopicArn"] for t in sns.list_topics()["Topics"]] == [before["topic"]]
+    assert [s["SubscriptionArn"] for s in sns.list_subscriptions()["Subscriptions"]] == [before["subscription"]]
+    messages = sqs.receive_message(QueueUrl=before["queue"], WaitTimeSeconds=1)["Messages"]
+    assert json.loads(json.loads(messages[0]["Body"])["Message"]) == {"amount": 4000}
+    assert json.loads(messages[0]["Body"])["MessageId"] == before["message_id"]
+    param = ssm.get_parameter(Name="/dev/notes/stripe", WithDecryption=True)["Parameter"]
+    assert param["Value"] == "sk_test_123" and param["Type"] == "SecureString"
+
+    # The IdToken issued before the crash still verifies against the pool's JWKS after it.
+    jwks = jwt.PyJWKClient(f"{cloud.endpoint}/{before['pool']}/.well-known/jwks.json")
+    id_token = before["tokens"]["IdToken"]
+    claims = jwt.decode(id_token, jwks.get_signing_key_from_jwt(id_token).key, algorithms=["RS256"],
+                        audience=before["client"])
+    assert claims["sub"] == before["sub"]
+    # ... and the access token is still one the pool knows.
+    assert idp.get_user(AccessToken=before["tokens"]["AccessToken"])["Username"] == before["sub"]
+
+
+def test_restart_replays_a_large_journal_quickly(cloud: LocalCloud) -> None:
+    ddb = make_client(cloud, "dynamodb")
+    ddb.create_table(
+        TableName="bulk", KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
+    )
+    for n in range(300):
+        ddb.put_item(TableName="bulk", Item={"k": {"S": f"{n:04d}"}, "v": {"N": str(n)}})
+    assert cloud.status().journal_entries == 301
+
+    restart_seconds = kill_and_restart(cloud)
+
+    assert make_client(cloud, "dynamodb").describe_table(TableName="bulk")["Table"]["ItemCount"] == 300
+    assert restart_seconds < 10
+
+
+def test_reads_are_not_journaled(cloud: LocalCloud) -> None:
+    ddb, s3 = make_client(cloud, "dynamodb"), make_client(cloud, "s3")
+    ddb.create_table(
+        TableName="t", KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
+    )
+    ddb.put_item(TableName="t", Item={"k": {"S": "a"}})
+    s3.create_bucket(Bucket="reads-bucket")
+    s3.put_object(Bucket="reads-bucket", Key="k", Body=b"x")
+    written = cloud.status().journal_entries
+    assert written == 4
+
+    ddb.get_item(TableName="t", Key={"k": {"S": "a"}})
+    ddb.describe_table(TableName="t")
+    ddb.list_tables()
+    ddb.scan(TableName="t")
+    s3.get_object(Bucket="reads-bucket", Key="k")["Body"].read()
+    s3.head_object(Bucket="reads-bucket", Key="k")
+    s3.list_objects_v2(Bucket="reads-bucket")
+    assert cloud.status().journal_entries == written
+
+    ddb.delete_item(TableName="t", Key={"k": {"S": "a"}})
+    assert cloud.status().journal_entries == written + 1
+
+
+def test_reset_wipes_everything(cloud: LocalCloud) -> None:
+    ddb = make_client(cloud, "dynamodb", ACCOUNT_A)
+    ddb.create_table(
+        TableName="t", KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
+    )
+    cloud.reset()
+    status = cloud.status()
+    assert status.running and status.journal_entries == 0
+    assert make_client(cloud, "dynamodb", ACCOUNT_A).list_tables()["TableNames"] == []

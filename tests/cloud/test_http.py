@@ -1,0 +1,94 @@
+"""The server over HTTP: keep-alive connections, S3 metadata headers, per-account isolation."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import urllib.request
+
+import boto3
+
+from stagewise.cloud import LocalCloud, credentials
+from tests.cloud.conftest import ACCOUNT_A, ACCOUNT_B, REGION, make_client
+
+LIST_TABLES_HEADERS = {
+    "X-Amz-Target": "DynamoDB_20120810.ListTables",
+    "Content-Type": "application/x-amz-json-1.0",
+    "Authorization": "AWS4-HMAC-SHA256 Credential=LKIA111111111111LOCL/20260101/us-east-1/dynamodb/aws4_request, "
+    "SignedHeaders=host, Signature=00",
+}
+
+
+def test_one_connection_serves_many_calls(cloud: LocalCloud) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", cloud.port, timeout=5)
+    try:
+        conn.connect()
+        first_socket = conn.sock
+        local_port = first_socket.getsockname()[1]
+        for _ in range(5):
+            conn.request("POST", "/", body=b"{}", headers=LIST_TABLES_HEADERS)
+            response = conn.getresponse()
+            assert response.status == 200
+            assert json.loads(response.read()) == {"TableNames": []}
+            assert response.getheader("Connection", "").lower() != "close"
+            assert conn.sock is first_socket and conn.sock.getsockname()[1] == local_port
+    finally:
+        conn.close()
+
+
+def test_s3_metadata_headers_round_trip(cloud: LocalCloud) -> None:
+    s3 = make_client(cloud, "s3")
+    s3.create_bucket(Bucket="meta-bucket")
+    s3.put_object(Bucket="meta-bucket", Key="k", Body=b"x", Metadata={"my_key": "one", "Other-Key": "two", "plain": "3"})
+    assert s3.head_object(Bucket="meta-bucket", Key="k")["Metadata"] == {"my_key": "one", "other-key": "two", "plain": "3"}
+
+
+def test_accounts_are_isolated(cloud: LocalCloud) -> None:
+    for account, name in ((ACCOUNT_A, "only-in-a"), (ACCOUNT_B, "only-in-b")):
+        make_client(cloud, "sqs", account).create_queue(QueueName=name)
+        assert make_client(cloud, "sts", account).get_caller_identity()["Account"] == account
+    assert [u.rsplit("/", 1)[-1] for u in make_client(cloud, "sqs", ACCOUNT_A).list_queues()["QueueUrls"]] == ["only-in-a"]
+    assert [u.rsplit("/", 1)[-1] for u in make_client(cloud, "sqs", ACCOUNT_B).list_queues()["QueueUrls"]] == ["only-in-b"]
+
+
+def test_plain_boto3_with_local_credentials_acts_in_that_account(cloud: LocalCloud) -> None:
+    """What a Lambda worker does: only env-style credentials and the endpoint, no special header."""
+    creds = credentials(cloud.endpoint, ACCOUNT_B)
+    session = boto3.session.Session(
+        aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=creds["AWS_SESSION_TOKEN"],
+        region_name=REGION,
+    )
+    s3 = session.client("s3", endpoint_url=cloud.endpoint)
+    s3.create_bucket(Bucket="worker-bucket")
+    s3.put_object(Bucket="worker-bucket", Key="private/u/f.txt", Body=b"from b")
+    assert session.client("sts", endpoint_url=cloud.endpoint).get_caller_identity()["Account"] == ACCOUNT_B
+    assert [b["Name"] for b in make_client(cloud, "s3", ACCOUNT_B).list_buckets()["Buckets"]] == ["worker-bucket"]
+    assert make_client(cloud, "s3", ACCOUNT_A).list_buckets()["Buckets"] == []
+
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": "worker-bucket", "Key": "private/u/f.txt"})
+    with urllib.request.urlopen(url, timeout=5) as answer:
+        assert answer.read() == b"from b"
+
+
+def test_credentials_are_stable_and_per_account() -> None:
+    a1, a2 = credentials("http://127.0.0.1:1", ACCOUNT_A), credentials("http://127.0.0.1:2", ACCOUNT_A)
+    assert a1 == a2
+    assert credentials("http://127.0.0.1:1", ACCOUNT_B)["AWS_ACCESS_KEY_ID"] != a1["AWS_ACCESS_KEY_ID"]
+    assert set(a1) == {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}
+
+
+def test_health_endpoint_reports_the_state_dir(cloud: LocalCloud) -> None:
+    with urllib.request.urlopen(f"{cloud.endpoint}/_stagewise/health", timeout=5) as answer:
+        health = json.loads(answer.read())
+    assert health["ok"] is True and health["state_dir"] == str(cloud.state_dir)
+
+
+def test_sent_sms_are_readable(cloud: LocalCloud) -> None:
+    from stagewise.cloud import sent_sms
+
+    make_client(cloud, "sns").publish(PhoneNumber="+15555550100", Message="Charged 4000 for Scratch charge")
+    assert [(m["phone_number"], m["message"]) for m in sent_sms(cloud.endpoint)] == [
+        ("+15555550100", "Charged 4000 for Scratch charge")
+    ]
