@@ -14,8 +14,9 @@ unchanged. Nothing here prints or touches AWS; progress goes to a callback (even
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from stagewise.build.artifact import Artifact, ArtifactKind
 from stagewise.build.cache import LayerCache, default_cache_dir
@@ -55,6 +56,7 @@ __all__ = [
     "function_artifacts",
     "git_state",
     "lambda_functions",
+    "new_record",
     "template_sha256",
     "write_templates",
 ]
@@ -84,3 +86,22 @@ def build_all(
 ) -> dict[str, ServiceArtifacts]:
     """The artifacts of every service of the project (or of `services`), keyed by service name."""
     return Builder(project, pip=pip, cache=cache, progress=progress).all(out_dir, services=services)
+
+
+def new_record(
+    project: Project,
+    *,
+    stage: str,
+    templates: Mapping[str, Mapping[str, Any]],
+    artifacts: Mapping[str, ServiceArtifacts],
+) -> BuildRecord:
+    """A PENDING record of this build: git state, template hashes and every function's artifacts.
+
+    `templates` maps a stack (or service) name to its rendered template, as `render_stage` returns.
+    """
+    return BuildRecord.create(
+        stage=stage,
+        git=git_state(project.root),
+        functions=function_artifacts(templates, artifacts),
+        templates={name: template_sha256(template) for name, template in templates.items()},
+    )

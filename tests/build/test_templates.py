@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 
 from stagewise.build import (
+    BuildResult,
     LayerCache,
     artifact_map,
     build_all,
     function_artifacts,
+    new_record,
     template_sha256,
     write_templates,
 )
@@ -93,3 +95,11 @@ def test_write_templates_writes_stable_json(tmp_path: Path) -> None:
     assert (
         write_templates({"dev-fixture-alpha": TEMPLATE}, tmp_path)["dev-fixture-alpha"].read_bytes() == first
     )
+
+
+def test_new_record_hashes_templates_and_lists_functions(project: Project, built) -> None:
+    record = new_record(project, stage="dev", templates={"alpha": TEMPLATE}, artifacts=built)
+
+    assert record.templates == {"alpha": template_sha256(TEMPLATE)}
+    assert [f.logical_id for f in record.functions] == ["HelloFunction", "OtherFunction"]
+    assert record.result is BuildResult.PENDING and record.commit is None and record.dirty
