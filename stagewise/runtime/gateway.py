@@ -1,0 +1,138 @@
+"""The local API Gateway: one REST API's request → route → authorizer → Lambda → response.
+
+Data flow: `Gateway.handle(HttpRequest)`:
+  payload limit (10 MB → 413) → `RouteTable.match` (NONE → 404, PARTIAL → 405, a
+  preflight OPTIONS → the template's MOCK answer or a permissive default) →
+  Cognito authorizer (401 with API Gateway's body) → `proxy_event` →
+  `FunctionPool.invoke` (timeout → 504, init error / exception / crash → 502) →
+  `responses.from_proxy` (malformed → 502) → `HttpResponse` (no body for HEAD).
+Unknown routes differ from AWS on purpose: AWS answers 403 "Missing Authentication
+Token" for both cases; locally 404/405 say what is actually wrong.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from stagewise.runtime.auth import AuthFailure, CognitoVerifier
+from stagewise.runtime.events import ApiContext, HttpRequest, new_request_id, proxy_event
+from stagewise.runtime.model import RestApiSpec, RouteSpec, RuntimeModel
+from stagewise.runtime.responses import (
+    LAMBDA_RESPONSE_LIMIT,
+    HttpResponse,
+    MalformedResponse,
+    from_proxy,
+    gateway_error,
+)
+from stagewise.runtime.routing import Match, RouteMatch, RouteTable
+from stagewise.runtime.workers import InvokeStatus, WorkerSet
+
+PAYLOAD_LIMIT = 10 * 1024 * 1024
+INTEGRATION_TIMEOUT_S = 29.0
+INTERNAL = "Internal server error"
+
+
+class Gateway:
+    def __init__(self, model: RuntimeModel, api: RestApiSpec, *, workers: WorkerSet, verifier: CognitoVerifier,
+                 region: str, log: Callable[[str], None]) -> None:
+        self.model = model
+        self.api = api
+        self.table = RouteTable(api.routes)
+        self._workers = workers
+        self._verifier = verifier
+        self._log = log
+        account = next((f.account_id for f in model.functions.values() if f.account_id), "000000000000")
+        self.context = ApiContext(account_id=account, api_id=api.api_id, stage=api.stage, region=region,
+                                  stage_variables=api.stage_variables)
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        request_id = new_request_id()
+        response = self._respond(request, request_id)
+        if request.method == "HEAD":
+            response.body = b""
+        elapsed = (time.perf_counter() - started) * 1000
+        self._log(f"{request.method} {request.path} {response.status} {elapsed:.1f} ms")
+        return response
+
+    def _respond(self, request: HttpRequest, request_id: str) -> HttpResponse:
+        if len(request.body) > PAYLOAD_LIMIT:
+            return gateway_error(413, "Request Too Long", error_type="RequestTooLarge", request_id=request_id)
+        match = self.table.match(request.method, request.path)
+        if request.method == "OPTIONS" and (match.kind is not Match.FULL or match.route.integration_type == "MOCK"):
+            return self._preflight(request, match, request_id)
+        if match.kind is Match.NONE:
+            return gateway_error(404, "Not Found", error_type="NotFoundException", request_id=request_id)
+        if match.kind is Match.PARTIAL:
+            response = gateway_error(405, "Method Not Allowed", error_type="MethodNotAllowedException",
+                                     request_id=request_id)
+            response.headers.append(("Allow", ", ".join(match.allowed)))
+            return response
+        return self._integrate(request, match, request_id)
+
+    def _integrate(self, request: HttpRequest, match: RouteMatch, request_id: str) -> HttpResponse:
+        route = match.route
+        if route.integration_type == "MOCK":
+            return _mock(route, request_id)
+        if route.function is None:
+            self._log(f"{route.method} {route.path}: integration {route.integration_type} has no local function")
+            return gateway_error(500, INTERNAL, error_type="InternalServerErrorException", request_id=request_id)
+        try:
+            claims = self._authorize(request, route)
+        except AuthFailure as exc:
+            self._log(f"{request.method} {request.path}: {exc.status} ({exc.reason})")
+            kind = "UnauthorizedException" if exc.status == 401 else "AuthorizerConfigurationException"
+            return gateway_error(exc.status, exc.message, error_type=kind, request_id=request_id)
+        event = proxy_event(request, route=route, path_parameters=match.path_parameters, api=self.context,
+                            claims=claims, request_id=request_id)
+        return self._invoke(route.function, event, request_id)
+
+    def _authorize(self, request: HttpRequest, route: RouteSpec) -> dict[str, Any] | None:
+        if route.authorization != "COGNITO_USER_POOLS":
+            return None
+        authorizer = self.model.authorizers.get(route.authorizer_id or "")
+        if authorizer is None:
+            raise AuthFailure(INTERNAL, status=500, reason=f"authorizer {route.authorizer_id} is not deployed")
+        return self._verifier.verify(request.header(authorizer.header), authorizer, route.scopes)
+
+    def _invoke(self, function: str, event: dict[str, Any], request_id: str) -> HttpResponse:
+        result = self._workers.pool(function).invoke(event, request_id=request_id, wait_s=INTEGRATION_TIMEOUT_S)
+        if result.status is InvokeStatus.TIMEOUT:
+            return gateway_error(504, "Endpoint request timed out", error_type="InternalServerErrorException",
+                                 request_id=request_id)
+        if result.status is not InvokeStatus.OK:
+            error = result.error or {}
+            self._log(f"[{function}] {request_id} {result.status.value}: {error.get('errorType')}: "
+                      f"{error.get('errorMessage', '')}")
+            return gateway_error(502, INTERNAL, error_type="InternalServerErrorException", request_id=request_id)
+        try:
+            response = from_proxy(result.payload, request_id=request_id)
+            if len(response.body) > LAMBDA_RESPONSE_LIMIT:
+                raise MalformedResponse(f"body is {len(response.body)} bytes, over Lambda's 6 MB limit")
+        except MalformedResponse as exc:
+            self._log(f"[{function}] {request_id} Malformed Lambda proxy response: {exc}")
+            return gateway_error(502, INTERNAL, error_type="InternalServerErrorException", request_id=request_id)
+        return response
+
+    def _preflight(self, request: HttpRequest, match: RouteMatch, request_id: str) -> HttpResponse:
+        if match.kind is Match.NONE:
+            return gateway_error(404, "Not Found", error_type="NotFoundException", request_id=request_id)
+        if match.route is not None and match.route.integration_type == "MOCK":
+            return _mock(match.route, request_id)
+        methods = sorted({*match.allowed, "OPTIONS"} - {"ANY"}) if "ANY" not in match.allowed else ["*"]
+        headers = [
+            ("Access-Control-Allow-Origin", request.header("origin") or "*"),
+            ("Access-Control-Allow-Methods", ", ".join(methods)),
+            ("Access-Control-Allow-Headers", request.header("access-control-request-headers") or "*"),
+            ("Access-Control-Max-Age", "600"),
+            ("Vary", "Origin"),
+            ("x-amzn-RequestId", request_id),
+        ]
+        return HttpResponse(204, headers, b"")
+
+
+def _mock(route: RouteSpec, request_id: str) -> HttpResponse:
+    headers = [*route.mock_headers.items(), ("Content-Type", "application/json"), ("x-amzn-RequestId", request_id)]
+    return HttpResponse(200, headers, b"")

@@ -1,0 +1,60 @@
+"""The wire format between the runtime and its worker processes (stdlib only: workers import it).
+
+Each message is a 4-byte big-endian length followed by that many bytes of UTF-8 JSON,
+on a pair of pipes reserved for the protocol (the function's own stdout and stderr
+go elsewhere, so a `print()` in a handler can never corrupt a frame). The reader
+waits with `select` so the runtime can give up at a deadline (the function's timeout).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import struct
+import time
+from typing import Any
+
+_HEADER = struct.Struct(">I")
+
+
+class WorkerGone(Exception):
+    """The other end closed its pipe (the worker exited or was killed)."""
+
+
+class FrameTimeout(Exception):
+    """No complete frame arrived before the deadline."""
+
+
+def encode(message: dict[str, Any]) -> bytes:
+    data = json.dumps(message, separators=(",", ":")).encode("utf-8")
+    return _HEADER.pack(len(data)) + data
+
+
+def write_frame(fd: int, message: dict[str, Any]) -> None:
+    view = memoryview(encode(message))
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def read_frame(fd: int, deadline: float | None = None) -> dict[str, Any]:
+    """The next message; `deadline` is a time.monotonic() value, None waits forever."""
+    (length,) = _HEADER.unpack(_read_exact(fd, _HEADER.size, deadline))
+    return json.loads(_read_exact(fd, length, deadline))
+
+
+def _read_exact(fd: int, size: int, deadline: float | None) -> bytes:
+    chunks: list[bytes] = []
+    remaining = size
+    while remaining:
+        if deadline is not None:
+            wait = deadline - time.monotonic()
+            if wait <= 0 or not select.select([fd], [], [], wait)[0]:
+                raise FrameTimeout(f"no answer within the deadline ({size - remaining}/{size} bytes read)")
+        chunk = os.read(fd, min(remaining, 1 << 20))
+        if not chunk:
+            raise WorkerGone("pipe closed")
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)

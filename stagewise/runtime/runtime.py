@@ -1,0 +1,161 @@
+"""`Runtime`: the local API Gateway + Lambda for one stage, as `stagewise dev` runs it.
+
+Data flow: a `RuntimeModel` (from the deployed stacks) → one `WorkerSet` (warm
+function workers), one `Gateway` per REST API (the API with most routes is served at
+`/`, every API also at `/restapis/<api-id>/<stage>/_user_request_/...`), a Cognito
+verifier, the hot-reload watcher and the HTTP server. `dispatch()` routes each HTTP
+request to the right gateway or to the local pages (/openapi.json, /docs);
+`invoke()` calls a function directly (`stagewise invoke`).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from stagewise.errors import UserError
+from stagewise.runtime import openapi
+from stagewise.runtime.auth import CognitoVerifier
+from stagewise.runtime.events import HttpRequest, new_request_id
+from stagewise.runtime.gateway import Gateway
+from stagewise.runtime.model import RuntimeModel
+from stagewise.runtime.reload import Reloader, watched_roots
+from stagewise.runtime.responses import HttpResponse, gateway_error
+from stagewise.runtime.routing import Match
+from stagewise.runtime.server import HttpServer
+from stagewise.runtime.workers import DEFAULT_MAX_WORKERS, InvokeResult, InvokeStatus, WorkerSet
+
+_API_PREFIX = "/restapis/"
+_USER_REQUEST = "/_user_request_"
+
+
+class Runtime:
+    def __init__(self, model: RuntimeModel, *, repo_root: Path, worker_env: dict[str, str], region: str,
+                 log: Callable[[str], None] = print, api: str | None = None, hot_reload: bool = True,
+                 max_workers: int = DEFAULT_MAX_WORKERS, cognito_endpoint: str | None = None) -> None:
+        self.model = model
+        self.repo_root = Path(repo_root).resolve()
+        self.region = region
+        self._log = log
+        self._worker_env = dict(worker_env)
+        self.workers = WorkerSet(model.functions, base_env=worker_env, repo_root=self.repo_root, region=region,
+                                 log=log, max_workers=max_workers)
+        endpoint = cognito_endpoint or worker_env.get("AWS_ENDPOINT_URL")
+        self._clients: dict[str, set[str]] = {k: set(v) for k, v in model.user_pool_clients.items()}
+        self._clients_lock = threading.Lock()
+        verifier = CognitoVerifier(endpoint=endpoint, clients=self._pool_clients)
+        self.gateways = {api_id: Gateway(model, spec, workers=self.workers, verifier=verifier, region=region, log=log)
+                         for api_id, spec in model.apis.items()}
+        default = model.api(api)
+        self.gateway = self.gateways[default.api_id] if default is not None else None
+        self._reloader = Reloader(self.workers, self._watch_roots(), log=log) if hot_reload else None
+        self._server: HttpServer | None = None
+        self.url: str | None = None
+        for warning in model.warnings:
+            log(f"warning: {warning}")
+
+    def _watch_roots(self) -> list[Path]:
+        return watched_roots((f.source_dir for f in self.model.functions.values()), self.repo_root)
+
+    def start(self, host: str = "127.0.0.1", port: int = 3000) -> str:
+        try:
+            self._server = HttpServer(self.dispatch, host=host, port=port)
+        except OSError as exc:
+            raise UserError(f"cannot listen on {host}:{port} ({exc.strerror}); pick another port with --port") from exc
+        if self._reloader is not None:
+            self._reloader.start()
+        self.url = self._server.start()
+        return self.url
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        if self._reloader is not None:
+            self._reloader.stop()
+        self.workers.stop()
+
+    def invoke(self, function: str, event: dict[str, Any]) -> dict[str, Any]:
+        """The function's payload, or Lambda's error object ({errorMessage, errorType, ...}) if it failed."""
+        result = self.invoke_result(function, event)
+        if result.ok:
+            return result.payload
+        if result.status is InvokeStatus.TIMEOUT:
+            seconds = self.model.function(function).timeout_s
+            return {"errorMessage": f"{result.request_id} Task timed out after {seconds:.2f} seconds",
+                    "errorType": "Sandbox.Timedout"}
+        return result.error or {"errorType": "Runtime.Unknown", "errorMessage": result.status.value}
+
+    def invoke_result(self, function: str, event: dict[str, Any]) -> InvokeResult:
+        spec = self.model.function(function)
+        return self.workers.pool(spec.logical_id).invoke(event)
+
+    def openapi(self) -> dict[str, Any]:
+        if self.gateway is None:
+            return openapi.merge([], title="no API deployed", version="local", server_url=self.url or "/")
+        functions = sorted({r.function for r in self.gateway.api.routes if r.function})
+        schemas = []
+        for logical_id in functions:
+            reply = self.workers.pool(logical_id).call_worker({"type": "openapi"}, timeout_s=10)
+            if reply and reply.get("schema"):
+                schemas.append(reply["schema"])
+        api = self.gateway.api
+        return openapi.merge(schemas, title=api.name, version=api.stage, server_url=self.url or "/")
+
+    def dispatch(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(_API_PREFIX):
+            return self._dispatch_prefixed(request)
+        if self.gateway is None:
+            return gateway_error(404, "Not Found", error_type="NotFoundException", request_id=new_request_id())
+        if request.method == "GET" and self.gateway.table.match("GET", request.path).kind is Match.NONE:
+            page = self._local_page(request.path)
+            if page is not None:
+                return page
+        return self.gateway.handle(request)
+
+    def _dispatch_prefixed(self, request: HttpRequest) -> HttpResponse:
+        head, _, rest = request.path[len(_API_PREFIX):].partition(_USER_REQUEST)
+        gateway = self.gateways.get(head.split("/", 1)[0])
+        if gateway is None:
+            return gateway_error(404, "Not Found", error_type="NotFoundException", request_id=new_request_id())
+        request.path = rest or "/"
+        return gateway.handle(request)
+
+    def _local_page(self, path: str) -> HttpResponse | None:
+        if path == "/openapi.json":
+            body = json.dumps(self.openapi()).encode()
+            return HttpResponse(200, [("Content-Type", "application/json")], body)
+        if path == "/docs":
+            html = openapi.docs_page(self.openapi()).encode()
+            return HttpResponse(200, [("Content-Type", "text/html; charset=utf-8")], html)
+        asset = openapi.asset(path)
+        if asset is not None:
+            return HttpResponse(200, [("Content-Type", asset[1]), ("Cache-Control", "max-age=3600")], asset[0])
+        return None
+
+    def _pool_clients(self, pool_id: str) -> set[str]:
+        """App clients of a pool: those the stacks declare, else asked of the local cloud once."""
+        with self._clients_lock:
+            if pool_id not in self._clients:
+                self._clients[pool_id] = self._fetch_clients(pool_id)
+            return self._clients[pool_id]
+
+    def _fetch_clients(self, pool_id: str) -> set[str]:
+        import boto3
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        env = self._worker_env
+        client = boto3.client(
+            "cognito-idp", region_name=self.region, endpoint_url=env.get("AWS_ENDPOINT_URL"),
+            aws_access_key_id=env.get("AWS_ACCESS_KEY_ID"), aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
+            aws_session_token=env.get("AWS_SESSION_TOKEN"),
+        )
+        try:
+            pages = client.get_paginator("list_user_pool_clients").paginate(UserPoolId=pool_id, MaxResults=60)
+            return {c["ClientId"] for page in pages for c in page["UserPoolClients"]}
+        except (BotoCoreError, ClientError) as exc:
+            self._log(f"warning: cannot list the app clients of user pool {pool_id}: {exc}")
+            return set()

@@ -1,0 +1,357 @@
+"""Warm worker processes that run Lambda functions, one pool per function.
+
+Data flow: `WorkerSet.pool(logical_id)` → `FunctionPool.invoke(event)` acquires an idle
+worker (or starts one — the caller pays that cold start, as on Lambda — up to
+`max_workers`, then queues), sends one `invoke` frame, waits at most the function's
+`Timeout`, and returns an `InvokeResult`. A worker that times out is killed (with
+its process group) and a fresh one is pre-warmed; one that crashes is dropped.
+
+Each worker starts with *only* the function's resolved environment, the caller's
+base variables (endpoint, credentials) and Lambda's reserved variables — never this
+process's environment — so functions cannot see each other's settings.
+
+Workers report the source files they import; `restart_if_uses(paths)` (hot reload)
+retires the workers of a pool that imported a changed file and pre-warms a new one.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import stagewise
+from stagewise.runtime.model import FunctionSpec
+from stagewise.runtime.protocol import FrameTimeout, WorkerGone, read_frame, write_frame
+
+DEFAULT_MAX_WORKERS = 4
+INIT_LIMIT_S = 10.0  # Lambda's init phase limit for on-demand functions
+Log = Callable[[str], None]
+
+
+class InvokeStatus(enum.Enum):
+    OK = "ok"
+    FUNCTION_ERROR = "function_error"  # the handler raised (or returned something not JSON)
+    INIT_ERROR = "init_error"  # the handler module failed to import
+    TIMEOUT = "timeout"
+    CRASHED = "crashed"  # the process died mid-invoke
+
+
+@dataclass
+class InvokeResult:
+    status: InvokeStatus
+    request_id: str
+    payload: Any = None
+    error: dict[str, Any] | None = None
+    duration_ms: float = 0.0
+    init_ms: float | None = None  # set on a cold start
+
+    @property
+    def ok(self) -> bool:
+        return self.status is InvokeStatus.OK
+
+
+def worker_environment(spec: FunctionSpec, *, base: dict[str, str], region: str) -> dict[str, str]:
+    """Exactly what the function's process sees: its variables, the base, Lambda's reserved ones."""
+    region = spec.region or region
+    today = datetime.now(UTC).strftime("%Y/%m/%d")
+    reserved = {
+        "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
+        "AWS_LAMBDA_LOG_STREAM_NAME": f"{today}/[$LATEST]{secrets.token_hex(16)}",
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        "_HANDLER": spec.handler,
+        "LAMBDA_TASK_ROOT": str(spec.source_dir),
+        "TZ": "UTC",
+        "LANG": "en_US.UTF-8",
+    }
+    process = {
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]),
+        "PYTHONPATH": str(Path(stagewise.__file__).resolve().parent.parent),
+    }
+    return {**spec.environment, **base, **reserved, **process}
+
+
+class Worker:
+    """One process hosting one function; used by one request at a time."""
+
+    def __init__(self, spec: FunctionSpec, *, env: dict[str, str], repo_root: Path, log: Log, generation: int):
+        self.spec = spec
+        self.generation = generation
+        self.ready = False
+        self.init_ms: float | None = None
+        self.files: list[str] = []
+        self._log = log
+        to_child_r, self._to_child = os.pipe()
+        self._from_child, from_child_w = os.pipe()
+        command = [sys.executable, "-m", "stagewise.runtime.worker_main", "--in", str(to_child_r),
+                   "--out", str(from_child_w), "--handler", spec.handler, "--source", str(spec.source_dir),
+                   "--root", str(repo_root)]
+        self.process = subprocess.Popen(
+            command, env=env, cwd=spec.source_dir, pass_fds=(to_child_r, from_child_w),
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        os.close(to_child_r)
+        os.close(from_child_w)
+        self._started = time.perf_counter()
+        threading.Thread(target=self._forward_logs, name=f"log-{spec.name}", daemon=True).start()
+
+    def _forward_logs(self) -> None:
+        stream = self.process.stdout
+        if stream is None:
+            return
+        for raw in stream:
+            self._log(f"[{self.spec.name}] {raw.decode('utf-8', 'replace').rstrip()}")
+
+    def wait_ready(self, deadline: float) -> dict[str, Any]:
+        """The init report: {"ok": True, ...} or {"ok": False, "error": {...}}."""
+        message = read_frame(self._from_child, deadline)
+        self.files.extend(message.get("modules", []))
+        self.ready = bool(message.get("ok"))
+        self.init_ms = (time.perf_counter() - self._started) * 1000
+        return message
+
+    def call(self, message: dict[str, Any], deadline: float) -> dict[str, Any]:
+        write_frame(self._to_child, message)
+        reply = read_frame(self._from_child, deadline)
+        self.files.extend(reply.get("modules", []))
+        return reply
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.process.wait()
+        for fd in (self._to_child, self._from_child):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._to_child = self._from_child = -1
+
+
+class FunctionPool:
+    """The warm workers of one function: reuse, grow under concurrency, retire on reload."""
+
+    def __init__(self, spec: FunctionSpec, *, env: dict[str, str], repo_root: Path, log: Log,
+                 max_workers: int = DEFAULT_MAX_WORKERS) -> None:
+        self.spec = spec
+        self._env = env
+        self._repo_root = repo_root
+        self._log = log
+        self._max = max_workers
+        self._cond = threading.Condition()
+        self._idle: list[Worker] = []
+        self._all: set[Worker] = set()
+        self._warming = 0
+        self._generation = 0
+        self._closed = False
+        self.started = 0  # workers ever started (for tests and the console)
+
+    @property
+    def files(self) -> set[str]:
+        with self._cond:
+            return {f for w in self._all if w.generation == self._generation for f in w.files}
+
+    def worker_count(self) -> int:
+        with self._cond:
+            return len(self._all)
+
+    def invoke(self, event: dict[str, Any], *, request_id: str | None = None, wait_s: float | None = None,
+               trace_id: str | None = None) -> InvokeResult:
+        request_id = request_id or str(uuid.uuid4())
+        timeout_s = min(self.spec.timeout_s, wait_s) if wait_s else self.spec.timeout_s
+        worker = self._acquire()
+        started = time.perf_counter()
+        init_ms = None
+        if not worker.ready:
+            failed = self._init(worker, request_id)
+            if failed is not None:
+                return failed
+            init_ms = worker.init_ms
+            started = time.perf_counter()
+        message = {"type": "invoke", "event": event, "request_id": request_id, "trace_id": trace_id,
+                   "arn": self.spec.arn, "deadline_ms": int(time.time() * 1000 + self.spec.timeout_s * 1000)}
+        try:
+            reply = worker.call(message, time.monotonic() + timeout_s)
+        except FrameTimeout:
+            self._log(f"[{self.spec.name}] {request_id} Task timed out after {timeout_s:.2f} seconds")
+            self._discard(worker, replace=True)
+            return InvokeResult(InvokeStatus.TIMEOUT, request_id, duration_ms=timeout_s * 1000, init_ms=init_ms)
+        except (WorkerGone, OSError):
+            code = worker.process.poll()
+            self._log(f"[{self.spec.name}] {request_id} Runtime exited with error: exit status {code}")
+            self._discard(worker, replace=False)
+            return InvokeResult(InvokeStatus.CRASHED, request_id, error={"errorType": "Runtime.ExitError"},
+                                init_ms=init_ms)
+        self._release(worker)
+        status = InvokeStatus.OK if reply.get("ok") else InvokeStatus.FUNCTION_ERROR
+        duration = (time.perf_counter() - started) * 1000
+        return InvokeResult(status, request_id, payload=reply.get("payload"), error=reply.get("error"),
+                            duration_ms=duration, init_ms=init_ms)
+
+    def _init(self, worker: Worker, request_id: str) -> InvokeResult | None:
+        try:
+            report = worker.wait_ready(time.monotonic() + INIT_LIMIT_S)
+        except (FrameTimeout, WorkerGone, OSError) as exc:
+            report = {"ok": False, "error": {"errorType": "Runtime.InitError", "errorMessage": str(exc)}}
+        if report.get("ok"):
+            self._log(f"[{self.spec.name}] cold start: Init Duration: {worker.init_ms:.1f} ms")
+            return None
+        error = report.get("error") or {}
+        self._log(f"[{self.spec.name}] init failed ({self.spec.handler}): {error.get('errorType')}: "
+                  f"{error.get('errorMessage')}")
+        self._discard(worker, replace=False)
+        return InvokeResult(InvokeStatus.INIT_ERROR, request_id, error=error)
+
+    def _acquire(self) -> Worker:
+        with self._cond:
+            while True:
+                if self._closed:
+                    raise WorkerGone(f"function {self.spec.name} is stopped")
+                if self._idle:
+                    return self._idle.pop()
+                if not self._warming and len(self._all) < self._max:
+                    return self._spawn()
+                self._cond.wait(0.5)
+
+    def _spawn(self) -> Worker:
+        """Start a worker; the caller holds the lock."""
+        worker = Worker(self.spec, env=self._env, repo_root=self._repo_root, log=self._log,
+                        generation=self._generation)
+        self._all.add(worker)
+        self.started += 1
+        return worker
+
+    def _release(self, worker: Worker) -> None:
+        with self._cond:
+            if worker.generation == self._generation and worker.alive() and not self._closed:
+                self._idle.append(worker)
+                self._cond.notify()
+                return
+        self._discard(worker, replace=False)
+
+    def _discard(self, worker: Worker, *, replace: bool) -> None:
+        worker.kill()
+        with self._cond:
+            self._all.discard(worker)
+            self._cond.notify_all()
+        if replace:
+            self.prewarm()
+
+    def prewarm(self) -> None:
+        """Start and initialise a worker in the background, so the next request finds it warm."""
+        with self._cond:
+            if self._closed or len(self._all) >= self._max:
+                return
+            worker = self._spawn()
+            self._warming += 1
+        threading.Thread(target=self._finish_warming, args=(worker,), daemon=True).start()
+
+    def _finish_warming(self, worker: Worker) -> None:
+        try:
+            ok = bool(worker.wait_ready(time.monotonic() + INIT_LIMIT_S).get("ok"))
+        except (FrameTimeout, WorkerGone, OSError):
+            ok = False
+        with self._cond:
+            self._warming -= 1
+            keep = ok and worker.generation == self._generation and not self._closed
+            if keep:
+                self._idle.append(worker)
+            self._cond.notify_all()
+        if not keep:
+            self._discard(worker, replace=False)
+
+    def restart_if_uses(self, changed: set[str]) -> bool:
+        """Retire this pool's workers if any imported a changed file; pre-warm a fresh one."""
+        with self._cond:
+            if not self._all or not (self.files & changed):
+                return False
+            self._generation += 1
+            stale, self._idle = self._idle, []
+        for worker in stale:
+            self._discard(worker, replace=False)
+        self.prewarm()
+        return True
+
+    def call_worker(self, message: dict[str, Any], timeout_s: float) -> dict[str, Any] | None:
+        """Send a non-invoke message (e.g. openapi) to a warm worker; None if it cannot init."""
+        worker = self._acquire()
+        if not worker.ready and self._init(worker, "openapi") is not None:
+            return None
+        try:
+            reply = worker.call(message, time.monotonic() + timeout_s)
+        except (FrameTimeout, WorkerGone, OSError):
+            self._discard(worker, replace=False)
+            return None
+        self._release(worker)
+        return reply
+
+    def stop(self) -> None:
+        with self._cond:
+            self._closed = True
+            workers, self._idle = list(self._all), []
+            self._cond.notify_all()
+        for worker in workers:
+            worker.kill()
+        with self._cond:
+            self._all.clear()
+
+
+class WorkerSet:
+    """One FunctionPool per function of the model, created on first use."""
+
+    def __init__(self, functions: dict[str, FunctionSpec], *, base_env: dict[str, str], repo_root: Path,
+                 region: str, log: Log, max_workers: int = DEFAULT_MAX_WORKERS) -> None:
+        self._functions = functions
+        self._base = dict(base_env)
+        self._repo_root = repo_root
+        self._region = region
+        self._log = log
+        self._max = max_workers
+        self._pools: dict[str, FunctionPool] = {}
+        self._lock = threading.Lock()
+
+    def pool(self, logical_id: str) -> FunctionPool:
+        with self._lock:
+            pool = self._pools.get(logical_id)
+            if pool is None:
+                spec = self._functions[logical_id]
+                env = worker_environment(spec, base=self._base, region=self._region)
+                pool = FunctionPool(spec, env=env, repo_root=self._repo_root, log=self._log,
+                                    max_workers=self._max)
+                self._pools[logical_id] = pool
+            return pool
+
+    def pools(self) -> list[FunctionPool]:
+        with self._lock:
+            return list(self._pools.values())
+
+    def restart_for(self, changed: set[str]) -> list[str]:
+        """Logical ids of the functions whose workers were restarted for these changed files."""
+        return [pool.spec.logical_id for pool in self.pools() if pool.restart_if_uses(changed)]
+
+    def stop(self) -> None:
+        for pool in self.pools():
+            pool.stop()
