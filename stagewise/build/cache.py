@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import tempfile
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,7 +70,7 @@ def place(source: Path, dest: Path) -> None:
     if dest.is_file():
         return
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".tmp-{os.getpid()}-{dest.name}")
+    tmp = dest.with_name(f".tmp-{uuid.uuid4().hex}-{dest.name}")
     try:
         os.link(source, tmp)
     except OSError:

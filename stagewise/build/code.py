@@ -10,6 +10,7 @@ Lambda puts on sys.path, matching the `<package>.<module>.<attr>` handler conven
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from stagewise.build.artifact import Artifact, ArtifactKind, artifact_name
@@ -24,14 +25,18 @@ LIBS_DATA_EXCLUDED = frozenset({".py", ".pyc", ".pyo", ".pyi", ".md"})
 
 
 def service_sources(service_dir: Path) -> list[Path]:
-    """The files of a service folder that belong in its code zip, sorted."""
+    """The files of a service folder that belong in its code zip, sorted.
+
+    Excluded folders are pruned, not walked: a stray .venv or node_modules costs nothing.
+    """
     files = []
-    for path in sorted(service_dir.rglob("*")):
-        rel = path.relative_to(service_dir)
-        if not path.is_file() or _excluded(rel):
-            continue
-        files.append(path)
-    return files
+    for folder, dirs, names in os.walk(service_dir):
+        dirs[:] = [d for d in dirs if d not in DIR_EXCLUDED and not d.startswith(".")]
+        for name in names:
+            path = Path(folder, name)
+            if path.is_file() and not _excluded(path.relative_to(service_dir)):
+                files.append(path)
+    return sorted(files)
 
 
 def code_entries(service_dir: Path, *, libs_dir: Path) -> list[Entry]:

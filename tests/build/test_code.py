@@ -51,11 +51,15 @@ def test_stack_tests_requirements_caches_and_dotfiles_are_excluded(project_dir: 
     (alpha / "alpha_fn" / "__pycache__" / "handler.cpython-312.pyc").write_bytes(b"\0")
     (alpha / "alpha_fn" / "stale.pyc").write_bytes(b"\0")
     (alpha / ".env").write_text("SECRET=1\n")
+    for stray in (".venv/lib/site.py", "node_modules/pkg/index.js"):
+        (alpha / stray).parent.mkdir(parents=True)
+        (alpha / stray).write_text("x\n")
 
     names = _names(_build(project_dir, "alpha", tmp_path / "out").path)
 
     assert not [n for n in names if n.endswith((".pyc", "stack.py", "requirements.txt", ".env"))]
-    assert not [n for n in names if n.startswith("tests/") or "conftest" in n or "unused" in n]
+    assert not [n for n in names if n.startswith(("tests/", ".venv/", "node_modules/"))]
+    assert not [n for n in names if "conftest" in n or "unused" in n]
 
 
 def test_name_is_the_content_hash_and_rebuilds_are_byte_identical(project_dir: Path, tmp_path: Path) -> None:

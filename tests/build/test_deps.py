@@ -10,7 +10,7 @@ import pytest
 from stagewise.build import LayerCache
 from stagewise.build.deps import LayerSpec, build_layer, normalise_requirements, python_version_of
 from stagewise.build.events import BuildStep
-from stagewise.build.pip import Arch, PipRequest
+from stagewise.build.pip import Arch, PipRequest, run_pip
 from stagewise.errors import UserError
 from tests.build.conftest import FakePip
 
@@ -117,3 +117,32 @@ def test_python_version_comes_from_the_runtime() -> None:
     assert python_version_of("python3.12") == "3.12"
     with pytest.raises(UserError, match="not a Python Lambda runtime"):
         python_version_of("nodejs20.x")
+
+
+def test_a_damaged_cache_entry_is_rebuilt(tmp_path: Path, cache: LayerCache) -> None:
+    pip = FakePip()
+    first = build_layer(SPEC, out_dir=tmp_path / "one", cache=cache, pip=pip)
+    (cache.root / f"{SPEC.cache_key()}.json").write_text("{not json")
+
+    second = build_layer(SPEC, out_dir=tmp_path / "two", cache=cache, pip=pip)
+
+    assert len(pip.calls) == 2
+    assert second.path.read_bytes() == first.path.read_bytes()
+
+
+def test_a_failed_install_leaves_nothing_in_the_cache(tmp_path: Path, cache: LayerCache) -> None:
+    spec = LayerSpec(("surely-no-such-package-stagewise==0.0.0",), "3.12")
+
+    def failing(args) -> None:
+        raise UserError("pip could not install the requirements for the Lambda platform (exit 1)")
+
+    with pytest.raises(UserError, match="pip could not install"):
+        build_layer(spec, out_dir=tmp_path, cache=cache, pip=failing)
+    assert cache.get(spec.cache_key()) is None
+
+
+def test_pip_failure_is_a_user_error_carrying_pips_own_words(tmp_path: Path) -> None:
+    args = ["install", "--no-index", "--target", str(tmp_path), "surely-no-such-package-stagewise==0.0.0"]
+
+    with pytest.raises(UserError, match=r"(?s)pip could not install.*No matching distribution.*pinned"):
+        run_pip(args)
