@@ -78,7 +78,9 @@ class Provisioner:
 
     # -- plan and deploy ----------------------------------------------------------------
 
-    def plan(self, stack_name: str, template: dict[str, Any], parameters: dict[str, Any] | None = None) -> StackPlan:
+    def plan(
+        self, stack_name: str, template: dict[str, Any], parameters: dict[str, Any] | None = None
+    ) -> StackPlan:
         """What `deploy` would do, per logical id. Makes no write call."""
         return self._prepare(stack_name, template, parameters).plan
 
@@ -136,7 +138,8 @@ class Provisioner:
         removed = {name: v for name, v in (old.exports if old else {}).items() if name not in exports}
         scope.registry.check_changes(scope.stack_name, removed, {})
         changed = {
-            name: v for name, v in (old.exports if old else {}).items()
+            name: v
+            for name, v in (old.exports if old else {}).items()
             if name in exports and "{{known after deploy" not in exports[name] and exports[name] != v
         }
         scope.registry.check_changes(scope.stack_name, changed, {k: exports[k] for k in changed})
@@ -155,6 +158,7 @@ class Provisioner:
         ExportRegistry.from_states(states).check_delete(state)
         state.status, state.updated_at = StackStatus.DELETE_IN_PROGRESS, now()
         self._store.save(state)
+
         def context(logical_id: str) -> ResourceContext:
             return ResourceContext(
                 client=self._client,

@@ -34,8 +34,16 @@ from stagewise.provisioner.store import StateStore
 from stagewise.provisioner.template import ResourceSpec
 
 NOT_FOUND_CODES = frozenset(
-    {"ResourceNotFoundException", "NoSuchEntity", "NotFoundException", "NoSuchBucket", "NotFound",
-     "AWS.SimpleQueueService.NonExistentQueue", "ParameterNotFound", "QueueDoesNotExist"}
+    {
+        "ResourceNotFoundException",
+        "NoSuchEntity",
+        "NotFoundException",
+        "NoSuchBucket",
+        "NotFound",
+        "AWS.SimpleQueueService.NonExistentQueue",
+        "ParameterNotFound",
+        "QueueDoesNotExist",
+    }
 )
 FAILURES = (ClientError, BotoCoreError, ProvisionerError, KeyError, ValueError, TypeError)
 
@@ -63,8 +71,9 @@ def is_not_found(exc: Exception) -> bool:
 def reason_of(exc: BaseException) -> str:
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
-        return f"{error.get('Code', 'Error')}: {error.get('Message', '')}".strip()
-    return f"{type(exc).__name__}: {exc}" if not isinstance(exc, ProvisionerError) else str(exc)
+        return f"{error.get('Code', 'Error')}: {error.get('Message', '')}".strip().rstrip(".")
+    text = str(exc) if isinstance(exc, ProvisionerError) else f"{type(exc).__name__}: {exc}"
+    return text.rstrip(".")
 
 
 class Deployment:
@@ -139,7 +148,12 @@ class Deployment:
             self._event(spec, ResourceStatus.UPDATE_COMPLETE, result.physical_id)
             return
         if current is not None:  # REPLACE: create the new one; the old one goes in cleanup
-            self._event(spec, ResourceStatus.UPDATE_IN_PROGRESS, current.physical_id, "Requested update requires the creation of a new physical resource; hence creating one.")
+            self._event(
+                spec,
+                ResourceStatus.UPDATE_IN_PROGRESS,
+                current.physical_id,
+                "Requested update requires the creation of a new physical resource; hence creating one.",
+            )
             if spec.update_replace_policy != "Retain":
                 self.leftovers.append(current)
         self._event(spec, ResourceStatus.CREATE_IN_PROGRESS)
@@ -199,14 +213,17 @@ class Deployment:
     def _cleanup(self) -> None:
         template = self.scope.template
         gone = [
-            rs for lid, rs in self.state.resources.items()
+            rs
+            for lid, rs in self.state.resources.items()
             if lid not in template.resources or not self.scope.active(lid)
         ]
         doomed = {id(rs): rs for rs in [*gone, *self.leftovers]}
         for rs in gone:
             del self.state.resources[rs.logical_id]
         for rs in reverse_order(list(doomed.values())):
-            if not delete_resource(rs, stack_name=self.state.name, context=self.scope.context, emit=self.emit):
+            if not delete_resource(
+                rs, stack_name=self.state.name, context=self.scope.context, emit=self.emit
+            ):
                 self.state.resources.setdefault(rs.logical_id, rs)
 
     def _rollback(self, exc: Exception) -> None:
@@ -221,7 +238,9 @@ class Deployment:
         self.state.exports = dict(self.old.exports) if self.old else {}
         self.state.imports = list(self.old.imports) if self.old else []
         self.state.template = self.old.template if self.old and not self.creating else self.state.template
-        self.state.status = StackStatus.ROLLBACK_COMPLETE if self.creating else StackStatus.UPDATE_ROLLBACK_COMPLETE
+        self.state.status = (
+            StackStatus.ROLLBACK_COMPLETE if self.creating else StackStatus.UPDATE_ROLLBACK_COMPLETE
+        )
         self.state.reason = reason_of(exc)
         self.state.updated_at = now()
         self._save()
@@ -229,7 +248,9 @@ class Deployment:
         message = f"Stack {self.state.name}: {reason_of(exc)}. Rolled back ({self.state.status}){note}"
         raise DeployError(message, logical_id=getattr(exc, "logical_id", ""), reason=reason_of(exc)) from exc
 
-    def _event(self, spec: ResourceSpec, status: ResourceStatus, physical_id: str = "", reason: str = "") -> None:
+    def _event(
+        self, spec: ResourceSpec, status: ResourceStatus, physical_id: str = "", reason: str = ""
+    ) -> None:
         self.emit(
             ResourceEvent(
                 stack_name=self.state.name,
@@ -249,7 +270,9 @@ class Deployment:
 def _handler(rs: ResourceState, context: Callable[[str], ResourceContext]) -> ResourceType:
     cls = resource_class(rs.type)
     if cls is None:
-        raise DeployError(f"{rs.logical_id}: resource type {rs.type} is not supported", logical_id=rs.logical_id)
+        raise DeployError(
+            f"{rs.logical_id}: resource type {rs.type} is not supported", logical_id=rs.logical_id
+        )
     return cls(context(rs.logical_id))
 
 
@@ -264,7 +287,10 @@ def _undo(entry: JournalEntry, scope: StackScope) -> None:
 def reverse_order(resources: list[ResourceState]) -> list[ResourceState]:
     by_key = {f"{rs.logical_id}#{i}": rs for i, rs in enumerate(resources)}
     ids = {rs.logical_id for rs in resources}
-    edges = {key: {f for f in by_key if by_key[f].logical_id in set(rs.depends_on) & ids} for key, rs in by_key.items()}
+    edges = {
+        key: {f for f in by_key if by_key[f].logical_id in set(rs.depends_on) & ids}
+        for key, rs in by_key.items()
+    }
     return [by_key[key] for key in reversed(dependency_order(edges))]
 
 

@@ -127,7 +127,14 @@ def _scan_call(name: str, arg: Any, *, where: str, refs: Refs) -> None:
         scan(arg, where=f"{where}.{name}", refs=refs)
 
 
-_LIST_ARITY = {"Fn::Join": 2, "Fn::Select": 2, "Fn::Split": 2, "Fn::If": 3, "Fn::Equals": 2, "Fn::FindInMap": 3}
+_LIST_ARITY = {
+    "Fn::Join": 2,
+    "Fn::Select": 2,
+    "Fn::Split": 2,
+    "Fn::If": 3,
+    "Fn::Equals": 2,
+    "Fn::FindInMap": 3,
+}
 
 
 def _check_shape(name: str, arg: Any, *, where: str) -> None:
@@ -327,7 +334,9 @@ _FUNCS: dict[str, Callable[[Any, Scope], Any]] = {
 }
 
 
-def evaluate_conditions(conditions: Mapping[str, Any], scope_for: Callable[[dict[str, bool]], Scope]) -> dict[str, bool]:
+def evaluate_conditions(
+    conditions: Mapping[str, Any], scope_for: Callable[[dict[str, bool]], Scope]
+) -> dict[str, bool]:
     """Evaluate every named condition (they may refer to each other; a loop is an error)."""
     done: dict[str, bool] = {}
     scope = scope_for(done)

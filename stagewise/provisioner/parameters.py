@@ -37,7 +37,9 @@ def _raw(value: Any) -> str:
 def _typed(name: str, spec: dict[str, Any], value: str) -> Any:
     allowed = spec.get("AllowedValues")
     if allowed is not None and value not in [str(a) for a in allowed]:
-        raise TemplateError(f"Parameter '{name}' must be one of AllowedValues ({', '.join(map(str, allowed))})")
+        raise TemplateError(
+            f"Parameter '{name}' must be one of AllowedValues ({', '.join(map(str, allowed))})"
+        )
     pattern = spec.get("AllowedPattern")
     if pattern is not None and not re.fullmatch(pattern, value):
         raise TemplateError(f"Parameter '{name}' must match pattern {pattern}")

@@ -37,9 +37,11 @@ class StateStore:
         try:
             self._s3.head_bucket(Bucket=self.bucket)
         except ClientError:
-            extra = {} if self.region == "us-east-1" else {
-                "CreateBucketConfiguration": {"LocationConstraint": self.region}
-            }
+            extra = (
+                {}
+                if self.region == "us-east-1"
+                else {"CreateBucketConfiguration": {"LocationConstraint": self.region}}
+            )
             self._s3.create_bucket(Bucket=self.bucket, **extra)
         self._bucket_ready = True
 

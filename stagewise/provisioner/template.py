@@ -18,8 +18,18 @@ from stagewise.provisioner.intrinsics import PSEUDO, Refs, scan
 from stagewise.provisioner.resources import ResourceType, resource_class
 
 SECTIONS = frozenset(
-    {"AWSTemplateFormatVersion", "Description", "Metadata", "Parameters", "Mappings", "Conditions",
-     "Resources", "Outputs", "Transform", "Rules"}
+    {
+        "AWSTemplateFormatVersion",
+        "Description",
+        "Metadata",
+        "Parameters",
+        "Mappings",
+        "Conditions",
+        "Resources",
+        "Outputs",
+        "Transform",
+        "Rules",
+    }
 )
 RESOURCE_KEYS = frozenset(
     {"Type", "Properties", "DependsOn", "Condition", "DeletionPolicy", "UpdateReplacePolicy", "Metadata"}
@@ -145,7 +155,9 @@ def _check_references(template: Template) -> dict[str, set[str]]:
             _check_refs(template, refs, where=where, allow_resources=True)
         missing = sorted(spec.depends_on - ids)
         if missing:
-            raise TemplateError(f"{where}.DependsOn: resource {', '.join(missing)} does not exist in the template")
+            raise TemplateError(
+                f"{where}.DependsOn: resource {', '.join(missing)} does not exist in the template"
+            )
         edges[lid] = refs.resources(ids) | set(spec.depends_on)
     for name, output in template.outputs.items():
         refs = scan(output, where=f"Outputs.{name}")
@@ -158,7 +170,9 @@ def _check_refs(template: Template, refs: Refs, *, where: str, allow_resources: 
     for name in sorted(refs.names):
         if name not in PSEUDO and name not in template.parameters and name not in resources:
             kind = "parameter or resource" if allow_resources else "parameter"
-            raise TemplateError(f"Template format error at {where}: unresolved {kind} {name} (Ref / ${{{name}}})")
+            raise TemplateError(
+                f"Template format error at {where}: unresolved {kind} {name} (Ref / ${{{name}}})"
+            )
     for logical_id, attribute in sorted(refs.attributes):
         spec = resources.get(logical_id)
         if spec is None:
@@ -173,4 +187,6 @@ def _check_refs(template: Template, refs: Refs, *, where: str, allow_resources: 
             )
     for name in sorted(refs.conditions):
         if name not in template.conditions:
-            raise TemplateError(f"Template format error at {where}: condition {name} is not defined under Conditions")
+            raise TemplateError(
+                f"Template format error at {where}: condition {name} is not defined under Conditions"
+            )

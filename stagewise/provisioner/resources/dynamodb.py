@@ -24,8 +24,14 @@ _TABLE_OPTIONS = {
 class Table(ResourceType):
     type_name = "AWS::DynamoDB::Table"
     properties = frozenset(
-        {*_TABLE_OPTIONS, "TableName", "BillingMode", "TimeToLiveSpecification",
-         "PointInTimeRecoverySpecification", "Tags"}
+        {
+            *_TABLE_OPTIONS,
+            "TableName",
+            "BillingMode",
+            "TimeToLiveSpecification",
+            "PointInTimeRecoverySpecification",
+            "Tags",
+        }
     )
     required = frozenset({"KeySchema"})
     replace_on = frozenset({"TableName", "KeySchema", "LocalSecondaryIndexes"})
@@ -47,14 +53,16 @@ class Table(ResourceType):
         ddb = self.ctx.client("dynamodb")
         name, old = current.physical_id, current.properties
         kwargs: dict[str, Any] = {}
-        if old.get("BillingMode") != props.get("BillingMode") or old.get("ProvisionedThroughput") != props.get(
+        if old.get("BillingMode") != props.get("BillingMode") or old.get(
             "ProvisionedThroughput"
-        ):
+        ) != props.get("ProvisionedThroughput"):
             kwargs["BillingMode"] = props.get("BillingMode", "PROVISIONED")
             kwargs.update(optional(props, {"ProvisionedThroughput": "ProvisionedThroughput"}))
         if old.get("StreamSpecification") != props.get("StreamSpecification"):
             kwargs["StreamSpecification"] = props.get("StreamSpecification", {"StreamEnabled": False})
-        gsi_updates = _gsi_updates(old.get("GlobalSecondaryIndexes", []), props.get("GlobalSecondaryIndexes", []))
+        gsi_updates = _gsi_updates(
+            old.get("GlobalSecondaryIndexes", []), props.get("GlobalSecondaryIndexes", [])
+        )
         if gsi_updates:
             kwargs["GlobalSecondaryIndexUpdates"] = gsi_updates
             kwargs["AttributeDefinitions"] = props["AttributeDefinitions"]
@@ -71,11 +79,14 @@ class Table(ResourceType):
         ddb = self.ctx.client("dynamodb")
         if old.get("TimeToLiveSpecification") != props.get("TimeToLiveSpecification"):
             spec = props.get("TimeToLiveSpecification") or {
-                **old["TimeToLiveSpecification"], "Enabled": False
+                **old["TimeToLiveSpecification"],
+                "Enabled": False,
             }
             ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=spec)
         if old.get("PointInTimeRecoverySpecification") != props.get("PointInTimeRecoverySpecification"):
-            enabled = props.get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled", False)
+            enabled = props.get("PointInTimeRecoverySpecification", {}).get(
+                "PointInTimeRecoveryEnabled", False
+            )
             ddb.update_continuous_backups(
                 TableName=name,
                 PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": bool(enabled)},
@@ -90,7 +101,9 @@ class Table(ResourceType):
 
     def get_att(self, current: ResourceState, name: str) -> Any:
         if name == "StreamArn" and name not in current.attributes:
-            raise KeyError(f"{current.logical_id}.StreamArn: the table has no stream (set StreamSpecification)")
+            raise KeyError(
+                f"{current.logical_id}.StreamArn: the table has no stream (set StreamSpecification)"
+            )
         return current.attributes[name]
 
 

@@ -16,8 +16,13 @@ from stagewise.provisioner.state import ResourceState
 class Bucket(ResourceType):
     type_name = "AWS::S3::Bucket"
     properties = frozenset(
-        {"BucketName", "CorsConfiguration", "VersioningConfiguration", "Tags", "PublicAccessBlockConfiguration",
-         }
+        {
+            "BucketName",
+            "CorsConfiguration",
+            "VersioningConfiguration",
+            "Tags",
+            "PublicAccessBlockConfiguration",
+        }
     )
     replace_on = frozenset({"BucketName"})
     attributes = frozenset({"Arn", "DomainName", "RegionalDomainName", "WebsiteURL", "DualStackDomainName"})
@@ -26,9 +31,11 @@ class Bucket(ResourceType):
     def create(self, props: dict[str, Any]) -> Provisioned:
         s3 = self.ctx.client("s3")
         name = props.get("BucketName") or self.ctx.generated_name(max_length=63, lowercase=True)
-        extra = {} if self.ctx.region == "us-east-1" else {
-            "CreateBucketConfiguration": {"LocationConstraint": self.ctx.region}
-        }
+        extra = (
+            {}
+            if self.ctx.region == "us-east-1"
+            else {"CreateBucketConfiguration": {"LocationConstraint": self.ctx.region}}
+        )
         s3.create_bucket(Bucket=name, **extra)
         self._configure(name, {}, props)
         return self._provisioned(name)
@@ -85,8 +92,12 @@ def _cors(config: dict[str, Any]) -> dict[str, Any]:
             "AllowedMethods": rule["AllowedMethods"],
             "AllowedOrigins": rule["AllowedOrigins"],
         }
-        for cfn, api in (("AllowedHeaders", "AllowedHeaders"), ("ExposedHeaders", "ExposeHeaders"),
-                         ("MaxAge", "MaxAgeSeconds"), ("Id", "ID")):
+        for cfn, api in (
+            ("AllowedHeaders", "AllowedHeaders"),
+            ("ExposedHeaders", "ExposeHeaders"),
+            ("MaxAge", "MaxAgeSeconds"),
+            ("Id", "ID"),
+        ):
             if cfn in rule:
                 api_rule[api] = int(rule[cfn]) if cfn == "MaxAge" else rule[cfn]
         rules.append(api_rule)

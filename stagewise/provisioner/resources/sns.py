@@ -9,7 +9,13 @@ from stagewise.provisioner.resources.base import Provisioned, ResourceType, regi
 from stagewise.provisioner.state import ResourceState
 
 _TOPIC_ATTRIBUTES = ("DisplayName", "KmsMasterKeyId", "ContentBasedDeduplication", "TracingConfig")
-_SUBSCRIPTION_ATTRIBUTES = ("FilterPolicy", "FilterPolicyScope", "RawMessageDelivery", "RedrivePolicy", "DeliveryPolicy")
+_SUBSCRIPTION_ATTRIBUTES = (
+    "FilterPolicy",
+    "FilterPolicyScope",
+    "RawMessageDelivery",
+    "RedrivePolicy",
+    "DeliveryPolicy",
+)
 
 
 def _attr_text(value: Any) -> str:
@@ -48,7 +54,9 @@ class Topic(ResourceType):
         arn, old = current.physical_id, current.properties
         for key in _TOPIC_ATTRIBUTES:
             if old.get(key) != props.get(key):
-                sns.set_topic_attributes(TopicArn=arn, AttributeName=key, AttributeValue=_attr_text(props.get(key, "")))
+                sns.set_topic_attributes(
+                    TopicArn=arn, AttributeName=key, AttributeValue=_attr_text(props.get(key, ""))
+                )
         if old.get("Subscription") != props.get("Subscription"):
             self._sync_subscriptions(arn, old.get("Subscription", []), props.get("Subscription", []))
         return Provisioned(physical_id=arn, attributes=dict(current.attributes))
@@ -91,7 +99,11 @@ class Subscription(ResourceType):
         sns = self.ctx.client("sns")
         for key in _SUBSCRIPTION_ATTRIBUTES:
             if current.properties.get(key) != props.get(key):
-                value = _attr_text(props[key]) if key in props else ("false" if key == "RawMessageDelivery" else "")
+                value = (
+                    _attr_text(props[key])
+                    if key in props
+                    else ("false" if key == "RawMessageDelivery" else "")
+                )
                 sns.set_subscription_attributes(
                     SubscriptionArn=current.physical_id, AttributeName=key, AttributeValue=value
                 )

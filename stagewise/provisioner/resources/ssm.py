@@ -12,7 +12,12 @@ from stagewise.provisioner.errors import TemplateError
 from stagewise.provisioner.resources.base import Provisioned, ResourceType, optional, register
 from stagewise.provisioner.state import ResourceState
 
-_OPTIONS = {"Description": "Description", "AllowedPattern": "AllowedPattern", "Tier": "Tier", "DataType": "DataType"}
+_OPTIONS = {
+    "Description": "Description",
+    "AllowedPattern": "AllowedPattern",
+    "Tier": "Tier",
+    "DataType": "DataType",
+}
 
 
 @register
@@ -34,13 +39,17 @@ class Parameter(ResourceType):
             )
 
     def create(self, props: dict[str, Any]) -> Provisioned:
-        name = props.get("Name") or f"CFN-{self.ctx.logical_id}-{self.ctx.generated_name(max_length=24)[-12:]}"
+        name = (
+            props.get("Name") or f"CFN-{self.ctx.logical_id}-{self.ctx.generated_name(max_length=24)[-12:]}"
+        )
         self._put(name, props, overwrite=False)
         return Provisioned(physical_id=name, attributes={"Type": props["Type"], "Value": props["Value"]})
 
     def update(self, current: ResourceState, props: dict[str, Any]) -> Provisioned:
         self._put(current.physical_id, props, overwrite=True)
-        return Provisioned(physical_id=current.physical_id, attributes={"Type": props["Type"], "Value": props["Value"]})
+        return Provisioned(
+            physical_id=current.physical_id, attributes={"Type": props["Type"], "Value": props["Value"]}
+        )
 
     def delete(self, current: ResourceState) -> None:
         self.ctx.client("ssm").delete_parameter(Name=current.physical_id)
@@ -51,4 +60,6 @@ class Parameter(ResourceType):
         kwargs = optional(props, _OPTIONS)
         if props.get("Tags") and not overwrite:
             kwargs["Tags"] = [{"Key": k, "Value": v} for k, v in props["Tags"].items()]
-        self.ctx.client("ssm").put_parameter(Name=name, Type=props["Type"], Value=value, Overwrite=overwrite, **kwargs)
+        self.ctx.client("ssm").put_parameter(
+            Name=name, Type=props["Type"], Value=value, Overwrite=overwrite, **kwargs
+        )
