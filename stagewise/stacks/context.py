@@ -28,7 +28,7 @@ from stagewise.stacks.functions import (
     log_group_name,
 )
 
-ArtifactRef = Mapping[str, str]  # {"bucket": ..., "key": ...}
+ArtifactRef = Mapping[str, str | None]  # {"bucket", "key"} and optionally "layer_key" (stagewise.build.artifact_map)
 UNBUILT_PREFIX = "unbuilt"
 
 
@@ -109,6 +109,7 @@ class StackContext:
             timeout=timeout or self.stage.timeout,
             log_retention_days=PROTECTED_LOG_RETENTION_DAYS if self.stage.protect else LOG_RETENTION_DAYS,
             code=self.code(logical_id),
+            layer_name=self.name(f"{self.service.name}-deps"),
             environment=self.default_environment(),
         )
         return add_function(
@@ -144,7 +145,7 @@ class StackContext:
             ref = self.artifacts[logical_id]
             if not {"bucket", "key"} <= set(ref):
                 raise UserError(f"artifact of {self.service.name}/{logical_id} needs 'bucket' and 'key', got {sorted(ref)}")
-            return {"bucket": ref["bucket"], "key": ref["key"]}
+            return {"bucket": ref["bucket"], "key": ref["key"], "layer_key": ref.get("layer_key")}
         return {
             "bucket": naming.artifacts_bucket(self.account_id, self.region),
             "key": f"{UNBUILT_PREFIX}/{self.service.name}/{logical_id}.zip",

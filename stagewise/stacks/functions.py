@@ -10,6 +10,7 @@ Runtime, MemorySize, Timeout, TracingConfig Active, Code from the build or a pla
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from awacs import logs as awacs_logs
 from awacs import sts
 from awacs import xray as awacs_xray
 from awacs.aws import Allow, PolicyDocument, Principal, Statement
-from troposphere import GetAtt, Sub, Template, awslambda, iam
+from troposphere import GetAtt, Ref, Sub, Template, awslambda, iam
 from troposphere import logs as cfn_logs
 
 from stagewise.errors import UserError
@@ -43,7 +44,8 @@ class FunctionSettings:
     memory: int
     timeout: int
     log_retention_days: int
-    code: Mapping[str, str]  # {"bucket", "key"}
+    code: Mapping[str, str | None]  # {"bucket", "key"} and, from a build, "layer_key" (shared dependencies)
+    layer_name: str = ""  # LayerVersion name for the dependency layer, when the build made one
     environment: Mapping[str, Any] = field(default_factory=dict)  # defaults every function gets
 
 
@@ -91,6 +93,9 @@ def add_function(
     )
     if description:
         props["Description"] = description
+    layer_key = settings.code.get("layer_key")
+    if layer_key:
+        props["Layers"] = [Ref(dependency_layer(template, settings=settings, key=layer_key))]
     function = awslambda.Function(logical_id, DependsOn=[log_group.title], **props)
     function.Metadata = {"stagewise": {"service": settings.service, "source": settings.source}}
     return template.add_resource(function)
@@ -127,6 +132,21 @@ def add_function_role(
         PolicyDocument=PolicyDocument(Version="2012-10-17", Statement=[*base, *statements]),
     )
     return template.add_resource(iam.Role(f"{logical_id}Role", AssumeRolePolicyDocument=trust, Policies=[policy]))
+
+
+def dependency_layer(template: Template, *, settings: FunctionSettings, key: str) -> awslambda.LayerVersion:
+    """The service's third-party wheels as one LayerVersion, shared by its functions (named by content)."""
+    logical_id = f"Deps{hashlib.sha256(key.encode()).hexdigest()[:10]}Layer"
+    if logical_id in template.resources:
+        return template.resources[logical_id]
+    return template.add_resource(
+        awslambda.LayerVersion(
+            logical_id,
+            LayerName=settings.layer_name,
+            Content=awslambda.Content(S3Bucket=settings.code["bucket"], S3Key=key),
+            CompatibleRuntimes=[settings.runtime],
+        )
+    )
 
 
 def log_group_name(function_name: str) -> str:
