@@ -31,9 +31,11 @@ def app_copy(tmp_path: Path) -> Path:
     return target
 
 
-def start_runtime(repo: Path, logs: Logs, *, pool_id: str = "us-east-1_pool", **kwargs) -> Runtime:
+def start_runtime(repo: Path, logs: Logs, *, pool_id: str = "us-east-1_pool", endpoint: str | None = None,
+                  **kwargs) -> Runtime:
     model = RuntimeModel.from_stacks([api_stack(pool_id), billing_stack()], repo_root=repo)
-    runtime = Runtime(model, repo_root=repo, worker_env=BASE_ENV, region=REGION, log=logs, **kwargs)
+    env = {**BASE_ENV, "AWS_ENDPOINT_URL": endpoint} if endpoint else BASE_ENV
+    runtime = Runtime(model, repo_root=repo, worker_env=env, region=REGION, log=logs, **kwargs)
     runtime.start(port=0)
     return runtime
 

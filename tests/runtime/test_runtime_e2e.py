@@ -6,8 +6,10 @@ import statistics
 import threading
 import time
 
+import httpx
 import pytest
 
+from tests.runtime.conftest import start_runtime
 from tests.runtime.stacks import function_arn
 
 pytestmark = pytest.mark.e2e
@@ -194,3 +196,16 @@ def test_openapi_merges_handler_schemas(client):
 def test_every_api_under_its_prefix(client):
     response = client.get("/restapis/api123/dev/_user_request_/env")
     assert response.status_code == 200
+
+
+def test_stop_ends_every_worker(app_copy, logs):
+    runtime = start_runtime(app_copy, logs)
+    with httpx.Client(base_url=runtime.url, timeout=10) as client:
+        client.get("/env")
+        client.get("/other")
+    processes = [w.process for pool in runtime.workers.pools() for w in pool._all]
+    assert len(processes) == 2
+    runtime.stop()
+    assert all(p.poll() is not None for p in processes)
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(runtime.url + "/env", timeout=2)
