@@ -12,8 +12,9 @@ app on 127.0.0.1 only. Every patch says which Stripe behaviour it adds; all of t
 1. state file in our directory, written atomically once per mutating request
    (localstripe: one fixed /tmp/localstripe.pickle shared by every instance, rewritten on
    every object created);
-2. Stripe's test tokens (`tok_visa`, `tok_chargeDeclined`, ...) as charge sources
-   (localstripe: only pm_/src_/card_ ids, anything else is a 400);
+2. Stripe's test tokens (`tok_visa`, `tok_chargeDeclined`, ...) as charge sources, and Stripe's
+   `resource_missing` error on `source` for an unknown one (localstripe: only pm_/src_/card_ ids,
+   anything else is a bare 400 "Bad request");
 3. test cards that decline a charge with Stripe's `card_error` body: code, decline_code and
    message, e.g. "Your card was declined." (localstripe: only 4000000000000341 declines, typed
    `invalid_request_error`);
@@ -111,7 +112,9 @@ def patch_state_file(state_dir: Path) -> Path:
 
 
 def patch_test_tokens() -> None:
-    """Patch 2: a charge's `source` may be one of Stripe's test tokens (a new card each time, as in Stripe)."""
+    """Patch 2: a charge's `source` may be one of Stripe's test tokens (a new card each time, as in Stripe);
+    an unknown token is Stripe's 400 `resource_missing` on `source` (localstripe: a bare "Bad request")."""
+    from localstripe.errors import UserError as StripeError
     from localstripe.resources import Card, Charge
 
     original_init = Charge.__init__
@@ -120,6 +123,8 @@ def patch_test_tokens() -> None:
         if isinstance(source, str) and source in TEST_TOKENS:
             card = {"object": "card", "number": TEST_TOKENS[source], "exp_month": 12, "exp_year": 2034, "cvc": "123"}
             source = Card(source=card).id
+        elif isinstance(source, str) and not source.startswith(("pm_", "src_", "card_")):
+            raise StripeError(400, f"No such token: '{source}'", {"code": "resource_missing", "param": "source"})
         original_init(self, *args, source=source, **kwargs)
 
     Charge.__init__ = __init__

@@ -6,6 +6,7 @@ without a verified caller (401) → the Powertools resolver validates the body a
 `purchase()` — through Powertools Idempotency when the request has an `Idempotency-Key` header:
 
     purchase: Stripe charge ─ declined ─────────────► 402 {"message": <Stripe's message>}
+                    │ unknown source ───────────────► 400 {"message": "source: <Stripe's message>"}
                     │ unreachable ──────────────────► 502 (record dropped: a retry charges)
                     ▼ charged
               SNS publish (retries, else outbox) ───► 200 {"status": true, "amount": <cents>}
@@ -150,6 +151,11 @@ def _scoped_key(caller: str, key: str) -> str:
 def _payment_unavailable(exc: payments.PaymentUnavailable) -> Response:
     logger().warning("payment provider unavailable", extra={"cause": type(exc.__cause__).__name__})
     return json_error(HTTPStatus.BAD_GATEWAY, str(exc))
+
+
+@app.exception_handler(payments.InvalidSource)
+def _invalid_source(exc: payments.InvalidSource) -> Response:
+    return json_error(HTTPStatus.BAD_REQUEST, f"source: {exc.message}")
 
 
 @app.exception_handler(IdempotencyAlreadyInProgressError)

@@ -7,6 +7,7 @@ cached in the container) and reuses one `StripeClient` per key (one HTTP session
 
     success                                     → the charge id
     CardError (declined, expired, bad CVC...)   → CardDeclined(<Stripe's message>)
+    InvalidRequestError on `source` (no such token) → InvalidSource(<Stripe's message>)
     APIConnectionError / APIError (Stripe 5xx)  → PaymentUnavailable (nothing was charged)
     anything else (bad key, bad request)        → raised as is (the API answers 500)
 
@@ -29,12 +30,23 @@ SECRET_MAX_AGE_SECONDS = 3600  # re-read at most hourly, so a rotated key reache
 TIMEOUT_SECONDS = (2.0, 6.0)  # connect, read: well inside the function's timeout
 MAX_NETWORK_RETRIES = 1  # safe: every charge carries an idempotency key
 
-# The stripe library logs request and response details at DEBUG; keep it quiet whatever the level.
-logging.getLogger("stripe").setLevel(logging.WARNING)
+# Loggers that would write the key if the root logger ran at DEBUG (AWS_LAMBDA_LOG_LEVEL=DEBUG, or a
+# local runtime that turns everything up): botocore.parsers logs every response body — the decrypted
+# SSM value included — and the stripe library logs request details. Capped whatever the level.
+for _name in ("botocore.parsers", "stripe"):
+    logging.getLogger(_name).setLevel(logging.INFO if _name.startswith("botocore") else logging.WARNING)
 
 
 class CardDeclined(Exception):
     """Stripe refused the card; `message` is Stripe's text for the customer."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidSource(Exception):
+    """Stripe does not know the card source the caller sent; `message` is Stripe's text."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -53,6 +65,10 @@ def charge(settings: BillingSettings, *, amount_cents: int, source: str, idempot
         created = stripe_client(settings).v1.charges.create(params=params, options=options)
     except stripe.CardError as exc:
         raise CardDeclined(exc.user_message or "Your card was declined.") from exc
+    except stripe.InvalidRequestError as exc:
+        if exc.param != "source":
+            raise
+        raise InvalidSource(exc.user_message or "no such source") from exc
     except (stripe.APIConnectionError, stripe.APIError) as exc:
         raise PaymentUnavailable("the payment provider could not be reached; nothing was charged, try again") from exc
     return created.id

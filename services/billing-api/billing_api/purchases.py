@@ -6,7 +6,7 @@ message goes to the SQS *outbox* queue (`OUTBOX_QUEUE_URL`) and the purchase sti
 The outbox is drained back into the topic by `drain_outbox()`: the billing function calls it
 after a publish that worked (at most once per `DRAIN_INTERVAL_SECONDS` per container), and
 `billing_api.outbox.handler` does it on a schedule. A message is deleted from the outbox only
-after SNS accepted it; a failed drain leaves it for the next one (SQS visibility timeout), so
+after SNS accepted it; a drain that fails stops and makes the rest visible again for the next, so
 delivery is at least once — each message carries the Stripe charge id (`chargeId` attribute)
 for a subscriber that wants to drop duplicates.
 """
@@ -80,13 +80,22 @@ def drain_outbox(settings: BillingSettings, *, max_messages: int = DRAIN_BATCH) 
     reply = sqs.receive_message(
         QueueUrl=settings.outbox_queue_url, MaxNumberOfMessages=min(max_messages, 10), WaitTimeSeconds=0
     )
-    published = 0
-    for item in reply.get("Messages", []):
+    items = reply.get("Messages", [])
+    for index, item in enumerate(items):
         body: dict[str, Any] = json.loads(item["Body"])
-        publish(settings, message=body["message"], charge_id=body["chargeId"])
+        try:
+            publish(settings, message=body["message"], charge_id=body["chargeId"])
+        except AWS_ERRORS:
+            _release(sqs, settings.outbox_queue_url, items[index:])
+            raise
         sqs.delete_message(QueueUrl=settings.outbox_queue_url, ReceiptHandle=item["ReceiptHandle"])
-        published += 1
-    return published
+    return len(items)
+
+
+def _release(sqs: Any, queue_url: str, items: list[dict[str, Any]]) -> None:
+    """Make messages this drain could not publish visible again at once, for the next drain."""
+    for item in items:
+        sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=item["ReceiptHandle"], VisibilityTimeout=0)
 
 
 class _DrainClock:

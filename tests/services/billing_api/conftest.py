@@ -118,7 +118,8 @@ class World:
 
         raw = api.handler(rest_event(body, **kwargs), FakeContext())
         parsed = json.loads(raw["body"]) if raw.get("body") else None
-        return Reply(raw["statusCode"], parsed, dict(raw.get("headers") or {}), raw)
+        headers = {name: values[-1] for name, values in (raw.get("multiValueHeaders") or {}).items()}
+        return Reply(raw["statusCode"], parsed, {**headers, **(raw.get("headers") or {})}, raw)
 
     def published(self) -> list[dict[str, Any]]:
         """Every message the topic delivered so far (drains the tap queue)."""

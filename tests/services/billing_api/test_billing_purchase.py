@@ -53,6 +53,13 @@ def test_a_bad_body_answers_400_naming_the_field(world: World, body: dict, field
     assert world.published() == []
 
 
+def test_a_source_stripe_does_not_know_answers_400_naming_source(world: World) -> None:
+    reply = world.call({"storage": 10, "source": "tok_nonsense"})
+
+    assert (reply.status, reply.body) == (400, {"message": "source: No such token: 'tok_nonsense'"})
+    assert world.published() == []
+
+
 def test_a_missing_or_malformed_body_answers_400(world: World) -> None:
     assert world.call(None).status == 400
     assert world.call(None, raw_body="{not json").status == 400
