@@ -1,0 +1,138 @@
+"""services/notes-api/stack.py: routes, per-function least privilege, CORS, publishing, exports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from stagewise.stacks.render import load_stack_module, render_stage
+
+TABLE = {"Fn::ImportValue": "dev-notes-infra-TableArn"}
+PRIVATE = {"Fn::Join": ["", [{"Fn::ImportValue": "dev-notes-infra-BucketArn"}, "/private/*"]]}
+EXPECTED_GRANTS = {
+    "CreateNote": {("dynamodb:PutItem", "table")},
+    "ListNotes": {("dynamodb:Query", "table")},
+    "GetNote": {("dynamodb:GetItem", "table"), ("s3:GetObject", "private")},
+    "UpdateNote": {("dynamodb:UpdateItem", "table"), ("dynamodb:GetItem", "table"), ("s3:GetObject", "private")},
+    "DeleteNote": {("dynamodb:DeleteItem", "table")},
+    "CreateAttachmentUrl": {("s3:PutObject", "private")},
+}
+ROUTES = {("POST", "/notes"): "CreateNote", ("GET", "/notes"): "ListNotes", ("GET", "/notes/{id}"): "GetNote",
+          ("PUT", "/notes/{id}"): "UpdateNote", ("DELETE", "/notes/{id}"): "DeleteNote",
+          ("POST", "/attachments"): "CreateAttachmentUrl"}
+
+
+@pytest.fixture(scope="module")
+def api(rendered) -> dict[str, Any]:
+    return rendered["dev"]["notes-api"]
+
+
+def of_type(template: dict[str, Any], type_name: str) -> dict[str, dict[str, Any]]:
+    return {k: r["Properties"] for k, r in template["Resources"].items() if r["Type"] == type_name}
+
+
+def path_of(template: dict[str, Any], resource_ref: dict[str, Any]) -> str:
+    parts, node = [], resource_ref
+    while "Ref" in node:
+        props = template["Resources"][node["Ref"]]["Properties"]
+        parts.append(props["PathPart"])
+        node = props["ParentId"]
+    return "/" + "/".join(reversed(parts))
+
+
+def test_each_route_is_a_cognito_protected_proxy_method_to_its_own_function(api) -> None:
+    methods = {(m["HttpMethod"], path_of(api, m["ResourceId"])): m
+               for m in of_type(api, "AWS::ApiGateway::Method").values() if m["HttpMethod"] != "OPTIONS"}
+    assert set(methods) == set(ROUTES)
+    for route, method in methods.items():
+        function = ROUTES[route]
+        assert (method["AuthorizationType"], method["AuthorizerId"]) == ("COGNITO_USER_POOLS", {"Ref": "UserPoolAuthorizer"})
+        integration = method["Integration"]
+        assert (integration["Type"], integration["IntegrationHttpMethod"]) == ("AWS_PROXY", "POST")
+        assert f"/functions/${{{function}.Arn}}/invocations" in integration["Uri"]["Fn::Sub"]
+    functions = of_type(api, "AWS::Lambda::Function")
+    assert set(functions) == set(ROUTES.values())
+    assert {f["Handler"] for f in functions.values()} == {"notes_api.api.handler"}
+
+
+def test_authorizer_uses_the_imported_user_pool(api) -> None:
+    (authorizer,) = of_type(api, "AWS::ApiGateway::Authorizer").values()
+    assert authorizer["Type"] == "COGNITO_USER_POOLS"
+    assert authorizer["ProviderARNs"] == [{"Fn::ImportValue": "dev-notes-infra-UserPoolArn"}]
+    assert authorizer["IdentitySource"] == "method.request.header.Authorization"
+
+
+def test_every_function_has_its_own_role_with_exactly_its_grants(api) -> None:
+    for function, expected in EXPECTED_GRANTS.items():
+        props = api["Resources"][function]["Properties"]
+        assert props["Role"] == {"Fn::GetAtt": [f"{function}Role", "Arn"]}
+        (policy,) = api["Resources"][f"{function}Role"]["Properties"]["Policies"]
+        data = [s for s in policy["PolicyDocument"]["Statement"] if s.get("Sid") not in ("OwnLogs", "Tracing")]
+        grants = set()
+        for statement in data:
+            (resource,) = statement["Resource"]
+            kind = {str(TABLE): "table", str(PRIVATE): "private"}[str(resource)]
+            grants |= {(action, kind) for action in statement["Action"]}
+        assert grants == expected, function
+
+
+def test_functions_read_table_and_bucket_names_from_infra(api) -> None:
+    variables = api["Resources"]["CreateNote"]["Properties"]["Environment"]["Variables"]
+    assert variables["TABLE_NAME"] == {"Fn::ImportValue": "dev-notes-infra-TableName"}
+    assert variables["BUCKET_NAME"] == {"Fn::ImportValue": "dev-notes-infra-BucketName"}
+    assert (variables["POWERTOOLS_SERVICE_NAME"], variables["POWERTOOLS_METRICS_NAMESPACE"]) == ("notes-api", "notes")
+
+
+def test_each_permission_lets_only_this_api_call_one_function_on_its_route(api) -> None:
+    permissions = of_type(api, "AWS::Lambda::Permission")
+    assert len(permissions) == len(ROUTES)
+    arns = {p["FunctionName"]["Fn::GetAtt"][0]: p["SourceArn"]["Fn::Sub"] for p in permissions.values()}
+    assert arns["GetNote"].endswith(":${RestApi}/*/GET/notes/*")
+    assert arns["CreateAttachmentUrl"].endswith(":${RestApi}/*/POST/attachments")
+    assert all(p["Principal"] == "apigateway.amazonaws.com" for p in permissions.values())
+
+
+def test_preflight_and_gateway_errors_carry_cors_headers(api) -> None:
+    options = {path_of(api, m["ResourceId"]): m for m in of_type(api, "AWS::ApiGateway::Method").values()
+               if m["HttpMethod"] == "OPTIONS"}
+    assert set(options) == {"/notes", "/notes/{id}", "/attachments"}
+    headers = options["/notes/{id}"]["Integration"]["IntegrationResponses"][0]["ResponseParameters"]
+    assert headers["method.response.header.Access-Control-Allow-Methods"] == "'OPTIONS,DELETE,GET,PUT'"
+    assert options["/notes"]["AuthorizationType"] == "NONE" and options["/notes"]["Integration"]["Type"] == "MOCK"
+    responses = {r["ResponseType"]: r for r in of_type(api, "AWS::ApiGateway::GatewayResponse").values()}
+    assert set(responses) == {"DEFAULT_4XX", "DEFAULT_5XX"}
+    assert responses["DEFAULT_4XX"]["ResponseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"] == "'*'"
+
+
+def test_the_stage_is_published_with_tracing_after_every_method(api) -> None:
+    (deployment_id,) = of_type(api, "AWS::ApiGateway::Deployment")
+    (stage,) = of_type(api, "AWS::ApiGateway::Stage").values()
+    assert (stage["StageName"], stage["TracingEnabled"], stage["DeploymentId"]) == ("dev", True, {"Ref": deployment_id})
+    assert set(api["Resources"][deployment_id]["DependsOn"]) == set(of_type(api, "AWS::ApiGateway::Method"))
+
+
+def test_changing_a_route_changes_the_deployments_logical_id(project, api, monkeypatch) -> None:
+    module = load_stack_module(project.service("notes-api"))
+    fewer = tuple(r for r in module.ROUTES if r.function != "DeleteNote")
+    monkeypatch.setattr("stagewise.stacks.render.load_stack_module", lambda service: module)
+    before = set(of_type(render_stage(project, project.stage("dev"))["notes-api"], "AWS::ApiGateway::Deployment"))
+    monkeypatch.setattr(module, "ROUTES", fewer)
+    after = set(of_type(render_stage(project, project.stage("dev"))["notes-api"], "AWS::ApiGateway::Deployment"))
+    assert before == set(of_type(api, "AWS::ApiGateway::Deployment"))
+    assert before != after
+
+
+def test_signed_in_identities_may_invoke_this_api_only(api) -> None:
+    (policy,) = of_type(api, "AWS::IAM::Policy").values()
+    assert policy["Roles"] == [{"Fn::ImportValue": "dev-notes-infra-AuthRoleName"}]
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement["Action"] == ["execute-api:Invoke"]
+    assert statement["Resource"][0]["Fn::Sub"].endswith(":${RestApi}/*")
+
+
+def test_exports_let_other_services_attach_to_the_api(api, rendered) -> None:
+    assert {k: v["Export"]["Name"] for k, v in api["Outputs"].items()} == {
+        key: f"dev-notes-notes-api-{key}" for key in ("RestApiId", "RootResourceId", "AuthorizerId", "ApiUrl")}
+    url = rendered["pr-12"]["notes-api"]["Outputs"]["ApiUrl"]["Value"]["Fn::Sub"]
+    assert url == "https://${RestApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/pr-12"
