@@ -1,13 +1,15 @@
 """boto3 clients built lazily, once per container, and reused by every invocation.
 
 Data flow: `client("dynamodb")` builds the client on first use (region and endpoint come from
-the standard AWS environment: `AWS_REGION`, `AWS_ENDPOINT_URL` locally) and caches it; boto3
+the standard AWS environment: `AWS_REGION` as Lambda sets it, then `AWS_DEFAULT_REGION`;
+`AWS_ENDPOINT_URL` locally) and caches it; boto3
 is imported here only when a client is first needed. `reset()` drops the cache (tests).
 """
 
 from __future__ import annotations
 
 import functools
+import os
 from typing import Any
 
 
@@ -18,7 +20,8 @@ def client(service_name: str) -> Any:
     from botocore.config import Config
 
     config = Config(signature_version="s3v4") if service_name == "s3" else None
-    return boto3.session.Session().client(service_name, config=config)
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    return boto3.session.Session().client(service_name, region_name=region, config=config)
 
 
 def reset() -> None:

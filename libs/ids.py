@@ -30,8 +30,8 @@ class _Generator:
 
     def next(self, now_ms: int) -> int:
         with self._lock:
-            if now_ms <= self._last_ms and self._last_random < (1 << _RANDOM_BITS) - 1:
-                now_ms, rand = self._last_ms, self._last_random + 1
+            if now_ms == self._last_ms and self._last_random < (1 << _RANDOM_BITS) - 1:
+                rand = self._last_random + 1
             else:
                 rand = secrets.randbits(_RANDOM_BITS)
             self._last_ms, self._last_random = now_ms, rand

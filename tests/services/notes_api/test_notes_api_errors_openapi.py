@@ -7,9 +7,8 @@ import logging
 
 import pytest
 from conftest import TABLE
+from notes_api import api
 from notes_api.api import app
-
-from libs import observability
 
 
 class _Records(logging.Handler):
@@ -23,9 +22,9 @@ class _Records(logging.Handler):
 
 @pytest.fixture
 def log_records():
-    """Log records of the service logger (Powertools logs through the std logger named after the service)."""
+    """Log records of the handler's logger (Powertools logs through the std logger named after the service)."""
     handler = _Records()
-    std_logger = logging.getLogger(observability.logger().name)
+    std_logger = logging.getLogger(api.logger.name)
     std_logger.addHandler(handler)
     try:
         yield handler.records
