@@ -28,6 +28,10 @@ from stagewise.stacks.functions import (
     log_group_name,
 )
 
+__all__ = ["ArtifactRef", "StackContext", "stack_name"]
+
+stack_name = naming.stack_name  # `<stage>-<app>-<service>`, also importable from here
+
 ArtifactRef = Mapping[str, str | None]  # {"bucket", "key"} and optionally "layer_key" (stagewise.build.artifact_map)
 UNBUILT_PREFIX = "unbuilt"
 
