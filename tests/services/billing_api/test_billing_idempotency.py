@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from conftest import World
+from billing_fixtures import World
 
 VISA = {"storage": 11, "source": "tok_visa"}
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import boto3
-from conftest import World
+from billing_fixtures import World
 
 VISA = {"storage": 100, "source": "tok_visa"}
 MESSAGE = {"amount": 20000, "description": "Scratch charge"}
@@ -45,7 +45,7 @@ def test_the_next_successful_publish_drains_the_outbox(world: World) -> None:
 
 def test_the_scheduled_drainer_publishes_what_the_outbox_holds(world: World) -> None:
     from billing_api import outbox
-    from conftest import FakeContext
+    from billing_fixtures import FakeContext
 
     break_topic(world)
     world.call(VISA)
@@ -61,8 +61,8 @@ def test_the_scheduled_drainer_publishes_what_the_outbox_holds(world: World) -> 
 
 def test_a_drain_while_sns_still_fails_keeps_the_message(world: World) -> None:
     from billing_api import outbox
+    from billing_fixtures import FakeContext
     from botocore.exceptions import ClientError
-    from conftest import FakeContext
 
     break_topic(world)
     world.call(VISA)

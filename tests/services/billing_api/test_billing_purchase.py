@@ -7,7 +7,7 @@ is charged the tier's price, the purchase is published once, and failures answer
 from __future__ import annotations
 
 import pytest
-from conftest import BOB, World
+from billing_fixtures import BOB, World
 
 
 def test_a_good_card_is_charged_and_the_purchase_published(world: World) -> None:
@@ -85,7 +85,7 @@ def test_stripe_unreachable_answers_502_and_publishes_nothing(world: World, monk
 
 
 def test_a_retry_after_stripe_was_down_charges(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    from conftest import reset_containers
+    from billing_fixtures import reset_containers
 
     from tests.helpers import free_port
 

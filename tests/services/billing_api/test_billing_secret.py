@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from conftest import SECRET, World
+from billing_fixtures import SECRET, World
 
 
 def test_the_key_never_appears_in_logs_or_responses(
@@ -22,7 +22,7 @@ def test_the_key_never_appears_in_logs_or_responses(
         world.call({"storage": 10, "source": "not-a-source"}),
     ]
     monkeypatch.setenv("STRIPE_API_BASE", f"http://127.0.0.1:{free_port()}")
-    from conftest import reset_containers
+    from billing_fixtures import reset_containers
 
     reset_containers()
     replies.append(world.call({"storage": 10, "source": "tok_visa"}))

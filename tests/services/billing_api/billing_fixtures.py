@@ -1,0 +1,202 @@
+"""Fixtures for the billing-api handler tests: moto in-process, a real local Stripe, REST v1 events.
+
+Data flow: `stripe_server` runs one patched localstripe child per test session on a free
+loopback port; `world` sets the function's environment, starts moto with what the stack
+deploys (the SecureString key, the topic, the idempotency table, the outbox queue) plus an SQS
+queue subscribed to the topic so a test can read what was published, and resets every
+per-container cache. `world.call(body, headers=...)` runs `billing_api.api.handler` on a real
+API Gateway REST proxy event with Cognito claims.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+for entry in (ROOT / "services" / "billing-api", ROOT):
+    if str(entry) not in sys.path:
+        sys.path.insert(0, str(entry))
+
+from stagewise.stripe_local import LOCAL_SECRET_KEY, LocalStripe  # noqa: E402
+
+REGION = "us-east-1"
+ALICE = "11111111-aaaa-4aaa-8aaa-111111111111"
+BOB = "22222222-bbbb-4bbb-8bbb-222222222222"
+PARAMETER = "/notes/test/STRIPE_SECRET_KEY"
+SECRET = LOCAL_SECRET_KEY + "_billing_tests_7f3a"  # a distinctive value to hunt for in logs
+ENV = {
+    "STAGE": "test",
+    "LOG_LEVEL": "DEBUG",
+    "POWERTOOLS_SERVICE_NAME": "billing-api",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "STRIPE_SECRET_PARAMETER": PARAMETER,
+    "IDEMPOTENCY_TABLE": "test-notes-billing-idempotency",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+}
+
+
+@dataclass(frozen=True)
+class FakeContext:
+    """The attributes of a LambdaContext that Powertools reads."""
+
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_name: str = "test-notes-billing-api-Billing"
+    function_version: str = "$LATEST"
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:test-notes-billing-api-Billing"
+    memory_limit_in_mb: int = 256
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: Any
+    headers: dict[str, str]
+    raw: dict[str, Any]
+
+
+def rest_event(body: Any, *, headers: dict[str, str] | None = None, user: str | None = ALICE, raw_body: str | None = None) -> dict[str, Any]:
+    """An API Gateway REST (v1) proxy event for POST /billing as the Cognito-authorized method sends it."""
+    text = raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
+    all_headers = {"Content-Type": "application/json", "Host": "abc123.execute-api.us-east-1.amazonaws.com", **(headers or {})}
+    request_id = str(uuid.uuid4())
+    authorizer = {"claims": {"sub": user, "email": f"{user}@example.com", "token_use": "id"}} if user else None
+    return {
+        "resource": "/billing",
+        "path": "/billing",
+        "httpMethod": "POST",
+        "headers": all_headers,
+        "multiValueHeaders": {name: [value] for name, value in all_headers.items()},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourceId": "abc123",
+            "resourcePath": "/billing",
+            "httpMethod": "POST",
+            "path": "/test/billing",
+            "accountId": "123456789012",
+            "apiId": "abc123",
+            "stage": "test",
+            "protocol": "HTTP/1.1",
+            "requestId": request_id,
+            "requestTimeEpoch": 1795748400000,
+            "identity": {"sourceIp": "127.0.0.1", "userAgent": "pytest"},
+            "authorizer": authorizer,
+        },
+        "body": text,
+        "isBase64Encoded": False,
+    }
+
+
+@dataclass
+class World:
+    """moto's resources for one test plus the local Stripe, and helpers to drive the handler."""
+
+    stripe: LocalStripe
+    topic_arn: str
+    outbox_url: str
+    tap_url: str  # an SQS queue subscribed to the topic: what subscribers would receive
+    sqs: Any
+
+    def call(self, body: Any, **kwargs: Any) -> Reply:
+        from billing_api import api
+
+        raw = api.handler(rest_event(body, **kwargs), FakeContext())
+        parsed = json.loads(raw["body"]) if raw.get("body") else None
+        headers = {name: values[-1] for name, values in (raw.get("multiValueHeaders") or {}).items()}
+        return Reply(raw["statusCode"], parsed, {**headers, **(raw.get("headers") or {})}, raw)
+
+    def published(self) -> list[dict[str, Any]]:
+        """Every message the topic delivered so far (drains the tap queue)."""
+        return [json.loads(json.loads(item["Body"])["Message"]) for item in self._drain(self.tap_url)]
+
+    def outbox(self) -> list[dict[str, Any]]:
+        """Every message waiting in the outbox (left in place)."""
+        reply = self.sqs.receive_message(QueueUrl=self.outbox_url, MaxNumberOfMessages=10, VisibilityTimeout=0)
+        return [json.loads(item["Body"]) for item in reply.get("Messages", [])]
+
+    def paid_charges(self) -> list[dict[str, Any]]:
+        return [charge for charge in self.stripe.charges() if charge["paid"]]
+
+    def _drain(self, url: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        while True:
+            reply = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+            items = reply.get("Messages", [])
+            if not items:
+                return found
+            for item in items:
+                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=item["ReceiptHandle"])
+            found += items
+
+
+@pytest.fixture(scope="session")
+def stripe_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStripe]:
+    server = LocalStripe(tmp_path_factory.mktemp("stripe"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def reset_containers() -> None:
+    """What a fresh Lambda container starts with: no cached settings, clients, key or drain clock."""
+    from billing_api import api, payments, purchases
+
+    from libs import aws, settings
+
+    aws.reset()
+    settings.load.cache_clear()
+    payments.reset()
+    purchases.reset()
+    api.idempotent_purchase.cache_clear()
+
+
+@pytest.fixture
+def world(monkeypatch: pytest.MonkeyPatch, stripe_server: LocalStripe) -> Iterator[World]:
+    import boto3
+    from moto import mock_aws
+
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("STRIPE_API_BASE", stripe_server.base_url or "")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with mock_aws():
+        boto3.client("ssm").put_parameter(Name=PARAMETER, Value=SECRET, Type="SecureString")
+        dynamodb = boto3.client("dynamodb")
+        dynamodb.create_table(
+            TableName=ENV["IDEMPOTENCY_TABLE"],
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        topic_arn = boto3.client("sns").create_topic(Name="test-note-purchased")["TopicArn"]
+        sqs = boto3.client("sqs")
+        outbox_url = sqs.create_queue(QueueName="test-notes-billing-outbox")["QueueUrl"]
+        tap_url = sqs.create_queue(QueueName="tap")["QueueUrl"]
+        tap_arn = sqs.get_queue_attributes(QueueUrl=tap_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        boto3.client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=tap_arn)
+        monkeypatch.setenv("TOPIC_ARN", topic_arn)
+        monkeypatch.setenv("OUTBOX_QUEUE_URL", outbox_url)
+        reset_containers()
+        try:
+            yield World(stripe_server, topic_arn, outbox_url, tap_url, sqs)
+        finally:
+            reset_containers()
