@@ -62,6 +62,16 @@ def new_request_id() -> str:
     return str(uuid.uuid4())
 
 
+def new_trace_root() -> str:
+    """An X-Ray trace id as API Gateway makes them: Root=1-<epoch hex>-<96 random bits>."""
+    return f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}"
+
+
+def lambda_trace_header(trace_root: str, *, sampled: bool = False) -> str:
+    """The `_X_AMZN_TRACE_ID` Lambda sets for one invocation (unsampled unless tracing is on)."""
+    return f"{trace_root.split(';')[0]};Parent={uuid.uuid4().hex[:16]};Sampled={int(sampled)}"
+
+
 def proxy_event(
     request: HttpRequest,
     *,
@@ -72,7 +82,7 @@ def proxy_event(
     request_id: str | None = None,
 ) -> dict[str, Any]:
     request_id = request_id or new_request_id()
-    headers, multi_headers = _single_and_multi(request.headers)
+    headers, multi_headers = _single_and_multi(_with_gateway_headers(request))
     query, multi_query = _single_and_multi(request.query)
     body, is_base64 = encode_body(request.body, request.header("content-type"))
     return {
@@ -140,6 +150,15 @@ def claims_as_strings(claims: dict[str, Any]) -> dict[str, str]:
         else:
             out[key] = str(value)
     return out
+
+
+def _with_gateway_headers(request: HttpRequest) -> list[tuple[str, str]]:
+    """The headers API Gateway adds before the integration sees the request."""
+    added = [("X-Forwarded-For", request.source_ip), ("X-Forwarded-Proto", "http")]
+    if request.header("x-amzn-trace-id") is None:
+        added.append(("X-Amzn-Trace-Id", new_trace_root()))
+    present = {name.lower() for name, _ in request.headers}
+    return [*request.headers, *((k, v) for k, v in added if k.lower() not in present)]
 
 
 def _single_and_multi(pairs: list[tuple[str, str]]) -> tuple[dict[str, str] | None, dict[str, list[str]] | None]:

@@ -17,7 +17,14 @@ from collections.abc import Callable
 from typing import Any
 
 from stagewise.runtime.auth import AuthFailure, CognitoVerifier
-from stagewise.runtime.events import ApiContext, HttpRequest, new_request_id, proxy_event
+from stagewise.runtime.events import (
+    ApiContext,
+    HttpRequest,
+    lambda_trace_header,
+    new_request_id,
+    new_trace_root,
+    proxy_event,
+)
 from stagewise.runtime.model import RestApiSpec, RouteSpec, RuntimeModel
 from stagewise.runtime.responses import (
     LAMBDA_RESPONSE_LIMIT,
@@ -87,7 +94,9 @@ class Gateway:
             return gateway_error(exc.status, exc.message, error_type=kind, request_id=request_id)
         event = proxy_event(request, route=route, path_parameters=match.path_parameters, api=self.context,
                             claims=claims, request_id=request_id)
-        return self._invoke(route.function, event, request_id)
+        root = next((v for k, v in event["headers"].items() if k.lower() == "x-amzn-trace-id"), new_trace_root())
+        trace = lambda_trace_header(root)
+        return self._invoke(route.function, event, request_id, trace)
 
     def _authorize(self, request: HttpRequest, route: RouteSpec) -> dict[str, Any] | None:
         if route.authorization != "COGNITO_USER_POOLS":
@@ -97,8 +106,9 @@ class Gateway:
             raise AuthFailure(INTERNAL, status=500, reason=f"authorizer {route.authorizer_id} is not deployed")
         return self._verifier.verify(request.header(authorizer.header), authorizer, route.scopes)
 
-    def _invoke(self, function: str, event: dict[str, Any], request_id: str) -> HttpResponse:
-        result = self._workers.pool(function).invoke(event, request_id=request_id, wait_s=INTEGRATION_TIMEOUT_S)
+    def _invoke(self, function: str, event: dict[str, Any], request_id: str, trace: str) -> HttpResponse:
+        result = self._workers.pool(function).invoke(event, request_id=request_id, wait_s=INTEGRATION_TIMEOUT_S,
+                                                     trace_id=trace)
         if result.status is InvokeStatus.TIMEOUT:
             return gateway_error(504, "Endpoint request timed out", error_type="InternalServerErrorException",
                                  request_id=request_id)

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import stagewise
+from stagewise.runtime.events import lambda_trace_header, new_trace_root
 from stagewise.runtime.model import FunctionSpec
 from stagewise.runtime.protocol import FrameTimeout, WorkerGone, read_frame, write_frame
 
@@ -191,6 +192,7 @@ class FunctionPool:
                 return failed
             init_ms = worker.init_ms
             started = time.perf_counter()
+        trace_id = trace_id or lambda_trace_header(new_trace_root())
         message = {"type": "invoke", "event": event, "request_id": request_id, "trace_id": trace_id,
                    "arn": self.spec.arn, "deadline_ms": int(time.time() * 1000 + self.spec.timeout_s * 1000)}
         try:

@@ -41,10 +41,18 @@ def test_request_context():
     assert "authorizer" not in ctx
 
 
-def test_empty_query_and_headers_are_null():
-    event = build(HttpRequest("GET", "/notes/7"))
+def test_empty_query_is_null_and_gateway_headers_are_added():
+    event = build(HttpRequest("GET", "/notes/7", source_ip="10.1.2.3"))
     assert event["queryStringParameters"] is None and event["multiValueQueryStringParameters"] is None
-    assert event["headers"] is None and event["multiValueHeaders"] is None
+    assert event["headers"]["X-Forwarded-For"] == "10.1.2.3"
+    assert event["headers"]["X-Amzn-Trace-Id"].startswith("Root=1-")
+    assert event["multiValueHeaders"]["X-Forwarded-Proto"] == ["http"]
+
+
+def test_client_trace_header_is_kept():
+    event = build(HttpRequest("GET", "/notes/7", headers=[("x-amzn-trace-id", "Root=1-a-b")]))
+    assert event["headers"]["x-amzn-trace-id"] == "Root=1-a-b"
+    assert "X-Amzn-Trace-Id" not in event["headers"]
 
 
 def test_claims_are_strings():

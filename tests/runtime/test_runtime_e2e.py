@@ -31,6 +31,8 @@ def test_echo_through_a_worker(client, logs):
     assert context["memory_limit_in_mb"] == "256" and context["function_version"] == "$LATEST"
     assert context["log_group_name"] == "/aws/lambda/dev-t-Echo"
     assert 0 < context["remaining_ms"] <= 3000
+    root = event["headers"]["X-Amzn-Trace-Id"]
+    assert data["trace"].startswith(root + ";Parent=") and data["trace"].endswith(";Sampled=0")
     assert data["sys_path"][0].endswith("services/echo") and data["cwd"].endswith("services/echo")
     assert any("[dev-t-Echo] echo handler says hello on stdout" in line for line in logs)
     assert any("cold start" in line for line in logs)
