@@ -21,12 +21,15 @@ from aws_lambda_powertools.logging import correlation_paths
 from libs import observability
 from libs.auth import caller_id
 from libs.guards import early_response
-from libs.resolver import api_resolver
+from libs.resolver import COGNITO_SCHEME, api_resolver
 
 from . import notes
 from .models import AttachmentIn, AttachmentOut, ErrorOut, NoteIn, NoteOut, NotesPageOut
 
 MAX_BODY_BYTES = 128 * 1024
+# Repeated on every route (not only globally) so it survives when the local runtime merges the
+# documents of several functions into one.
+SIGNED_IN = [{COGNITO_SCHEME: []}]
 # Named `id` as in the API Gateway resource `/notes/{id}`; a malformed id answers 404 like a missing one.
 NoteIdParam = Annotated[str, Path(description="The note's id (26 Crockford base32 characters).")]
 
@@ -62,7 +65,7 @@ def _json(status: int, body: Any) -> Response:
     return Response(status_code=int(status), content_type=content_types.APPLICATION_JSON, body=body)
 
 
-@app.post("/notes", responses=_responses(201, NoteOut, "The created note"))
+@app.post("/notes", responses=_responses(201, NoteOut, "The created note"), security=SIGNED_IN)
 def create_note(note: NoteIn) -> Response[NoteOut]:
     """Create a note."""
     created = notes.create(_user(), note)
@@ -70,7 +73,9 @@ def create_note(note: NoteIn) -> Response[NoteOut]:
     return _json(HTTPStatus.CREATED, created.model_dump(mode="json"))
 
 
-@app.get("/notes", responses=_responses(200, NotesPageOut, "A page of notes, newest first"))
+@app.get(
+    "/notes", responses=_responses(200, NotesPageOut, "A page of notes, newest first"), security=SIGNED_IN
+)
 def list_notes(
     limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 20,
     cursor: Annotated[str | None, Query(max_length=2048, description="From the previous page")] = None,
@@ -79,26 +84,26 @@ def list_notes(
     return notes.list_page(_user(), limit=limit, after=cursor)
 
 
-@app.get("/notes/<id>", responses=_responses(200, NoteOut, "The note"))
+@app.get("/notes/<id>", responses=_responses(200, NoteOut, "The note"), security=SIGNED_IN)
 def get_note(id: NoteIdParam) -> NoteOut:
     """Get one note."""
     return notes.get(_user(), id)
 
 
-@app.put("/notes/<id>", responses=_responses(200, NoteOut, "The updated note"))
+@app.put("/notes/<id>", responses=_responses(200, NoteOut, "The updated note"), security=SIGNED_IN)
 def update_note(id: NoteIdParam, note: NoteIn) -> NoteOut:
     """Replace a note's content and attachment."""
     return notes.replace(_user(), id, note)
 
 
-@app.delete("/notes/<id>", responses=_responses(204, None, "Deleted"))
+@app.delete("/notes/<id>", responses=_responses(204, None, "Deleted"), security=SIGNED_IN)
 def delete_note(id: NoteIdParam) -> Response[None]:
     """Delete a note."""
     notes.delete(_user(), id)
     return Response(status_code=int(HTTPStatus.NO_CONTENT), body="")
 
 
-@app.post("/attachments", responses=_responses(201, AttachmentOut, "Where to upload"))
+@app.post("/attachments", responses=_responses(201, AttachmentOut, "Where to upload"), security=SIGNED_IN)
 def create_attachment_url(request: AttachmentIn) -> Response[AttachmentOut]:
     """Get a presigned URL to upload an attachment."""
     created = notes.new_attachment(_user(), request)

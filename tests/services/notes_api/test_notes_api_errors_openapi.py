@@ -73,3 +73,27 @@ def test_openapi_document_is_generated_from_the_models():
     # AND validation errors are documented as the 400 the API answers, not Powertools' default 422
     assert "201" in post and "400" in post and "422" not in post
     assert "HTTPValidationError" not in schema["components"]["schemas"]
+
+
+def test_every_operation_requires_the_cognito_scheme_itself():
+    # GIVEN the document WHEN the global requirement is dropped (the local runtime merges documents)
+    # THEN each operation still says it needs a Cognito token
+    schema = json.loads(app.get_openapi_json_schema())
+    operations = [op for item in schema["paths"].values() for op in item.values()]
+    assert len(operations) == 6
+    assert all(op["security"] == [{"cognito": []}] for op in operations)
+
+
+def test_missing_setting_is_500_and_the_log_names_the_variable(call, monkeypatch, log_records):
+    # GIVEN a function deployed without TABLE_NAME (settings not read yet in this container)
+    from libs import settings
+
+    monkeypatch.delenv("TABLE_NAME")
+    settings.load.cache_clear()
+    # WHEN it serves a request
+    reply = call("GET", "/notes")
+    # THEN the caller gets the plain 500, and the log says which variable is missing
+    assert reply.status == 500
+    assert reply.body == {"message": "internal error", "requestId": reply.request_id}
+    logged = [str(record.exc_info[1]) for record in log_records if record.exc_info]
+    assert any("TABLE_NAME" in text for text in logged)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import TABLE
+from conftest import TABLE, rest_event
 from notes_api.api import MAX_BODY_BYTES
 
 
@@ -97,3 +97,13 @@ def test_attachment_request_rejects_a_bad_content_type(call):
     _assert_400_naming(
         call("POST", "/attachments", body={"filename": "a.txt", "contentType": "x"}), "contentType"
     )
+
+
+def test_non_json_content_type_is_415(call):
+    # GIVEN a form-encoded body WHEN creating a note THEN 415 asking for JSON
+    event = rest_event("POST", "/notes", raw_body="content=x")
+    event["headers"]["Content-Type"] = "text/plain"
+    event["multiValueHeaders"]["Content-Type"] = ["text/plain"]
+    reply = call(event=event)
+    assert reply.status == 415
+    assert reply.body == {"message": "body: send application/json"}
