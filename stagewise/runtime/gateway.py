@@ -95,8 +95,8 @@ class Gateway:
         event = proxy_event(request, route=route, path_parameters=match.path_parameters, api=self.context,
                             claims=claims, request_id=request_id)
         root = next((v for k, v in event["headers"].items() if k.lower() == "x-amzn-trace-id"), new_trace_root())
-        trace = lambda_trace_header(root)
-        return self._invoke(route.function, event, request_id, trace)
+        pool = self._workers.pool(route.function)
+        return self._invoke(route.function, event, request_id, lambda_trace_header(root, sampled=pool.sampled))
 
     def _authorize(self, request: HttpRequest, route: RouteSpec) -> dict[str, Any] | None:
         if route.authorization != "COGNITO_USER_POOLS":

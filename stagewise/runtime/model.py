@@ -201,7 +201,7 @@ class _Builder:
                 api.stage = res.properties["StageName"]
                 api.stage_variables = dict(res.properties.get("Variables") or {})
 
-    def attach_routes(self, apis: dict[str, RestApiSpec], by_arn: dict[str, str]) -> None:
+    def attach_routes(self, apis: dict[str, RestApiSpec], by_arn: _QualifiedIndex) -> None:
         paths = self.resource_paths(apis)
         mocks = {}
         for stack, res in self.of_type("AWS::ApiGateway::Method"):
@@ -220,7 +220,7 @@ class _Builder:
                 mocks[(api.api_id, path)] = route
             api.routes.append(route)
 
-    def route(self, stack: str, res: ResourceState, *, api_id: str, path: str, by_arn: dict[str, str]) -> RouteSpec:
+    def route(self, stack: str, res: ResourceState, *, api_id: str, path: str, by_arn: _QualifiedIndex) -> RouteSpec:
         props = res.properties
         integration = props.get("Integration") or {}
         kind = integration.get("Type", "MOCK")
@@ -276,7 +276,7 @@ class _Builder:
             )
         return found
 
-    def subscriptions(self, by_arn: dict[str, str]) -> list[SubscriptionSpec]:
+    def subscriptions(self, by_arn: _QualifiedIndex) -> list[SubscriptionSpec]:
         subs = []
         for stack, res in self.of_type("AWS::SNS::Subscription"):
             props = res.properties
@@ -302,16 +302,16 @@ class _Builder:
         return clients
 
 
-def _function_index(functions: Iterable[FunctionSpec]) -> dict[str, str]:
+def _function_index(functions: Iterable[FunctionSpec]) -> _QualifiedIndex:
     """ARN (also with an alias/version qualifier) and name → logical id."""
-    index: dict[str, str] = {}
+    index = _QualifiedIndex()
     for spec in functions:
         index[spec.arn] = spec.logical_id
         index[spec.name] = spec.logical_id
-    return _QualifiedIndex(index)
+    return index
 
 
-class _QualifiedIndex(dict):
+class _QualifiedIndex(dict[str, str]):
     """A dict that also finds `arn:...:function:name:alias` under its unqualified ARN."""
 
     def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]

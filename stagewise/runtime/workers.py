@@ -158,6 +158,7 @@ class FunctionPool:
     def __init__(self, spec: FunctionSpec, *, env: dict[str, str], repo_root: Path, log: Log,
                  max_workers: int = DEFAULT_MAX_WORKERS) -> None:
         self.spec = spec
+        self.sampled = "AWS_XRAY_DAEMON_ADDRESS" in env  # trace only when there is a daemon to send to
         self._env = env
         self._repo_root = repo_root
         self._log = log
@@ -192,7 +193,7 @@ class FunctionPool:
                 return failed
             init_ms = worker.init_ms
             started = time.perf_counter()
-        trace_id = trace_id or lambda_trace_header(new_trace_root())
+        trace_id = trace_id or lambda_trace_header(new_trace_root(), sampled=self.sampled)
         message = {"type": "invoke", "event": event, "request_id": request_id, "trace_id": trace_id,
                    "arn": self.spec.arn, "deadline_ms": int(time.time() * 1000 + self.spec.timeout_s * 1000)}
         try:

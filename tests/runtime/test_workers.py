@@ -1,0 +1,56 @@
+"""Worker pools without HTTP: environment, tracing flag, the concurrency bound."""
+
+import json
+import threading
+
+import pytest
+
+from stagewise.runtime.model import RuntimeModel
+from stagewise.runtime.workers import FunctionPool, InvokeStatus, worker_environment
+from tests.runtime.stacks import FIXTURE_APP, api_stack
+
+
+@pytest.fixture
+def model() -> RuntimeModel:
+    return RuntimeModel.from_stacks([api_stack()], repo_root=FIXTURE_APP)
+
+
+def pool_for(model, logical_id, **env) -> FunctionPool:
+    spec = model.functions[logical_id]
+    return FunctionPool(spec, env=worker_environment(spec, base=env, region="eu-west-1"), repo_root=FIXTURE_APP,
+                        log=lambda line: None, max_workers=1)
+
+
+def test_reserved_variables_win_over_the_functions(model):
+    spec = model.functions["Env"]
+    spec.environment["AWS_REGION"] = "mars-1"
+    env = worker_environment(spec, base={"AWS_ENDPOINT_URL": "http://x"}, region="eu-west-1")
+    assert env["AWS_REGION"] == "us-east-1"  # from the function's ARN
+    assert env["AWS_ENDPOINT_URL"] == "http://x" and env["ENV_ONLY"] == "a"
+    assert env["AWS_LAMBDA_LOG_STREAM_NAME"].count("/") == 3
+
+
+def test_trace_is_sampled_only_with_a_daemon(model):
+    for env, sampled in (({}, "0"), ({"AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000"}, "1")):
+        pool = pool_for(model, "Echo", **env)
+        try:
+            body = json.loads(pool.invoke({}).payload["body"])
+            assert body["trace"].endswith(f";Sampled={sampled}")
+        finally:
+            pool.stop()
+
+
+def test_bounded_pool_queues_instead_of_starting_more(model):
+    pool = pool_for(model, "Pid")
+    try:
+        results = []
+        threads = [threading.Thread(target=lambda: results.append(pool.invoke({}))) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert [r.status for r in results] == [InvokeStatus.OK] * 3
+        assert pool.started == 1
+        assert sum(r.init_ms is not None for r in results) == 1  # one cold start, then warm
+    finally:
+        pool.stop()
