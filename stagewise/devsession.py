@@ -65,16 +65,19 @@ class DevSession:
         model = RuntimeModel.from_stacks(states, repo_root=self.local.project.root)
         env = {"AWS_ENDPOINT_URL": self.cloud.endpoint, **self.local.credentials()}
         self.runtime = Runtime(
-            model, repo_root=self.local.project.root, worker_env=env, region=self.local.region, log=say
+            model, repo_root=self.local.project.root, worker_env=env, region=self.local.region, log=say,
+            hot_reload=self.watch,
         )
-        url = self.runtime.start(host="127.0.0.1", port=self.port, watch=self.watch)
+        url = self.runtime.start(host="127.0.0.1", port=self.port)
         self._announce(url, model, time.perf_counter() - began)
         return url
 
     def _announce(self, url: str, model: RuntimeModel, seconds: float) -> None:
         say(f"\nAPI          {url}   (ready in {seconds:.2f} s)")
-        for route in model.routes:
-            say(f"  {route.method:<7} {url.rstrip('/')}{route.path}")
+        api = model.default_api()
+        for route in api.routes if api else []:
+            if route.method != "OPTIONS":
+                say(f"  {route.method:<7} {url.rstrip('/')}{route.path}")
         say(f"OpenAPI      {url.rstrip('/')}/openapi.json   docs: {url.rstrip('/')}/docs")
         say(f'Token        curl -H "Authorization: $(stagewise token you@example.com --stage {self.config.name})" '
             f"{url.rstrip('/')}/notes")

@@ -48,7 +48,7 @@ def invoke(
     local = connect(stage, overrides=set_)
     model = RuntimeModel.from_stacks(local.states(), repo_root=local.project.root)
     env = {"AWS_ENDPOINT_URL": local.endpoint, **local.credentials()}
-    runtime = Runtime(model, repo_root=local.project.root, worker_env=env, region=local.region)
+    runtime = Runtime(model, repo_root=local.project.root, worker_env=env, region=local.region, hot_reload=False)
     try:
         result = runtime.invoke(function, payload)
     finally:
