@@ -21,7 +21,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from stagewise.provisioner.errors import DeployError, ProvisionerError
+from stagewise.provisioner.errors import DeployError, ExportError, ProvisionerError
 from stagewise.provisioner.events import ResourceEvent, ResourceStatus
 from stagewise.provisioner.exports import ExportRegistry
 from stagewise.provisioner.graph import dependency_order
@@ -246,6 +246,8 @@ class Deployment:
         self._save()
         note = f"; rollback could not undo: {'; '.join(failures)}" if failures else ""
         message = f"Stack {self.state.name}: {reason_of(exc)}. Rolled back ({self.state.status}){note}"
+        if isinstance(exc, ExportError):
+            raise ExportError(message) from exc
         raise DeployError(message, logical_id=getattr(exc, "logical_id", ""), reason=reason_of(exc)) from exc
 
     def _event(
