@@ -28,20 +28,29 @@ def body_size(event: Mapping[str, Any]) -> int:
 
 def early_response(event: Mapping[str, Any], *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> dict | None:
     """A 401 / 413 proxy response for a request to refuse outright, or None."""
+    cors = _has_origin(event)
     if caller_id(event) is None:
-        return proxy_response(HTTPStatus.UNAUTHORIZED, {"message": "unauthorized"})
+        return proxy_response(HTTPStatus.UNAUTHORIZED, {"message": "unauthorized"}, cors=cors)
     if body_size(event) > max_body_bytes:
         message = f"body: larger than {max_body_bytes} bytes"
-        return proxy_response(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"message": message})
+        return proxy_response(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"message": message}, cors=cors)
     return None
 
 
-def proxy_response(status: int, body: Mapping[str, Any]) -> dict[str, Any]:
-    """An API Gateway REST proxy response with a JSON body."""
+def proxy_response(status: int, body: Mapping[str, Any], *, cors: bool = False) -> dict[str, Any]:
+    """An API Gateway REST proxy response with a JSON body (readable cross-origin when `cors`)."""
+    headers = {"Content-Type": "application/json"}
+    if cors:
+        headers["Access-Control-Allow-Origin"] = "*"
     return {
         "statusCode": int(status),
-        "headers": {"Content-Type": "application/json"},
+        "headers": headers,
         "multiValueHeaders": {},
         "body": json.dumps(body, separators=(",", ":")),
         "isBase64Encoded": False,
     }
+
+
+def _has_origin(event: Mapping[str, Any]) -> bool:
+    headers = event.get("headers") or {}
+    return any(name.lower() == "origin" for name in headers)

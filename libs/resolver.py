@@ -1,7 +1,7 @@
 """The REST resolver every API service uses: Powertools' APIGatewayRestResolver, validation on, errors as 400.
 
 Data flow: `api_resolver(title=..., version=...)` builds the resolver with validation enabled,
-the Cognito security scheme and `libs.errors` handlers installed. Because `libs.errors` answers
+the Cognito security scheme, CORS and `libs.errors` handlers installed. Because `libs.errors` answers
 validation errors with 400 (not Powertools' 422), the generated OpenAPI document drops the 422
 response Powertools adds to every operation, so the document says what the API really does.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
 
 from libs.errors import install_error_handlers
@@ -46,9 +46,16 @@ def cognito_scheme() -> APIKey:
     )
 
 
-def api_resolver(*, title: str, version: str, description: str, logger: Any) -> RestResolver:
-    """A validating resolver with the Cognito scheme required on every route and the shared error mapping."""
-    app = RestResolver(enable_validation=True)
+def api_resolver(
+    *, title: str, version: str, description: str, logger: Any, allow_origin: str = "*"
+) -> RestResolver:
+    """A validating resolver with the Cognito scheme required on every route and the shared error mapping.
+
+    CORS headers go on every response to a request that sends `Origin` (tokens travel in the
+    Authorization header, not cookies, so `*` is safe as the default).
+    """
+    cors = CORSConfig(allow_origin=allow_origin, allow_headers=["Authorization", "Content-Type"], max_age=600)
+    app = RestResolver(enable_validation=True, cors=cors)
     app.configure_openapi(
         title=title,
         version=version,

@@ -42,14 +42,14 @@ def _app():
     return app
 
 
-def _resolve(app, method: str, path: str, body: str | None = None) -> tuple[int, dict]:
+def _resolve(app, method: str, path: str, *, body: str | None = None) -> tuple[int, dict]:
     reply = app.resolve(rest_event(method, path, body=body), FakeContext())
     return int(reply["statusCode"]), json.loads(reply["body"])
 
 
 def test_validation_error_is_400_naming_each_field():
     # GIVEN a body with a too-long field and an unknown one WHEN posted
-    status, body = _resolve(_app(), "POST", "/things", json.dumps({"name": "abcd", "extra": 1}))
+    status, body = _resolve(_app(), "POST", "/things", body=json.dumps({"name": "abcd", "extra": 1}))
     # THEN 400, the message names both fields, the errors list them
     assert status == 400
     assert (
@@ -60,7 +60,7 @@ def test_validation_error_is_400_naming_each_field():
 
 
 def test_malformed_json_is_400():
-    status, body = _resolve(_app(), "POST", "/things", '{"name": ')
+    status, body = _resolve(_app(), "POST", "/things", body='{"name": ')
     assert (status, body["message"]) == (400, "body: malformed JSON")
 
 

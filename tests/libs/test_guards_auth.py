@@ -47,3 +47,10 @@ def test_base64_body_is_measured_decoded():
     event = rest_event("POST", "/x", body=base64.b64encode(b"x" * 300).decode())
     event["isBase64Encoded"] = True
     assert body_size(event) == 300
+
+
+def test_early_responses_are_readable_cross_origin_when_asked():
+    event = rest_event("GET", "/x", sub=None)
+    event["headers"]["Origin"] = "http://localhost:5173"
+    assert early_response(event)["headers"]["Access-Control-Allow-Origin"] == "*"
+    assert "Access-Control-Allow-Origin" not in early_response(rest_event("GET", "/x", sub=None))["headers"]

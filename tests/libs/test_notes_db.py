@@ -12,7 +12,7 @@ from .conftest import TABLE
 ALICE, BOB = "alice-sub", "bob-sub"
 
 
-def _record(user: str, ms: int, content: str = "x", attachment: str | None = None) -> NoteRecord:
+def _record(user: str, ms: int, *, content: str = "x", attachment: str | None = None) -> NoteRecord:
     stamp = f"2026-01-01T00:00:{ms % 60:02d}.000Z"
     return NoteRecord(
         user_id=user,

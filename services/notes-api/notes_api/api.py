@@ -49,7 +49,7 @@ _ERRORS: dict[int, dict[str, Any]] = {
 }
 
 
-def _responses(status: int, model: type | None, description: str) -> dict[int, dict[str, Any]]:
+def _responses(status: int, *, model: type | None, description: str) -> dict[int, dict[str, Any]]:
     content = {"application/json": {"model": model}} if model else {}
     return {status: {"description": description, "content": content}, **_ERRORS}
 
@@ -65,7 +65,9 @@ def _json(status: int, body: Any) -> Response:
     return Response(status_code=int(status), content_type=content_types.APPLICATION_JSON, body=body)
 
 
-@app.post("/notes", responses=_responses(201, NoteOut, "The created note"), security=SIGNED_IN)
+@app.post(
+    "/notes", responses=_responses(201, model=NoteOut, description="The created note"), security=SIGNED_IN
+)
 def create_note(note: NoteIn) -> Response[NoteOut]:
     """Create a note."""
     created = notes.create(_user(), note)
@@ -74,7 +76,9 @@ def create_note(note: NoteIn) -> Response[NoteOut]:
 
 
 @app.get(
-    "/notes", responses=_responses(200, NotesPageOut, "A page of notes, newest first"), security=SIGNED_IN
+    "/notes",
+    responses=_responses(200, model=NotesPageOut, description="A page of notes, newest first"),
+    security=SIGNED_IN,
 )
 def list_notes(
     limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 20,
@@ -84,26 +88,34 @@ def list_notes(
     return notes.list_page(_user(), limit=limit, after=cursor)
 
 
-@app.get("/notes/<id>", responses=_responses(200, NoteOut, "The note"), security=SIGNED_IN)
+@app.get("/notes/<id>", responses=_responses(200, model=NoteOut, description="The note"), security=SIGNED_IN)
 def get_note(id: NoteIdParam) -> NoteOut:
     """Get one note."""
     return notes.get(_user(), id)
 
 
-@app.put("/notes/<id>", responses=_responses(200, NoteOut, "The updated note"), security=SIGNED_IN)
+@app.put(
+    "/notes/<id>",
+    responses=_responses(200, model=NoteOut, description="The updated note"),
+    security=SIGNED_IN,
+)
 def update_note(id: NoteIdParam, note: NoteIn) -> NoteOut:
     """Replace a note's content and attachment."""
-    return notes.replace(_user(), id, note)
+    return notes.replace(_user(), id, body=note)
 
 
-@app.delete("/notes/<id>", responses=_responses(204, None, "Deleted"), security=SIGNED_IN)
+@app.delete("/notes/<id>", responses=_responses(204, model=None, description="Deleted"), security=SIGNED_IN)
 def delete_note(id: NoteIdParam) -> Response[None]:
     """Delete a note."""
     notes.delete(_user(), id)
     return Response(status_code=int(HTTPStatus.NO_CONTENT), body="")
 
 
-@app.post("/attachments", responses=_responses(201, AttachmentOut, "Where to upload"), security=SIGNED_IN)
+@app.post(
+    "/attachments",
+    responses=_responses(201, model=AttachmentOut, description="Where to upload"),
+    security=SIGNED_IN,
+)
 def create_attachment_url(request: AttachmentIn) -> Response[AttachmentOut]:
     """Get a presigned URL to upload an attachment."""
     created = notes.new_attachment(_user(), request)
@@ -111,7 +123,7 @@ def create_attachment_url(request: AttachmentIn) -> Response[AttachmentOut]:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)  # note contents stay out of traces
 def handler(event: dict, context: Any) -> dict:
     """Lambda entry point of every notes-api function."""
     return early_response(event, max_body_bytes=MAX_BODY_BYTES) or app.resolve(event, context)

@@ -64,7 +64,7 @@ def get(user_id: str, note_id: str) -> NoteOut:
     return to_out(record)
 
 
-def replace(user_id: str, note_id: str, body: NoteIn) -> NoteOut:
+def replace(user_id: str, note_id: str, *, body: NoteIn) -> NoteOut:
     """Replace content and attachment of the caller's existing note (never creates one)."""
     if body.attachment is not None:
         attachments.check_key(user_id, body.attachment)

@@ -9,7 +9,7 @@ from conftest import ALICE, BOB, BUCKET, TABLE
 
 
 def _upload(
-    call, filename: str = "photo.png", content_type: str | None = "image/png", user: str = ALICE
+    call, *, filename: str = "photo.png", content_type: str | None = "image/png", user: str = ALICE
 ) -> dict:
     body = {"filename": filename, **({"contentType": content_type} if content_type else {})}
     reply = call("POST", "/attachments", body=body, user=user)

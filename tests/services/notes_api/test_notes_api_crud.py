@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from conftest import ALICE, BOB, TABLE
+from conftest import ALICE, BOB, TABLE, rest_event
 
 from libs.ids import is_valid_id
 
 
-def _create(call, content: str = "first note", user: str = ALICE) -> dict:
+def _create(call, *, content: str = "first note", user: str = ALICE) -> dict:
     reply = call("POST", "/notes", body={"content": content}, user=user)
     assert reply.status == 201, reply.body
     return reply.body
@@ -125,3 +125,20 @@ def test_request_without_claims_is_401(call, aws):
     assert reply.status == 401
     assert reply.body == {"message": "unauthorized"}
     assert aws.scan(TableName=TABLE)["Count"] == 0
+
+
+def test_browser_requests_get_cors_headers_on_success_and_error(call):
+    # GIVEN requests from a web app origin
+    def from_browser(method, path, *, body=None):
+        event = rest_event(method, path, body=body)
+        event["headers"]["Origin"] = "http://localhost:5173"
+        event["multiValueHeaders"]["Origin"] = ["http://localhost:5173"]
+        return call(event=event)
+
+    # WHEN one succeeds and one fails validation THEN both carry Access-Control-Allow-Origin
+    for reply in (
+        from_browser("POST", "/notes", body={"content": "x"}),
+        from_browser("POST", "/notes", body={}),
+    ):
+        headers = {**reply.raw.get("headers", {}), **reply.raw.get("multiValueHeaders", {})}
+        assert "Access-Control-Allow-Origin" in headers, reply.raw

@@ -8,7 +8,7 @@ import json
 from conftest import ALICE, BOB
 
 
-def _create_many(call, count: int, user: str = ALICE) -> list[str]:
+def _create_many(call, count: int, *, user: str = ALICE) -> list[str]:
     ids = []
     for index in range(count):
         reply = call("POST", "/notes", body={"content": f"note {index}"}, user=user)
