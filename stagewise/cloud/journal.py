@@ -16,7 +16,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-JOURNAL_FILE = "journal.jsonl"
+from stagewise.cloud.layout import JOURNAL_FILE
+
+__all__ = ["JOURNAL_FILE", "Journal", "JournalEntry", "count_entries"]
 
 
 @dataclass(frozen=True)
@@ -70,11 +72,11 @@ class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._fd: int | None = None
-        self.count = 0
-        self.last_seq = 0
+        self.count = 0  # entries in the file
+        self.last_seq = 0  # the newest sequence number ever written (also counted by a snapshot)
 
-    def entries(self) -> Iterator[JournalEntry]:
-        """Every complete entry in order; truncates a torn tail so appends stay well-formed."""
+    def entries(self, *, after: int = 0) -> Iterator[JournalEntry]:
+        """Every complete entry with seq > `after`, in order; truncates a torn tail so appends stay well-formed."""
         if not self.path.exists():
             return
         data = self.path.read_bytes()
@@ -88,8 +90,9 @@ class Journal:
                 break
             good_end += len(line)
             self.count += 1
-            self.last_seq = entry.seq
-            yield entry
+            if entry.seq > after:
+                self.last_seq = entry.seq
+                yield entry
         if good_end < len(data):
             with self.path.open("r+b") as handle:
                 handle.truncate(good_end)
@@ -108,6 +111,14 @@ class Journal:
         os.fdatasync(self._fd)
         self.count += 1
         self.last_seq = entry.seq
+
+    def compact(self) -> None:
+        """Empty the file once a durable snapshot covers every entry in it."""
+        if self._fd is None:
+            raise RuntimeError("journal is not open")
+        os.ftruncate(self._fd, 0)
+        os.fsync(self._fd)
+        self.count = 0
 
     def close(self) -> None:
         if self._fd is not None:

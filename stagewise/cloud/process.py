@@ -25,18 +25,13 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from stagewise.cloud.app import HEALTH_PATH
-from stagewise.cloud.journal import JOURNAL_FILE, count_entries
-from stagewise.cloud.server import LOCK_FILE, SNAPSHOT_DIR
+from stagewise.cloud.journal import count_entries
+from stagewise.cloud.layout import HEALTH_PATH, JOURNAL_FILE, LOG_FILE, PID_FILE, STATE_FILES
 from stagewise.errors import UserError
 
 DEFAULT_PORT = 4566
-PID_FILE = "cloud.pid"
-LOG_FILE = "cloud.log"
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
-# Everything the local cloud keeps; reset removes exactly these (never a whole folder a user pointed at).
-STATE_FILES = (JOURNAL_FILE, SNAPSHOT_DIR, PID_FILE, LOG_FILE, LOCK_FILE)
 
 
 class CloudState(enum.Enum):

@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-LOCK_FILE = "server.lock"
-SNAPSHOT_DIR = "snapshots"  # reserved for compaction
+from stagewise.cloud.layout import LOCK_FILE
+
 THREADS = 16
 IDLE_TIMEOUT = 120
 
@@ -37,19 +37,35 @@ def _lock_state_dir(state_dir: Path) -> int:
     return fd
 
 
+def _cache_module_list() -> None:
+    """moto lists its own package folder (one stat per service) on every request; list it once."""
+    import moto.backends
+
+    modules = frozenset(moto.backends.list_of_moto_modules())
+    moto.backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
+
+
 def build_app(state_dir: Path) -> Any:
-    """The durable moto app for `state_dir`, with its journal replayed."""
+    """The durable moto app for `state_dir`, with its snapshot restored and journal replayed."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     from stagewise.cloud.app import DurableApp
     from stagewise.cloud.journal import JOURNAL_FILE, Journal
 
+    _cache_module_list()
     journal = Journal(state_dir / JOURNAL_FILE)
     app = DurableApp(DomainDispatcherApplication(create_backend_app), journal=journal, state_dir=state_dir)
     started = time.perf_counter()
     count = app.replay()
     journal.open()
-    print(f"replayed {count} journal entries in {time.perf_counter() - started:.3f} s", file=sys.stderr)
+    print(
+        f"restored snapshot at seq {app.snapshot_seq} and replayed {count} journal entries "
+        f"in {time.perf_counter() - started:.3f} s",
+        file=sys.stderr,
+    )
+    if journal.count >= app.next_snapshot_at:
+        with app.lock:
+            app.snapshot()
     return app
 
 
@@ -77,6 +93,8 @@ def serve(app: Any, port: int) -> None:
         server.serve()
     finally:
         server.stop()
+        with app.lock:
+            app.snapshot()  # a clean stop leaves nothing to replay
         app.journal.close()
 
 

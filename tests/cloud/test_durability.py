@@ -11,6 +11,7 @@ from typing import Any
 import jwt
 
 from stagewise.cloud import LocalCloud
+from stagewise.cloud.app import SNAPSHOT_EVERY
 from tests.cloud.conftest import ACCOUNT_A, make_client
 
 PASSWORD = "Passw0rd!long"
@@ -114,7 +115,7 @@ def test_kill_9_loses_nothing_acknowledged(cloud: LocalCloud) -> None:
     assert idp.get_user(AccessToken=before["tokens"]["AccessToken"])["Username"] == before["sub"]
 
 
-def test_restart_replays_a_large_journal_quickly(cloud: LocalCloud) -> None:
+def test_snapshot_after_many_writes_then_kill_9(cloud: LocalCloud) -> None:
     ddb = make_client(cloud, "dynamodb")
     ddb.create_table(
         TableName="bulk", KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
@@ -122,7 +123,9 @@ def test_restart_replays_a_large_journal_quickly(cloud: LocalCloud) -> None:
     )
     for n in range(300):
         ddb.put_item(TableName="bulk", Item={"k": {"S": f"{n:04d}"}, "v": {"N": str(n)}})
-    assert cloud.status().journal_entries == 301
+    # 200 writes triggered a snapshot; the journal holds only what came after it.
+    assert (cloud.state_dir / "state.pickle").is_file()
+    assert cloud.status().journal_entries == 301 - SNAPSHOT_EVERY
 
     restart_seconds = kill_and_restart(cloud)
 
@@ -165,3 +168,27 @@ def test_reset_wipes_everything(cloud: LocalCloud) -> None:
     status = cloud.status()
     assert status.running and status.journal_entries == 0
     assert make_client(cloud, "dynamodb", ACCOUNT_A).list_tables()["TableNames"] == []
+
+
+def test_snapshot_plus_journal_tail_survives_kill_9(cloud: LocalCloud) -> None:
+    before = create_everything(cloud)
+    cloud.stop()  # a clean stop snapshots and empties the journal
+    assert (cloud.state_dir / "state.pickle").is_file()
+    assert cloud.status().journal_entries == 0
+    cloud.start()
+    sqs = make_client(cloud, "sqs")
+    late = sqs.create_queue(QueueName="after-snapshot")["QueueUrl"]
+    sqs.send_message(QueueUrl=late, MessageBody="late")
+
+    kill_and_restart(cloud)
+
+    idp, sqs = make_client(cloud, "cognito-idp"), make_client(cloud, "sqs")
+    assert _sub(idp, before["pool"]) == before["sub"]
+    assert idp.get_user(AccessToken=before["tokens"]["AccessToken"])["Username"] == before["sub"]
+    assert sqs.receive_message(QueueUrl=late)["Messages"][0]["Body"] == "late"
+    ssm = make_client(cloud, "ssm")
+    assert ssm.get_parameter(Name="/dev/notes/stripe", WithDecryption=True)["Parameter"]["Value"] == "sk_test_123"
+    from stagewise.cloud import sent_sms
+
+    make_client(cloud, "sns").publish(PhoneNumber="+15555550100", Message="after")
+    assert [m["message"] for m in sent_sms(cloud.endpoint)] == ["after"]

@@ -1,0 +1,16 @@
+"""Names of the files in a local cloud state dir and the server's health path (no heavy imports).
+
+Data flow: the server writes these files; `LocalCloud` (which must stay cheap to
+import for the CLI) reads and removes them.
+"""
+
+from __future__ import annotations
+
+JOURNAL_FILE = "journal.jsonl"  # mutating requests since the snapshot, one JSON line each
+SNAPSHOT_FILE = "state.pickle"  # moto's state up to a journal sequence number
+LOCK_FILE = "server.lock"  # flock held by the one server of this state dir
+PID_FILE = "cloud.pid"
+LOG_FILE = "cloud.log"
+HEALTH_PATH = "/_stagewise/health"
+# Everything the local cloud keeps; reset removes exactly these (never a whole folder a user pointed at).
+STATE_FILES = (JOURNAL_FILE, SNAPSHOT_FILE, SNAPSHOT_FILE + ".tmp", PID_FILE, LOG_FILE, LOCK_FILE)
