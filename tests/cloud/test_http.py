@@ -92,3 +92,39 @@ def test_sent_sms_are_readable(cloud: LocalCloud) -> None:
     assert [(m["phone_number"], m["message"]) for m in sent_sms(cloud.endpoint)] == [
         ("+15555550100", "Charged 4000 for Scratch charge")
     ]
+
+
+def test_long_poll_does_not_block_the_cloud_and_empty_polls_are_not_journaled(cloud: LocalCloud) -> None:
+    import threading
+    import time
+
+    sqs = make_client(cloud, "sqs")
+    queue = sqs.create_queue(QueueName="polled")["QueueUrl"]
+    assert sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=0).get("Messages") is None
+    assert cloud.status().journal_entries == 1  # the empty receive changed nothing
+
+    received: list[dict] = []
+    poller = threading.Thread(
+        target=lambda: received.extend(make_client(cloud, "sqs").receive_message(QueueUrl=queue, WaitTimeSeconds=5)["Messages"])
+    )
+    started = time.monotonic()
+    poller.start()
+    time.sleep(0.5)
+    sqs.send_message(QueueUrl=queue, MessageBody="wake up")  # served while the poll waits
+    poller.join(10)
+    assert [m["Body"] for m in received] == ["wake up"]
+    assert time.monotonic() - started < 4
+    assert cloud.status().journal_entries == 3  # create, send, the receive that got the message
+
+
+def test_ensure_running_starts_only_once(tmp_path) -> None:
+    from tests.helpers import free_port
+
+    local = LocalCloud(tmp_path / "c", free_port())
+    try:
+        assert local.ensure_running() is True
+        assert local.ensure_running() is False
+        assert local.status().running
+    finally:
+        local.stop()
+    assert not local.status().running
