@@ -2,7 +2,8 @@
 
 Data flow: `charge(amount_cents=..., source=..., idempotency_key=...)` → `stripe_client()`
 reads the key through Powertools Parameters (`get_parameter(name, decrypt=True, max_age=...)`,
-cached in the container) and reuses one `StripeClient` per key (one HTTP session, kept alive)
+cached in the container; a short-lived stage without its own key reads its `secrets_from`
+stage's, named by STRIPE_SECRET_FALLBACK_PARAMETER) and reuses one `StripeClient` per key (one HTTP session, kept alive)
 → `charges.create`. Stripe's outcomes become this module's:
 
     success                                     → the charge id
@@ -21,6 +22,7 @@ import logging
 
 import stripe
 from aws_lambda_powertools.utilities.parameters import get_parameter
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
 from billing_api.settings import BillingSettings
 
@@ -76,8 +78,21 @@ def charge(settings: BillingSettings, *, amount_cents: int, source: str, idempot
 
 def stripe_client(settings: BillingSettings) -> stripe.StripeClient:
     """The container's Stripe client for the current key (the key is read through the SSM cache)."""
-    key = get_parameter(settings.stripe_secret_parameter, decrypt=True, max_age=SECRET_MAX_AGE_SECONDS)
+    key = get_parameter(key_parameter(settings), decrypt=True, max_age=SECRET_MAX_AGE_SECONDS)
     return _client_for(str(key), settings.stripe_api_base)
+
+
+@functools.lru_cache(maxsize=4)
+def key_parameter(settings: BillingSettings) -> str:
+    """The stage's own key parameter, or the fallback stage's while it has none (decided once per container)."""
+    own, fallback = settings.stripe_secret_parameter, settings.stripe_secret_fallback_parameter
+    if not fallback:
+        return own
+    try:
+        get_parameter(own, decrypt=True, max_age=SECRET_MAX_AGE_SECONDS)
+    except GetParameterError:
+        return fallback
+    return own
 
 
 @functools.lru_cache(maxsize=2)
@@ -96,4 +111,5 @@ def reset() -> None:
     from aws_lambda_powertools.utilities import parameters
 
     _client_for.cache_clear()
+    key_parameter.cache_clear()
     parameters.clear_caches()

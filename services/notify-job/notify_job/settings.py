@@ -7,7 +7,7 @@ import dataclasses
 from libs.settings import CommonSettings, env_field
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class NotifySettings(CommonSettings):
     """Who gets the text: the stage's `admin_phone` (E.164), set by the stack as ADMIN_PHONE."""
 

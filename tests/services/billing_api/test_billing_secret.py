@@ -48,3 +48,23 @@ def test_the_key_is_read_from_ssm_once_per_container(world: World) -> None:
         assert world.call({"storage": 10, "source": "tok_visa"}).status == 200
 
     assert calls == ["GetParameter"]
+
+
+def test_a_stage_without_its_own_key_uses_its_fallback_stages(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    import boto3
+    from billing_fixtures import reset_containers
+
+    monkeypatch.setenv("STRIPE_SECRET_PARAMETER", "/notes/pr-7/STRIPE_SECRET_KEY")  # never set
+    monkeypatch.setenv("STRIPE_SECRET_FALLBACK_PARAMETER", "/notes/test/STRIPE_SECRET_KEY")
+    reset_containers()
+
+    assert world.call({"storage": 10, "source": "tok_visa"}).status == 200
+
+    boto3.client("ssm").put_parameter(Name="/notes/pr-7/STRIPE_SECRET_KEY", Value="sk_test_pr7_own", Type="SecureString")
+    reset_containers()  # a new container sees the stage's own key from now on
+    from billing_api import payments
+    from billing_api.settings import BillingSettings
+
+    from libs import settings
+
+    assert payments.key_parameter(settings.load(BillingSettings)) == "/notes/pr-7/STRIPE_SECRET_KEY"

@@ -1,0 +1,218 @@
+"""billing-api: `POST /billing` on notes-api's REST API, its topic, idempotency table and outbox.
+
+Data flow: `build(ctx)` imports the stage's REST API (`RestApiId`, `RootResourceId`) and its
+Cognito authorizer (`AuthorizerId`) from notes-api — no second API — and adds the `billing`
+resource with a Cognito-authorized AWS_PROXY `POST` and a MOCK `OPTIONS` preflight, plus its
+own Deployment of the API to the stage (so the route is live; its logical id hashes the route,
+so a change redeploys). The Billing function reads its Stripe key from SSM by NAME
+(`/<app>/<stage>/STRIPE_SECRET_KEY`), publishes to the `<stage>-note-purchased` topic
+(exported as NotePurchasedTopicArn for notify-job), stores idempotency records in its own table
+and keeps unpublished purchases in the outbox queue; OutboxDrain republishes them on demand.
+
+`SECRETS` names the secrets this service's functions read; a deploy checks the stage has them
+(`stagewise.secrets.SecretStore.resolve`) before touching any stack.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from awacs import dynamodb as ddb
+from awacs import kms, ssm
+from awacs import sns as awacs_sns
+from awacs import sqs as awacs_sqs
+from awacs.aws import Allow, Condition, Statement, StringEquals
+from troposphere import AWSObject, GetAtt, Ref, Sub, Template, apigateway, awslambda, dynamodb, sns, sqs
+
+from stagewise.stacks import StackContext
+
+SECRETS = ("STRIPE_SECRET_KEY",)
+STRIPE_SECRET = SECRETS[0]
+CORS_HEADERS = "Content-Type,Authorization,X-Amz-Date,X-Api-Key,X-Amz-Security-Token,Idempotency-Key"
+OUTBOX_RETENTION_SECONDS = 14 * 24 * 3600  # SQS's maximum: two weeks to get SNS back
+IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"  # the attribute Powertools Idempotency writes
+
+
+def secret_parameter(ctx: StackContext, stage: str, name: str = STRIPE_SECRET) -> str:
+    """The SSM parameter NAME of a secret (`/<app>/<stage>/<NAME>`), never its value."""
+    return f"/{ctx.app}/{stage}/{name}"
+
+
+def parameter_arn(parameter: str) -> Sub:
+    return Sub(f"arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter{parameter}")
+
+
+def build(ctx: StackContext) -> Template:
+    template = Template(Description=f"{ctx.stack_name}: POST /billing, the note-purchased topic and its outbox")
+    topic = template.add_resource(sns.Topic("NotePurchasedTopic", TopicName=ctx.name("note-purchased")))
+    table = template.add_resource(idempotency_table(ctx))
+    outbox = template.add_resource(
+        sqs.Queue("OutboxQueue", QueueName=ctx.name("billing-outbox"), MessageRetentionPeriod=OUTBOX_RETENTION_SECONDS)
+    )
+    parameters = [secret_parameter(ctx, ctx.stage.name)]
+    if ctx.stage.secrets_from:
+        parameters.append(secret_parameter(ctx, ctx.stage.secrets_from))
+    environment = {
+        "TOPIC_ARN": Ref(topic),
+        "STRIPE_SECRET_PARAMETER": parameters[0],
+        "IDEMPOTENCY_TABLE": Ref(table),
+        "OUTBOX_QUEUE_URL": Ref(outbox),
+    }
+    if len(parameters) > 1:
+        environment["STRIPE_SECRET_FALLBACK_PARAMETER"] = parameters[1]
+    function = ctx.function(
+        template,
+        "Billing",
+        handler="billing_api.api.handler",
+        environment=environment,
+        statements=billing_statements(ctx, parameters=parameters, topic=topic, table=table, outbox=outbox),
+        description="POST /billing",
+    )
+    ctx.function(
+        template,
+        "OutboxDrain",
+        handler="billing_api.outbox.handler",
+        environment={k: v for k, v in environment.items() if k in ("TOPIC_ARN", "OUTBOX_QUEUE_URL")},
+        statements=[publish_to(topic), consume(outbox)],
+        description="Republish purchases kept in the outbox",
+    )
+    add_route(template, ctx, function=function)
+    ctx.export(template, "NotePurchasedTopicArn", Ref(topic))
+    return template
+
+
+def idempotency_table(ctx: StackContext) -> dynamodb.Table:
+    """Powertools Idempotency's table: `id` HASH, records expire through TTL on `expiration`."""
+    return dynamodb.Table(
+        "IdempotencyTable",
+        TableName=ctx.name("billing-idempotency"),
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[dynamodb.AttributeDefinition(AttributeName="id", AttributeType="S")],
+        KeySchema=[dynamodb.KeySchema(AttributeName="id", KeyType="HASH")],
+        TimeToLiveSpecification=dynamodb.TimeToLiveSpecification(AttributeName=IDEMPOTENCY_TTL_ATTRIBUTE, Enabled=True),
+    )
+
+
+def billing_statements(
+    ctx: StackContext, *, parameters: list[str], topic: sns.Topic, table: dynamodb.Table, outbox: sqs.Queue
+) -> list[Statement]:
+    """Read its own secret, publish to its own topic, use its own table and outbox — nothing else."""
+    return [
+        Statement(Sid="ReadStripeKey", Effect=Allow, Action=[ssm.GetParameter], Resource=[parameter_arn(p) for p in parameters]),
+        Statement(
+            Sid="DecryptThroughSsmOnly",
+            Effect=Allow,
+            Action=[kms.Decrypt],
+            Resource=[Sub("arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*")],
+            Condition=Condition(StringEquals("kms:ViaService", Sub("ssm.${AWS::Region}.amazonaws.com"))),
+        ),
+        publish_to(topic),
+        Statement(
+            Sid="IdempotencyRecords",
+            Effect=Allow,
+            Action=[ddb.GetItem, ddb.PutItem, ddb.UpdateItem, ddb.DeleteItem],
+            Resource=[GetAtt(table, "Arn")],
+        ),
+        Statement(Sid="KeepInOutbox", Effect=Allow, Action=[awacs_sqs.SendMessage], Resource=[GetAtt(outbox, "Arn")]),
+        consume(outbox),
+    ]
+
+
+def publish_to(topic: sns.Topic) -> Statement:
+    return Statement(Sid="PublishPurchases", Effect=Allow, Action=[awacs_sns.Publish], Resource=[Ref(topic)])
+
+
+def consume(outbox: sqs.Queue) -> Statement:
+    return Statement(
+        Sid="DrainOutbox",
+        Effect=Allow,
+        Action=[awacs_sqs.ReceiveMessage, awacs_sqs.DeleteMessage, awacs_sqs.ChangeMessageVisibility],
+        Resource=[GetAtt(outbox, "Arn")],
+    )
+
+
+def add_route(template: Template, ctx: StackContext, *, function: awslambda.Function) -> None:
+    """`/billing` on the imported API: POST (Cognito, AWS_PROXY), OPTIONS preflight, permission, deployment."""
+    api_id = ctx.import_value("notes-api", "RestApiId")
+    resource = template.add_resource(
+        apigateway.Resource(
+            "BillingResource",
+            RestApiId=api_id,
+            ParentId=ctx.import_value("notes-api", "RootResourceId"),
+            PathPart="billing",
+        )
+    )
+    uri = Sub(
+        "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
+        f"${{{function.title}.Arn}}/invocations"
+    )
+    post = template.add_resource(
+        apigateway.Method(
+            "BillingMethod",
+            RestApiId=api_id,
+            ResourceId=Ref(resource),
+            HttpMethod="POST",
+            AuthorizationType="COGNITO_USER_POOLS",
+            AuthorizerId=ctx.import_value("notes-api", "AuthorizerId"),
+            Integration=apigateway.Integration(Type="AWS_PROXY", IntegrationHttpMethod="POST", Uri=uri),
+        )
+    )
+    preflight = template.add_resource(add_preflight(api_id, resource))
+    template.add_resource(
+        awslambda.Permission(
+            "BillingInvokePermission",
+            Action="lambda:InvokeFunction",
+            FunctionName=GetAtt(function, "Arn"),
+            Principal="apigateway.amazonaws.com",
+            SourceArn=Sub(
+                "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${ApiId}/*/POST/billing",
+                ApiId=api_id,
+            ),
+        )
+    )
+    deploy(template, ctx, api_id=api_id, parts=[resource, post, preflight])
+
+
+def add_preflight(api_id: object, resource: apigateway.Resource) -> apigateway.Method:
+    """OPTIONS answered by API Gateway itself (MOCK) with the CORS headers; browsers send no token."""
+    headers = {
+        "method.response.header.Access-Control-Allow-Headers": f"'{CORS_HEADERS}'",
+        "method.response.header.Access-Control-Allow-Methods": "'OPTIONS,POST'",
+        "method.response.header.Access-Control-Allow-Origin": "'*'",
+    }
+    return apigateway.Method(
+        "BillingOptions",
+        RestApiId=api_id,
+        ResourceId=Ref(resource),
+        HttpMethod="OPTIONS",
+        AuthorizationType="NONE",
+        Integration=apigateway.Integration(
+            Type="MOCK",
+            RequestTemplates={"application/json": '{"statusCode": 200}'},
+            IntegrationResponses=[
+                apigateway.IntegrationResponse(
+                    StatusCode="200", ResponseParameters=headers, ResponseTemplates={"application/json": ""}
+                )
+            ],
+        ),
+        MethodResponses=[apigateway.MethodResponse(StatusCode="200", ResponseParameters={k: False for k in headers})],
+    )
+
+
+def deploy(template: Template, ctx: StackContext, *, api_id: object, parts: list[AWSObject]) -> apigateway.Deployment:
+    """A Deployment of the shared API to this stage, named by a hash of this stack's API parts.
+
+    notes-api owns the stage; deploying with its `StageName` points the stage at a snapshot that
+    includes `/billing` (CreateDeployment on an existing stage updates it).
+    """
+    digest = hashlib.sha256(json.dumps([[p.title, p.to_dict()] for p in parts], sort_keys=True).encode()).hexdigest()[:12]
+    return template.add_resource(
+        apigateway.Deployment(
+            f"BillingDeployment{digest}",
+            RestApiId=api_id,
+            StageName=ctx.stage.name,
+            Description=f"{ctx.stack_name} {digest}",
+            DependsOn=sorted(p.title for p in parts if isinstance(p, apigateway.Method)),
+        )
+    )
