@@ -3,38 +3,45 @@
 from __future__ import annotations
 
 import json
+import logging
 
 from libs import aws, observability
 
+SERVICE = "libs-observability-test"
 
-def test_logger_tracer_metrics_are_built_once_with_the_service_name(monkeypatch):
-    # GIVEN a function's environment
+
+def test_logger_tracer_metrics_are_built_once():
+    # GIVEN a container WHEN each object is asked for twice THEN the same one comes back
+    assert observability.logger() is observability.logger()
+    assert observability.tracer() is observability.tracer()
+    assert observability.metrics() is observability.metrics()
+
+
+def test_service_name_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "billing-api")
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "notes")
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-    for factory in (observability.logger, observability.tracer, observability.metrics):
-        factory.cache_clear()
-    try:
-        # WHEN each is asked for twice THEN the same object comes back, named after the service
-        assert observability.logger() is observability.logger()
-        assert observability.tracer() is observability.tracer()
-        assert observability.metrics() is observability.metrics()
-        assert observability.logger().service == "billing-api"
-        assert observability.service_name() == "billing-api"
-    finally:
-        for factory in (observability.logger, observability.tracer, observability.metrics):
-            factory.cache_clear()
+    assert observability.service_name() == "billing-api"
+    monkeypatch.delenv("POWERTOOLS_SERVICE_NAME")
+    assert observability.service_name() == observability.DEFAULT_SERVICE
 
 
-def test_count_writes_one_emf_metric_line(monkeypatch, capsys):
-    # GIVEN metrics for a service WHEN one event is counted
-    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "notes-api")
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "notes")
-    observability.metrics.cache_clear()
-    try:
-        observability.count("NotesCreated")
-    finally:
-        observability.metrics.cache_clear()
+def test_built_logger_writes_structured_json_with_the_service(capsys):
+    # GIVEN a logger for a service WHEN it logs with extra keys
+    log = observability.build_logger(SERVICE, level="INFO")
+    log.info("hello", extra={"noteId": "n1"})
+    # THEN one JSON line carries the service, level, message and the extra key
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (line["service"], line["level"], line["message"], line["noteId"]) == (
+        SERVICE,
+        "INFO",
+        "hello",
+        "n1",
+    )
+    assert logging.getLogger(SERVICE).level == logging.INFO
+
+
+def test_count_writes_one_emf_metric_line(capsys):
+    # GIVEN metrics for a service in a namespace WHEN one event is counted
+    observability.count("NotesCreated", recorder=observability.build_metrics(SERVICE, namespace="notes"))
     # THEN one EMF document with that metric in the namespace is printed
     line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert line["NotesCreated"] == [1.0]
@@ -58,3 +65,13 @@ def test_clients_are_cached_per_service_and_honour_the_endpoint(monkeypatch):
         assert url.startswith("http://127.0.0.1:4566/b/k?")
     finally:
         aws.reset()
+
+
+def test_count_without_a_namespace_warns_instead_of_failing(caplog):
+    # GIVEN metrics with no namespace configured WHEN an event is counted
+    service_logger = observability.logger().name
+    with caplog.at_level(logging.WARNING, logger=service_logger):
+        observability.count("NotesCreated", recorder=observability.build_metrics(SERVICE, namespace=None))
+    # THEN nothing is raised and the service logger warns, naming the metric
+    warnings = [record for record in caplog.records if record.getMessage() == "metric not recorded"]
+    assert warnings and warnings[-1].metric == "NotesCreated"

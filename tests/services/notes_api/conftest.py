@@ -164,9 +164,10 @@ def _reset_caches() -> None:
     from notes_api import notes
 
     from libs import aws as aws_clients
-    from libs import settings
+    from libs import observability, settings
 
     settings.load.cache_clear()
+    observability.metrics.cache_clear()  # its namespace comes from the env set above
     aws_clients.reset()
     notes.table.cache_clear()
 
