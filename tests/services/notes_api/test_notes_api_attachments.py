@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlparse
 
 import requests
-from conftest import ALICE, BOB, BUCKET, TABLE
+from notes_api_fixtures import ALICE, BOB, BUCKET, TABLE
 
 
 def _upload(

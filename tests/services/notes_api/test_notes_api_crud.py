@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import ALICE, BOB, TABLE, rest_event
+from notes_api_fixtures import ALICE, BOB, TABLE, rest_event
 
 from libs.ids import is_valid_id
 

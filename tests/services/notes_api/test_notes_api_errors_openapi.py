@@ -6,9 +6,9 @@ import json
 import logging
 
 import pytest
-from conftest import TABLE
 from notes_api import api
 from notes_api.api import app
+from notes_api_fixtures import TABLE
 
 
 class _Records(logging.Handler):

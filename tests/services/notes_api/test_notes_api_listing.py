@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 
-from conftest import ALICE, BOB
+from notes_api_fixtures import ALICE, BOB
 
 
 def _create_many(call, count: int, *, user: str = ALICE) -> list[str]:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import TABLE, rest_event
 from notes_api.api import MAX_BODY_BYTES
+from notes_api_fixtures import TABLE, rest_event
 
 
 def _assert_400_naming(reply, field: str) -> None:
