@@ -2,7 +2,8 @@
 
 Data flow: `new` (stack → template to deploy) and `live` (stack → template deployed now) →
 steps: DEPLOY for each new stack, REMOVE for each live stack that is not in `new` → edges:
-  - an importer deploys after the stack that exports what it imports (the new graph);
+  - an importer deploys after the stack that exports what it imports (the new graph) — a must
+    when the export is new, a preference (dropped rather than making a cycle) when it is live;
   - a stack that stops exporting a name (its new version drops it, or it is removed) goes
     after every live stack that imports that name, so those are updated or removed first
     (the old graph) — CloudFormation refuses to drop an export in use;
@@ -42,20 +43,52 @@ class CycleError(UserError):
 
 def edges(new: Mapping[str, Template], live: Mapping[str, Template]) -> dict[str, set[str]]:
     """stack → the stacks whose step must run before its own."""
-    nodes = set(new) | set(live)
-    needs: dict[str, set[str]] = {stack: set() for stack in nodes}
+    needs: dict[str, set[str]] = {stack: set() for stack in set(new) | set(live)}
+    hard, soft = _import_edges(new, live)
+    for importer, exporter in sorted(hard | _dropped_export_edges(new, live)):
+        needs[importer].add(exporter)
+    for importer, exporter in sorted(soft):
+        if not _reaches(needs, exporter, importer):  # an ordering preference, never a cycle
+            needs[importer].add(exporter)
+    return needs
+
+
+def _import_edges(new: Mapping[str, Template], live: Mapping[str, Template]) -> tuple[set[tuple[str, str]], ...]:
+    """(importer, exporter) pairs of the new graph: hard when the export is not live yet, else soft."""
     exporter = {name: stack for stack, template in new.items() for name in exports_of(template)}
+    live_exports = {name for template in live.values() for name in exports_of(template)}
+    hard, soft = set(), set()
     for stack, template in new.items():
-        needs[stack] |= {exporter[n] for n in imports_of(template) if n in exporter and exporter[n] != stack}
-    live_importers: dict[str, set[str]] = {}
+        for name in imports_of(template):
+            if name in exporter and exporter[name] != stack:
+                (soft if name in live_exports else hard).add((stack, exporter[name]))
+    return hard, soft
+
+
+def _dropped_export_edges(new: Mapping[str, Template], live: Mapping[str, Template]) -> set[tuple[str, str]]:
+    """(exporter, importer): a stack that stops exporting a name goes after the live stacks importing it."""
+    importers: dict[str, set[str]] = {}
     for stack, template in live.items():
         for name in imports_of(template):
-            live_importers.setdefault(name, set()).add(stack)
+            importers.setdefault(name, set()).add(stack)
+    pairs = set()
     for stack, template in live.items():
         kept = exports_of(new[stack]) if stack in new else set()
         for dropped in exports_of(template) - kept:
-            needs[stack] |= live_importers.get(dropped, set()) - {stack}
-    return needs
+            pairs |= {(stack, importer) for importer in importers.get(dropped, set()) - {stack}}
+    return pairs
+
+
+def _reaches(needs: Mapping[str, set[str]], start: str, goal: str) -> bool:
+    seen, todo = set(), [start]
+    while todo:
+        node = todo.pop()
+        if node == goal:
+            return True
+        if node not in seen:
+            seen.add(node)
+            todo.extend(needs.get(node, ()))
+    return False
 
 
 def phases(new: Mapping[str, Template], live: Mapping[str, Template]) -> list[list[Step]]:

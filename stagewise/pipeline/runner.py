@@ -173,6 +173,9 @@ class Runner:
     # -- ship ---------------------------------------------------------------------------------
     def ship(self, release: Release, *, copy_from: PipelineStore | None = None) -> RunResult:
         self.st.store.require_bootstrapped()
+        holder = self.st.store.lock_holder(self.stage)
+        if holder is not None:
+            raise LockHeld(self.stage, holder)
         pointer = self.st.history.live(self.stage)
         if self._identical(release, pointer):
             plan = self.plan(release)
@@ -180,9 +183,6 @@ class Runner:
                 return RunResult(self.stage, release.kind, RunState.NOTHING, pointer.build or "", plan=plan,
                                  outcomes=tuple(StackOutcome(p.step.stack, p.step.phase, Outcome.SKIPPED,
                                                              reason=p.decision.value) for p in plan.stacks))
-        holder = self.st.store.lock_holder(self.stage)
-        if holder is not None:
-            raise LockHeld(self.stage, holder)
         self._lock()
         try:
             return self._ship_locked(release, copy_from)
