@@ -181,7 +181,10 @@ class IdempotencyCache:
         return entry
 
     def put(self, key: str, entry: dict[str, Any]) -> None:
-        self.saved[key] = {**entry, "at": time.time()}
+        now = time.time()
+        # The stripe client sends a fresh key with every POST: drop expired entries as new ones come.
+        self.saved = {k: v for k, v in self.saved.items() if now - v["at"] <= IDEMPOTENCY_TTL_SECONDS}
+        self.saved[key] = {**entry, "at": now}
         _atomic_write(self.path, json.dumps(self.saved).encode())
 
 

@@ -201,3 +201,21 @@ def _non_loopback_address() -> str | None:
         except OSError:
             return None
     return None if address.startswith("127.") else address
+
+
+def test_a_key_older_than_24_hours_charges_again(tmp_path: Path) -> None:
+    import json
+
+    state = tmp_path / "stripe"
+    with LocalStripe(state) as local:
+        client_for(local).v1.charges.create(params=CHARGE, options={"idempotency_key": "order-6"})
+    saved = json.loads((state / IDEMPOTENCY_FILE).read_text())
+    for entry in saved.values():
+        entry["at"] -= 24 * 3600 + 1
+    (state / IDEMPOTENCY_FILE).write_text(json.dumps(saved))
+
+    with LocalStripe(state) as again:
+        client_for(again).v1.charges.create(params=CHARGE, options={"idempotency_key": "fresh"})
+        assert len(json.loads((state / IDEMPOTENCY_FILE).read_text())) == 1  # the expired entry was dropped
+        client_for(again).v1.charges.create(params=CHARGE, options={"idempotency_key": "order-6"})
+        assert len(again.charges()) == 3  # order-6, fresh, and order-6 again: its key had expired
