@@ -1,10 +1,20 @@
-"""AWS::SNS::Topic (Ref = ARN; attrs TopicArn, TopicName) and AWS::SNS::Subscription (Ref = ARN)."""
+"""AWS::SNS::Topic (Ref = ARN; attrs TopicArn, TopicName) and AWS::SNS::Subscription (Ref = ARN).
+
+A `lambda` subscription is never created in moto: moto runs the function through Docker
+inside Publish. Instead the provisioner creates a *delivery queue* (SQS, deterministic name
+from the stack, the logical id and what it subscribes) subscribed to the topic with protocol
+`sqs` (raw delivery off, so each message body is the SNS envelope), and records it in the
+resource's attributes (`DeliveryQueueUrl`, `DeliveryQueueArn`). The local runtime
+(`stagewise.runtime.delivery`) polls that queue and invokes the function, as Lambda would.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
+from stagewise.provisioner.errors import TemplateError
 from stagewise.provisioner.resources.base import Provisioned, ResourceType, register, tags_list
 from stagewise.provisioner.state import ResourceState
 
@@ -16,6 +26,12 @@ _SUBSCRIPTION_ATTRIBUTES = (
     "RedrivePolicy",
     "DeliveryPolicy",
 )
+# What a lambda subscription's stand-in (an sqs subscription) keeps: filtering. Raw delivery and
+# HTTP delivery policies mean nothing for Lambda, and the runtime needs the envelope.
+_LAMBDA_ATTRIBUTES = ("FilterPolicy", "FilterPolicyScope")
+LAMBDA = "lambda"
+MAX_QUEUE_NAME = 80
+DELIVERY_RETENTION_SECONDS = 14 * 24 * 3600  # SQS's maximum: nothing published is dropped early
 
 
 def _attr_text(value: Any) -> str:
@@ -48,6 +64,16 @@ class Topic(ResourceType):
         for sub in props.get("Subscription", []):
             sns.subscribe(TopicArn=arn, Protocol=sub["Protocol"], Endpoint=sub["Endpoint"])
         return Provisioned(physical_id=arn, attributes={"TopicArn": arn, "TopicName": name})
+
+    @classmethod
+    def validate(cls, props: dict[str, Any], *, where: str) -> None:
+        super().validate(props, where=where)
+        for sub in props.get("Subscription") or []:
+            if isinstance(sub, dict) and sub.get("Protocol") == LAMBDA:
+                raise TemplateError(
+                    f"{where}: an inline lambda Subscription of AWS::SNS::Topic is not supported locally "
+                    "(moto would run it through Docker); declare an AWS::SNS::Subscription resource instead"
+                )
 
     def update(self, current: ResourceState, props: dict[str, Any]) -> Provisioned:
         sns = self.ctx.client("sns")
@@ -85,6 +111,8 @@ class Subscription(ResourceType):
     attributes = frozenset({"Arn"})
 
     def create(self, props: dict[str, Any]) -> Provisioned:
+        if props["Protocol"] == LAMBDA:
+            return self._create_delivery(props)
         attributes = {k: _attr_text(props[k]) for k in _SUBSCRIPTION_ATTRIBUTES if k in props}
         arn = self.ctx.client("sns").subscribe(
             TopicArn=props["TopicArn"],
@@ -95,9 +123,31 @@ class Subscription(ResourceType):
         )["SubscriptionArn"]
         return Provisioned(physical_id=arn, attributes={"Arn": arn})
 
+    def _create_delivery(self, props: dict[str, Any]) -> Provisioned:
+        """The stand-in for a lambda subscription: a delivery queue subscribed to the topic (sqs)."""
+        sqs = self.ctx.client("sqs")
+        name = delivery_queue_name(self.ctx.stack_name, self.ctx.logical_id, props)
+        url = sqs.create_queue(
+            QueueName=name, Attributes={"MessageRetentionPeriod": str(DELIVERY_RETENTION_SECONDS)}
+        )["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        attributes = {k: _attr_text(props[k]) for k in _LAMBDA_ATTRIBUTES if k in props}
+        try:
+            arn = self.ctx.client("sns").subscribe(
+                TopicArn=props["TopicArn"], Protocol="sqs", Endpoint=queue_arn, Attributes=attributes,
+                ReturnSubscriptionArn=True,
+            )["SubscriptionArn"]
+        except Exception:
+            sqs.delete_queue(QueueUrl=url)
+            raise
+        return Provisioned(
+            physical_id=arn, attributes={"Arn": arn, "DeliveryQueueUrl": url, "DeliveryQueueArn": queue_arn}
+        )
+
     def update(self, current: ResourceState, props: dict[str, Any]) -> Provisioned:
         sns = self.ctx.client("sns")
-        for key in _SUBSCRIPTION_ATTRIBUTES:
+        keys = _LAMBDA_ATTRIBUTES if props["Protocol"] == LAMBDA else _SUBSCRIPTION_ATTRIBUTES
+        for key in keys:
             if current.properties.get(key) != props.get(key):
                 value = (
                     _attr_text(props[key])
@@ -111,3 +161,18 @@ class Subscription(ResourceType):
 
     def delete(self, current: ResourceState) -> None:
         self.ctx.client("sns").unsubscribe(SubscriptionArn=current.physical_id)
+        queue = current.attributes.get("DeliveryQueueUrl")
+        if queue:
+            self.ctx.client("sqs").delete_queue(QueueUrl=queue)
+
+
+def delivery_queue_name(stack: str, logical_id: str, props: dict[str, Any]) -> str:
+    """`<stack>-<logical id>-<hash of topic + endpoint>`, at most 80 characters, the same on every deploy.
+
+    The hash makes a replacement (new topic or function) get a new queue, so deleting the old
+    subscription never deletes the queue its replacement uses.
+    """
+    what = f"{props['TopicArn']}\n{props.get('Endpoint', '')}"
+    digest = hashlib.sha256(what.encode()).hexdigest()[:10]
+    head = f"{stack}-{logical_id}"[: MAX_QUEUE_NAME - len(digest) - 1]
+    return f"{head}-{digest}"
