@@ -23,6 +23,7 @@ import os
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -169,13 +170,18 @@ class DurableApp:
         def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
             captured["status"], captured["headers"] = status, headers
 
-        result = self.moto_app(environ, start_response)
         try:
-            body = b"".join(result)
-        finally:
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
+            result = self.moto_app(environ, start_response)
+            try:
+                body = b"".join(result)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+        except Exception as exc:  # a moto bug: answer 500 live, and the same on replay
+            traceback.print_exc(file=sys.stderr)
+            message = f"internal error in the local cloud (moto): {type(exc).__name__}".encode()
+            return Response("500 Internal Server Error", [("Content-Type", "text/plain")], message)
         return Response(captured["status"], captured["headers"], body)
 
     def _receive(self, environ: dict[str, Any], body: bytes) -> Response:

@@ -22,7 +22,7 @@ from typing import Any
 
 from stagewise.cloud.layout import LOCK_FILE
 
-THREADS = 16
+THREADS = 32  # long polls hold a thread (not the lock) while they wait
 IDLE_TIMEOUT = 120
 
 

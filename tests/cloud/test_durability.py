@@ -192,3 +192,22 @@ def test_snapshot_plus_journal_tail_survives_kill_9(cloud: LocalCloud) -> None:
 
     make_client(cloud, "sns").publish(PhoneNumber="+15555550100", Message="after")
     assert [m["message"] for m in sent_sms(cloud.endpoint)] == ["after"]
+
+
+def test_ids_moto_draws_from_os_urandom_replay_the_same(cloud: LocalCloud) -> None:
+    """S3 multipart upload ids and KMS key material come from os.urandom inside moto."""
+    s3, kms = make_client(cloud, "s3"), make_client(cloud, "kms")
+    s3.create_bucket(Bucket="multi-bucket")
+    upload = s3.create_multipart_upload(Bucket="multi-bucket", Key="big")["UploadId"]
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    blob = kms.encrypt(KeyId=key, Plaintext=b"sk_test_123")["CiphertextBlob"]
+
+    kill_and_restart(cloud)
+
+    s3, kms = make_client(cloud, "s3"), make_client(cloud, "kms")
+    etag = s3.upload_part(Bucket="multi-bucket", Key="big", UploadId=upload, PartNumber=1, Body=b"part one")["ETag"]
+    s3.complete_multipart_upload(
+        Bucket="multi-bucket", Key="big", UploadId=upload, MultipartUpload={"Parts": [{"ETag": etag, "PartNumber": 1}]}
+    )
+    assert s3.get_object(Bucket="multi-bucket", Key="big")["Body"].read() == b"part one"
+    assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"sk_test_123"
