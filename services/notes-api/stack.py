@@ -83,8 +83,10 @@ class Route:
 
 
 ROUTES = (
-    Route("POST", "notes", "CreateNote", (on_table(ddb.PutItem),)),
-    Route("GET", "notes", "ListNotes", (on_table(ddb.Query),)),
+    # Every note returned carries a download URL signed with the function's own credentials,
+    # so each route that returns notes may read the private files.
+    Route("POST", "notes", "CreateNote", (on_table(ddb.PutItem), on_private_files(awacs_s3.GetObject))),
+    Route("GET", "notes", "ListNotes", (on_table(ddb.Query), on_private_files(awacs_s3.GetObject))),
     Route("GET", "notes/{id}", "GetNote", (on_table(ddb.GetItem), on_private_files(awacs_s3.GetObject))),
     Route(
         "PUT",

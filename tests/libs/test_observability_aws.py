@@ -67,11 +67,19 @@ def test_clients_are_cached_per_service_and_honour_the_endpoint(monkeypatch):
         aws.reset()
 
 
-def test_count_without_a_namespace_warns_instead_of_failing(caplog):
-    # GIVEN metrics with no namespace configured WHEN an event is counted
-    service_logger = observability.logger().name
-    with caplog.at_level(logging.WARNING, logger=service_logger):
+def test_count_without_a_namespace_warns_instead_of_failing():
+    # GIVEN metrics with no namespace configured, and a handler on the service logger itself
+    # (Powertools' logger does not propagate to the root, so caplog would depend on test order)
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(level=logging.WARNING)
+    handler.emit = records.append
+    service_logger = logging.getLogger(observability.logger().name)
+    service_logger.addHandler(handler)
+    try:
+        # WHEN an event is counted
         observability.count("NotesCreated", recorder=observability.build_metrics(SERVICE, namespace=None))
+    finally:
+        service_logger.removeHandler(handler)
     # THEN nothing is raised and the service logger warns, naming the metric
-    warnings = [record for record in caplog.records if record.getMessage() == "metric not recorded"]
+    warnings = [record for record in records if record.getMessage() == "metric not recorded"]
     assert warnings and warnings[-1].metric == "NotesCreated"
