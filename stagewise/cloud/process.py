@@ -36,6 +36,7 @@ STOP_TIMEOUT = 10.0
 
 class CloudState(enum.Enum):
     RUNNING = "running"
+    STARTING = "starting"  # the process exists and is still replaying its journal
     STOPPED = "stopped"
 
 
@@ -86,7 +87,9 @@ class LocalCloud:
         if health is not None and health.state_dir == self.state_dir:
             return CloudStatus(CloudState.RUNNING, health.pid, self.endpoint, health.journal_entries, self.state_dir)
         journal = count_entries(self.state_dir / JOURNAL_FILE)
-        return CloudStatus(CloudState.STOPPED, None, self.endpoint, journal, self.state_dir)
+        pid = self._pid_from_file()
+        state = CloudState.STARTING if pid is not None else CloudState.STOPPED
+        return CloudStatus(state, pid, self.endpoint, journal, self.state_dir)
 
     def _health(self, timeout: float = 1.0) -> _Health | None:
         try:
@@ -105,6 +108,8 @@ class LocalCloud:
         current = self.status()
         if current.running:
             return current
+        if current.state is CloudState.STARTING:
+            return self._wait_healthy() if wait else current
         self._refuse_busy_port()
         self.state_dir.mkdir(parents=True, exist_ok=True)
         with self.log_file.open("ab") as log:
@@ -161,6 +166,10 @@ class LocalCloud:
         health = self._health()
         if health is not None and health.state_dir == self.state_dir:
             return health.pid
+        return self._pid_from_file()
+
+    def _pid_from_file(self) -> int | None:
+        """The pidfile's pid if that process is alive and is this state dir's server."""
         try:
             pid = int(self.pid_file.read_text().strip())
         except (OSError, ValueError):

@@ -54,7 +54,12 @@ def create_everything(cloud: LocalCloud) -> dict[str, Any]:
     subscription = sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)["SubscriptionArn"]
     message_id = sns.publish(TopicArn=topic, Message=json.dumps({"amount": 4000}))["MessageId"]
     ssm.put_parameter(Name="/dev/notes/stripe", Value="sk_test_123", Type="SecureString")
+    apigw = make_client(cloud, "apigateway")
+    api = apigw.create_rest_api(name="dev-notes-api")["id"]
+    root = apigw.get_resources(restApiId=api)["items"][0]["id"]
+    notes = apigw.create_resource(restApiId=api, parentId=root, pathPart="notes")["id"]
     return {
+        "api": api, "api_resources": {root, notes},
         "pool": pool, "client": app_client, "sub": _sub(idp, pool), "tokens": tokens,
         "identity_pool": identity_pool, "topic": topic, "queue": queue, "subscription": subscription,
         "message_id": message_id,
@@ -104,6 +109,9 @@ def test_kill_9_loses_nothing_acknowledged(cloud: LocalCloud) -> None:
     assert json.loads(messages[0]["Body"])["MessageId"] == before["message_id"]
     param = ssm.get_parameter(Name="/dev/notes/stripe", WithDecryption=True)["Parameter"]
     assert param["Value"] == "sk_test_123" and param["Type"] == "SecureString"
+    apigw = make_client(cloud, "apigateway")
+    assert [a["id"] for a in apigw.get_rest_apis()["items"]] == [before["api"]]
+    assert {r["id"] for r in apigw.get_resources(restApiId=before["api"])["items"]} == before["api_resources"]
 
     # The IdToken issued before the crash still verifies against the pool's JWKS after it.
     jwks = jwt.PyJWKClient(f"{cloud.endpoint}/{before['pool']}/.well-known/jwks.json")
