@@ -11,8 +11,8 @@ from stagewise.stacks.render import load_stack_module, render_stage
 TABLE = {"Fn::ImportValue": "dev-notes-infra-TableArn"}
 PRIVATE = {"Fn::Join": ["", [{"Fn::ImportValue": "dev-notes-infra-BucketArn"}, "/private/*"]]}
 EXPECTED_GRANTS = {
-    "CreateNote": {("dynamodb:PutItem", "table")},
-    "ListNotes": {("dynamodb:Query", "table")},
+    "CreateNote": {("dynamodb:PutItem", "table"), ("s3:GetObject", "private")},
+    "ListNotes": {("dynamodb:Query", "table"), ("s3:GetObject", "private")},
     "GetNote": {("dynamodb:GetItem", "table"), ("s3:GetObject", "private")},
     "UpdateNote": {("dynamodb:UpdateItem", "table"), ("dynamodb:GetItem", "table"), ("s3:GetObject", "private")},
     "DeleteNote": {("dynamodb:DeleteItem", "table")},
