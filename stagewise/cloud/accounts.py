@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -66,18 +67,30 @@ def account_for_request(environ: dict[str, Any]) -> str | None:
     return local.group(1) if local else None
 
 
+_SESSION_LOCK = threading.Lock()
+_sessions: list[boto3.session.Session] = []
+
+
+def _shared_session() -> boto3.session.Session:
+    """One boto3 session for every client (its loaded service models are cached: ~10x faster clients)."""
+    if not _sessions:
+        _sessions.append(boto3.session.Session())
+    return _sessions[0]
+
+
 def client(endpoint: str, *, account_id: str, region: str, service: str) -> Any:
-    """A boto3 client for `service` acting in `account_id` inside the local cloud."""
+    """A boto3 client for `service` acting in `account_id` inside the local cloud (thread-safe)."""
     creds = credentials(endpoint, account_id)
-    made = boto3.session.Session().client(
-        service,
-        endpoint_url=endpoint,
-        region_name=region,
-        aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
-        aws_session_token=creds["AWS_SESSION_TOKEN"],
-        config=CLIENT_CONFIG,
-    )
+    with _SESSION_LOCK:  # creating clients from one session is not thread-safe; using them is
+        made = _shared_session().client(
+            service,
+            endpoint_url=endpoint,
+            region_name=region,
+            aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+            aws_session_token=creds["AWS_SESSION_TOKEN"],
+            config=CLIENT_CONFIG,
+        )
 
     def add_account(request: Any, **_: Any) -> None:
         request.headers[ACCOUNT_HEADER] = account_id
