@@ -108,8 +108,8 @@ def take(path: Path, *, seq: int) -> int:
         raise SnapshotError(f"moto state does not pickle: {exc}") from exc
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_suffix(".tmp")
-    with temp.open("wb") as handle:
-        handle.write(buffer.getvalue())
+    with os.fdopen(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
+        handle.write(buffer.getvalue())  # private: it holds SecureString values, like the journal
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temp, path)
