@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from stagewise.provisioner.state import ResourceState, StackState
 DEFAULT_TIMEOUT_S = 3
 DEFAULT_MEMORY_MB = 128
 DEFAULT_STAGE = "local"
+ASYNC_RETRIES = 2  # Lambda's default MaximumRetryAttempts for asynchronous invocations
 _FUNCTION_IN_URI = re.compile(r"/functions/(arn:[^/]+)/invocations")
 _USER_POOL_ARN = re.compile(r"^arn:aws[a-z-]*:cognito-idp:([a-z0-9-]+):\d{12}:userpool/(.+)$")
 
@@ -40,6 +41,9 @@ class FunctionSpec:
     memory_mb: int
     runtime: str = "python3.12"
     stack: str = ""
+    # Asynchronous invocation (SNS): retries after a failure, then where the event goes.
+    max_retry_attempts: int = ASYNC_RETRIES  # EventInvokeConfig.MaximumRetryAttempts
+    dead_letter_arn: str | None = None  # EventInvokeConfig OnFailure destination, else DeadLetterConfig
 
     @property
     def region(self) -> str:
@@ -89,6 +93,8 @@ class SubscriptionSpec:
     function: str  # logical id of the subscribed function
     raw_message_delivery: bool = False
     filter_policy: dict[str, Any] | None = None
+    subscription_arn: str = ""  # what the function sees as EventSubscriptionArn
+    delivery_queue_url: str | None = None  # the provisioner's stand-in queue the runtime polls
 
 
 @dataclass
@@ -151,6 +157,7 @@ class _Builder:
     def build(self) -> RuntimeModel:
         functions = {r.logical_id: self.function(stack, r) for stack, r in self.of_type("AWS::Lambda::Function")}
         by_arn = _function_index(functions.values())
+        self.attach_invoke_configs(functions, by_arn)
         apis = self.apis()
         self.attach_stages(apis)
         self.attach_routes(apis, by_arn)
@@ -183,7 +190,23 @@ class _Builder:
             memory_mb=int(props.get("MemorySize", DEFAULT_MEMORY_MB)),
             runtime=props.get("Runtime", "python3.12"),
             stack=stack,
+            dead_letter_arn=((props.get("DeadLetterConfig") or {}).get("TargetArn")) or None,
         )
+
+    def attach_invoke_configs(self, functions: dict[str, FunctionSpec], by_arn: _QualifiedIndex) -> None:
+        """Apply each `AWS::Lambda::EventInvokeConfig` (retries, on-failure destination) to its function."""
+        for _, res in self.of_type("AWS::Lambda::EventInvokeConfig"):
+            props = res.properties
+            logical_id = by_arn.get(str(props.get("FunctionName", "")))
+            if logical_id is None:
+                continue
+            spec = functions[logical_id]
+            on_failure = ((props.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+            functions[logical_id] = replace(
+                spec,
+                max_retry_attempts=int(props.get("MaximumRetryAttempts", spec.max_retry_attempts)),
+                dead_letter_arn=on_failure or spec.dead_letter_arn,
+            )
 
     def apis(self) -> dict[str, RestApiSpec]:
         apis: dict[str, RestApiSpec] = {}
@@ -292,6 +315,8 @@ class _Builder:
                 function=function,
                 raw_message_delivery=str(props.get("RawMessageDelivery", "false")).lower() == "true",
                 filter_policy=props.get("FilterPolicy"),
+                subscription_arn=res.physical_id,
+                delivery_queue_url=res.attributes.get("DeliveryQueueUrl"),
             ))
         return subs
 

@@ -3,7 +3,8 @@
 Data flow: a `RuntimeModel` (from the deployed stacks) → one `WorkerSet` (warm
 function workers), one `Gateway` per REST API (the API with most routes is served at
 `/`, every API also at `/restapis/<api-id>/<stage>/_user_request_/...`), a Cognito
-verifier, the hot-reload watcher and the HTTP server. `dispatch()` routes each HTTP
+verifier, the hot-reload watcher, the HTTP server and the SNS → Lambda delivery
+(`delivery.py`: one poller per subscription, started and stopped with the server). `dispatch()` routes each HTTP
 request to the right gateway or to the local pages (/openapi.json, /docs);
 `invoke()` calls a function directly (`stagewise invoke`).
 """
@@ -19,6 +20,7 @@ from typing import Any
 from stagewise.errors import UserError
 from stagewise.runtime import openapi
 from stagewise.runtime.auth import CognitoVerifier
+from stagewise.runtime.delivery import Delivery, DeliverySettings, cloud_clients
 from stagewise.runtime.events import HttpRequest, new_request_id
 from stagewise.runtime.gateway import Gateway
 from stagewise.runtime.model import RuntimeModel
@@ -35,7 +37,8 @@ _USER_REQUEST = "/_user_request_"
 class Runtime:
     def __init__(self, model: RuntimeModel, *, repo_root: Path, worker_env: dict[str, str], region: str,
                  log: Callable[[str], None] = print, api: str | None = None, hot_reload: bool = True,
-                 max_workers: int = DEFAULT_MAX_WORKERS, cognito_endpoint: str | None = None) -> None:
+                 max_workers: int = DEFAULT_MAX_WORKERS, cognito_endpoint: str | None = None,
+                 delivery: DeliverySettings | None = None) -> None:
         self.model = model
         self.repo_root = Path(repo_root).resolve()
         self.region = region
@@ -53,6 +56,8 @@ class Runtime:
         self.gateway = self.gateways[default.api_id] if default is not None else None
         self._reloader = Reloader(self.workers, self._watch_roots(), log=log) if hot_reload else None
         self._server: HttpServer | None = None
+        self._delivery_settings = delivery
+        self.delivery: Delivery | None = None
         self.url: str | None = None
         for warning in model.warnings:
             log(f"warning: {warning}")
@@ -68,15 +73,29 @@ class Runtime:
         if self._reloader is not None:
             self._reloader.start()
         self.url = self._server.start()
+        self._start_delivery()
         return self.url
 
+    def _start_delivery(self) -> None:
+        if not self.model.subscriptions or self.delivery is not None:
+            return
+        sqs, sns = cloud_clients(self._worker_env, region=self.region)
+        self.delivery = Delivery(self.model, workers=self.workers, sqs=sqs, sns=sns, log=self._log,
+                                 settings=self._delivery_settings)
+        self.delivery.start()
+
     def stop(self) -> None:
+        if self.delivery is not None:
+            self.delivery.stop()
         if self._server is not None:
             self._server.stop()
             self._server = None
         if self._reloader is not None:
             self._reloader.stop()
         self.workers.stop()
+        if self.delivery is not None:
+            self.delivery.join()
+            self.delivery = None
 
     def invoke(self, function: str, event: dict[str, Any]) -> dict[str, Any]:
         """The function's payload, or Lambda's error object ({errorMessage, errorType, ...}) if it failed."""

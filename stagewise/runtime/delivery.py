@@ -1,0 +1,331 @@
+"""SNS → Lambda delivery in the local runtime: asynchronous, retried twice, then dead-lettered.
+
+Data flow: the provisioner turns each `lambda` subscription into a delivery queue subscribed to
+the topic with protocol sqs (moto would otherwise run the function through Docker inside
+Publish), so a Publish returns at once and the message waits, durably, in the local cloud.
+Per subscription a `Subscriber` thread short-polls its queue (WaitTimeSeconds=0: the cloud
+serialises requests, a long poll would hold a server thread; every ~50 ms while busy, backing
+off to `idle_interval_s`), turns each SNS envelope into Lambda's SNS event (`sns_event`) and
+invokes the function through the runtime's warm workers on an executor thread:
+
+    ok                               → delete the message
+    error / timeout, attempts left   → send it again with `stagewise.attempt` + 1, delayed by the
+                                       next retry delay, then delete the received copy
+    error / timeout, no attempts left → event + error to the function's dead-letter target
+                                       (OnFailure destination / DeadLetterConfig: SQS or SNS; if it
+                                       has none, a `<queue>-dlq` queue created here), then delete
+    runtime stopping mid-invoke      → released (visible again at once), not counted
+
+A message is deleted only after success or after it reached a dead-letter target, so stopping
+`dev` at any moment loses nothing: the cloud is durable and the next start delivers what is left
+(a message received by a killed process becomes visible again after its visibility timeout).
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from stagewise.runtime.model import FunctionSpec, RuntimeModel, SubscriptionSpec
+from stagewise.runtime.protocol import WorkerGone
+from stagewise.runtime.workers import InvokeResult, InvokeStatus, WorkerSet
+
+ATTEMPT_ATTRIBUTE = "stagewise.attempt"
+VISIBILITY_MARGIN_S = 20  # beyond the function's timeout: time to wait for a free worker
+MAX_QUEUE_NAME = 80
+MAX_BATCH = 10  # SQS ReceiveMessage limit
+MAX_ERROR_MESSAGE = 1024
+Log = Callable[[str], None]
+
+
+class Outcome(enum.Enum):
+    DELIVERED = "ok"
+    RETRYING = "retrying"
+    DEAD_LETTERED = "dead-lettered"
+    RELEASED = "released"  # the runtime stopped mid-invoke; delivered after the next start
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    """How fast to poll and how long to wait between attempts (Lambda: ~1 min, then ~2 min)."""
+
+    retry_delays_s: tuple[int, ...] = (1, 2)  # whole seconds (SQS DelaySeconds); the last one repeats
+    poll_interval_s: float = 0.05
+    idle_interval_s: float = 0.15  # the slowest poll when nothing arrives (keeps pick-up well under 200 ms)
+    error_backoff_s: float = 1.0  # after the cloud failed to answer
+    max_in_flight: int = 4  # concurrent invocations per subscription
+
+
+def sns_event(envelope: dict[str, Any], *, subscription_arn: str) -> dict[str, Any]:
+    """Lambda's SNS event for one SNS envelope (the JSON body SNS puts in an SQS message)."""
+    region = subscription_arn.split(":")[3] if subscription_arn.count(":") >= 3 else "us-east-1"
+    return {
+        "Records": [
+            {
+                "EventSource": "aws:sns",
+                "EventVersion": "1.0",
+                "EventSubscriptionArn": subscription_arn,
+                "Sns": {
+                    "Type": envelope.get("Type", "Notification"),
+                    "MessageId": envelope.get("MessageId", ""),
+                    "TopicArn": envelope.get("TopicArn", ""),
+                    "Subject": envelope.get("Subject"),
+                    "Message": envelope.get("Message", ""),
+                    "Timestamp": envelope.get("Timestamp", ""),
+                    "SignatureVersion": envelope.get("SignatureVersion", "1"),
+                    "Signature": envelope.get("Signature", ""),
+                    "SigningCertUrl": envelope.get("SigningCertURL", envelope.get("SigningCertUrl", "")),
+                    "UnsubscribeUrl": f"https://sns.{region}.amazonaws.com/?Action=Unsubscribe&SubscriptionArn={subscription_arn}",
+                    "MessageAttributes": envelope.get("MessageAttributes") or {},
+                },
+            }
+        ]
+    }
+
+
+@dataclass(frozen=True)
+class Received:
+    """One message taken from a delivery queue."""
+
+    receipt: str
+    body: str
+    attempt: int  # 1 for the first delivery
+
+    @classmethod
+    def of(cls, message: dict[str, Any]) -> Received:
+        attributes = message.get("MessageAttributes") or {}
+        attempt = int((attributes.get(ATTEMPT_ATTRIBUTE) or {}).get("StringValue", "1"))
+        return cls(receipt=message["ReceiptHandle"], body=message["Body"], attempt=attempt)
+
+
+class Subscriber:
+    """One subscription: a poller thread and the handling of each message it receives."""
+
+    def __init__(self, sub: SubscriptionSpec, function: FunctionSpec, *, delivery: Delivery) -> None:
+        self.sub = sub
+        self.function = function
+        self.delivery = delivery
+        self.queue_url = sub.delivery_queue_url or ""
+        self.visibility_s = function.timeout_s + VISIBILITY_MARGIN_S
+        self._slots = threading.Semaphore(delivery.settings.max_in_flight)
+        delivery.workers.pool(function.logical_id)  # exists before any stop, so a late invoke finds it closed
+        self._thread = threading.Thread(target=self._poll, name=f"sns-{function.name}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def join(self, timeout: float) -> None:
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _poll(self) -> None:
+        wait = 0.0
+        while not self.delivery.stopping.wait(wait):
+            wait = self._poll_once(wait)
+
+    def _poll_once(self, wait: float) -> float:
+        """One receive for as many messages as there are free slots; returns how long to wait next."""
+        settings = self.delivery.settings
+        free = self._take_slots()
+        if not free:
+            return 0.0  # every slot busy; _take_slots already waited
+        try:
+            messages = self._receive(free)
+        except (BotoCoreError, ClientError) as exc:
+            self.delivery.log(f"sns → {self.function.name}: cannot read {self.queue_url}: {exc}")
+            messages = None
+        for _ in range(free - len(messages or ())):
+            self._slots.release()
+        if messages is None:
+            return settings.error_backoff_s
+        for message in messages:
+            self.delivery.submit(self._handle, Received.of(message))
+        if messages:
+            return settings.poll_interval_s
+        return min(max(wait, settings.poll_interval_s) * 1.5, settings.idle_interval_s)
+
+    def _take_slots(self) -> int:
+        """Free invocation slots (at most 10, SQS's batch limit): waits a little for the first."""
+        if not self._slots.acquire(timeout=self.delivery.settings.idle_interval_s):
+            return 0
+        taken = 1
+        while taken < MAX_BATCH and self._slots.acquire(blocking=False):
+            taken += 1
+        return taken
+
+    def _receive(self, count: int) -> list[dict[str, Any]]:
+        reply = self.delivery.sqs.receive_message(
+            QueueUrl=self.queue_url, MaxNumberOfMessages=count, WaitTimeSeconds=0,
+            VisibilityTimeout=self.visibility_s, MessageAttributeNames=["All"],
+        )
+        return reply.get("Messages") or []
+
+    def _handle(self, message: Received) -> None:
+        try:
+            self._deliver(message)
+        except (BotoCoreError, ClientError) as exc:
+            # Not deleted: the message comes back after its visibility timeout.
+            self.delivery.log(f"sns → {self.function.name}: cloud error while delivering: {exc}")
+        finally:
+            self._slots.release()
+
+    def _deliver(self, message: Received) -> None:
+        try:
+            envelope = json.loads(message.body)
+        except json.JSONDecodeError:
+            envelope = {"Message": message.body}
+        event = sns_event(envelope, subscription_arn=self.sub.subscription_arn)
+        result = self._invoke(event)
+        outcome = self._settle(message, event, result)
+        self._log(message, result, outcome)
+
+    def _invoke(self, event: dict[str, Any]) -> InvokeResult | None:
+        if self.delivery.stopping.is_set():
+            return None
+        try:
+            return self.delivery.workers.pool(self.function.logical_id).invoke(event)
+        except WorkerGone:
+            return None
+
+    def _settle(self, message: Received, event: dict[str, Any], result: InvokeResult | None) -> Outcome:
+        sqs = self.delivery.sqs
+        if result is None or (self.delivery.stopping.is_set() and not result.ok):
+            sqs.change_message_visibility(QueueUrl=self.queue_url, ReceiptHandle=message.receipt, VisibilityTimeout=0)
+            return Outcome.RELEASED
+        if result.ok:
+            outcome = Outcome.DELIVERED
+        elif message.attempt <= self.function.max_retry_attempts:
+            self._retry(message)
+            outcome = Outcome.RETRYING
+        else:
+            self.delivery.dead_letter(self, event=event, result=result)
+            outcome = Outcome.DEAD_LETTERED
+        sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message.receipt)
+        return outcome
+
+    def _retry(self, message: Received) -> None:
+        delays = self.delivery.settings.retry_delays_s or (0,)
+        delay = delays[min(message.attempt - 1, len(delays) - 1)]
+        self.delivery.sqs.send_message(
+            QueueUrl=self.queue_url, MessageBody=message.body, DelaySeconds=int(delay),
+            MessageAttributes={ATTEMPT_ATTRIBUTE: {"DataType": "Number", "StringValue": str(message.attempt + 1)}},
+        )
+
+    def _log(self, message: Received, result: InvokeResult | None, outcome: Outcome) -> None:
+        attempts = self.function.max_retry_attempts + 1
+        head = f"sns → {self.function.name} attempt {message.attempt}/{attempts}"
+        if outcome is Outcome.RELEASED:
+            self.delivery.log(f"{head} interrupted: released for the next start")
+        elif result is not None and result.ok:
+            self.delivery.log(f"{head} ok ({result.duration_ms:.0f} ms)")
+        else:
+            self.delivery.log(f"{head} error: {error_text(result)} → {outcome.value}")
+
+
+def error_text(result: InvokeResult | None) -> str:
+    if result is None:
+        return "runtime stopped"
+    if result.status is InvokeStatus.TIMEOUT:
+        return "Task timed out"
+    error = result.error or {}
+    return f"{error.get('errorType', result.status.value)}: {error.get('errorMessage', '')}".strip()
+
+
+class Delivery:
+    """Every SNS → Lambda subscription of a model, delivered while the runtime runs."""
+
+    def __init__(self, model: RuntimeModel, *, workers: WorkerSet, sqs: Any, sns: Any, log: Log,
+                 settings: DeliverySettings | None = None) -> None:
+        self.workers = workers
+        self.sqs = sqs
+        self.sns = sns
+        self.log = log
+        self.settings = settings or DeliverySettings()
+        self.stopping = threading.Event()
+        self._dead_letter_urls: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self.subscribers = [Subscriber(sub, model.function(sub.function), delivery=self)
+                            for sub in model.subscriptions if self._deliverable(sub)]
+        self._executor = ThreadPoolExecutor(
+            max_workers=max(1, len(self.subscribers) * self.settings.max_in_flight), thread_name_prefix="sns-invoke"
+        )
+
+    def _deliverable(self, sub: SubscriptionSpec) -> bool:
+        if not sub.delivery_queue_url:
+            self.log(f"warning: subscription {sub.logical_id} has no delivery queue; redeploy its stack to deliver it")
+            return False
+        return True
+
+    def start(self) -> None:
+        for subscriber in self.subscribers:
+            subscriber.start()
+
+    def stop(self) -> None:
+        """Stop polling; invocations still running finish (or are released once the workers stop)."""
+        self.stopping.set()
+        for subscriber in self.subscribers:
+            subscriber.join(timeout=2)
+
+    def join(self) -> None:
+        """Wait for the invocations in flight to be settled (call after the workers stopped)."""
+        self._executor.shutdown(wait=True)
+
+    def submit(self, handle: Callable[[Received], None], message: Received) -> None:
+        self._executor.submit(handle, message)
+
+    def dead_letter(self, subscriber: Subscriber, *, event: dict[str, Any], result: InvokeResult) -> None:
+        """Event + error to the function's dead-letter target (SQS queue or SNS topic), as Lambda does."""
+        target = subscriber.function.dead_letter_arn
+        body = json.dumps(event)
+        attributes = {
+            "RequestID": {"DataType": "String", "StringValue": result.request_id},
+            "ErrorCode": {"DataType": "Number", "StringValue": "200"},
+            "ErrorMessage": {"DataType": "String", "StringValue": error_text(result)[:MAX_ERROR_MESSAGE]},
+        }
+        if target and target.split(":")[2:3] == ["sns"]:
+            self.sns.publish(TopicArn=target, Message=body, MessageAttributes=attributes)
+            return
+        url = self._queue_for(subscriber, target)
+        self.sqs.send_message(QueueUrl=url, MessageBody=body, MessageAttributes=attributes)
+
+    def _queue_for(self, subscriber: Subscriber, arn: str | None) -> str:
+        key = arn or subscriber.queue_url
+        with self._lock:
+            if key not in self._dead_letter_urls:
+                self._dead_letter_urls[key] = self._resolve_queue(subscriber, arn)
+            return self._dead_letter_urls[key]
+
+    def _resolve_queue(self, subscriber: Subscriber, arn: str | None) -> str:
+        if arn:
+            parts = arn.split(":")
+            return self.sqs.get_queue_url(QueueName=parts[5], QueueOwnerAWSAccountId=parts[4])["QueueUrl"]
+        name = subscriber.queue_url.rstrip("/").rsplit("/", 1)[-1][: MAX_QUEUE_NAME - 4] + "-dlq"
+        url = self.sqs.create_queue(QueueName=name, Attributes={"MessageRetentionPeriod": "1209600"})["QueueUrl"]
+        self.log(
+            f"WARNING: function {subscriber.function.name} has no dead-letter queue (DeadLetterConfig or an "
+            f"EventInvokeConfig OnFailure destination); its failed SNS events are kept in {url} — declare one"
+        )
+        return url
+
+
+def cloud_clients(env: dict[str, str], *, region: str) -> tuple[Any, Any]:
+    """SQS and SNS clients for the local cloud named by a worker base env (endpoint + credentials)."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=2, read_timeout=15,
+                    max_pool_connections=20)
+    common = {
+        "region_name": region, "endpoint_url": env.get("AWS_ENDPOINT_URL"), "config": config,
+        "aws_access_key_id": env.get("AWS_ACCESS_KEY_ID"), "aws_secret_access_key": env.get("AWS_SECRET_ACCESS_KEY"),
+        "aws_session_token": env.get("AWS_SESSION_TOKEN"),
+    }
+    return boto3.client("sqs", **common), boto3.client("sns", **common)
+
