@@ -1,8 +1,13 @@
 """One `stagewise dev` session: start (or reuse) the cloud, provision, serve, wait, stop.
 
-Data flow: LocalCloud (moto, durable) → LocalStage.deploy (templates → provisioner)
-→ RuntimeModel.from_stacks (routes, authorizers, functions from the DEPLOYED state)
-→ Runtime (API Gateway on 127.0.0.1:<port>, one warm worker per function).
+Data flow: LocalCloud (moto, durable) → secrets the services declare (`SECRETS` in their
+stack modules; local stages get a test Stripe key if they have none) checked before anything is
+deployed → LocalStripe (patched localstripe on loopback, state in the cloud's state dir, started
+while the stacks deploy) → LocalStage.deploy (templates → provisioner)
+→ RuntimeModel.from_stacks (routes, authorizers, functions, SNS subscriptions from the DEPLOYED
+state; functions that read a Stripe key get STRIPE_API_BASE = the local Stripe, at run time only,
+never in a template) → Runtime (API Gateway on 127.0.0.1:<port>, one warm worker per function,
+SNS → Lambda delivery).
 """
 
 from __future__ import annotations
@@ -12,7 +17,8 @@ import socket
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
 
 from stagewise.cloud import LocalCloud, default_state_dir
 from stagewise.config import Project, StageConfig
@@ -20,7 +26,16 @@ from stagewise.errors import UserError
 from stagewise.localstage import LocalStage
 from stagewise.options import load_stage
 from stagewise.runtime import Runtime, RuntimeModel
+from stagewise.secrets import SecretStore
+from stagewise.stacks.render import load_stack_module, services_of
+from stagewise.stripe_local import LOCAL_SECRET_KEY, LocalStripe
 from stagewise.target import target_for
+
+STRIPE_SECRET = "STRIPE_SECRET_KEY"
+# Secrets a local stage gets automatically when it has none: test values that work only locally.
+LOCAL_TEST_SECRETS = {STRIPE_SECRET: LOCAL_SECRET_KEY}
+STRIPE_KEY_VARIABLE = "STRIPE_SECRET_PARAMETER"  # a function with this variable calls Stripe
+STRIPE_STATE_DIR = "stripe"  # inside the cloud's state dir: charges survive restarts like everything else
 
 
 def say(message: str) -> None:
@@ -45,11 +60,12 @@ class DevSession:
     started_cloud: bool = False
     runtime: Runtime | None = None
     local: LocalStage | None = None
+    stripe: LocalStripe | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
 
     @classmethod
     def create(
-        cls, *, stage: str, port: int, cloud_port: int, watch: bool, overrides: list[str] | None
+        cls, *, stage: str, port: int, cloud_port: int | None, watch: bool, overrides: list[str] | None
     ) -> DevSession:
         project, config = load_stage(stage, overrides)
         check_port_free(port)
@@ -61,8 +77,12 @@ class DevSession:
         self.started_cloud = self.cloud.ensure_running()
         say(f"local cloud  {self.cloud.endpoint}{'' if self.started_cloud else ' (reused)'}")
         self.local = LocalStage(self.project, self.config, target_for(self.project, self.config, local=True))
+        needed = prepare_secrets(self.local)
+        stripe = self._start_stripe() if STRIPE_SECRET in needed else None
         states = self.local.deploy(on_stack=lambda name, status: say(f"  {name:<32} {status}"))
         model = RuntimeModel.from_stacks(states, repo_root=self.local.project.root)
+        if stripe is not None:
+            model = with_stripe_api_base(model, self._stripe_url(stripe))
         env = {"AWS_ENDPOINT_URL": self.cloud.endpoint, **self.local.credentials()}
         self.runtime = Runtime(
             model, repo_root=self.local.project.root, worker_env=env, region=self.local.region, log=say,
@@ -70,6 +90,26 @@ class DevSession:
         )
         url = self.runtime.start(host="127.0.0.1", port=self.port)
         self._announce(url, model, time.perf_counter() - began)
+        return url
+
+    def _start_stripe(self) -> Future[str]:
+        """Start the local Stripe in the background (it imports aiohttp) while the stacks deploy."""
+        self.stripe = LocalStripe(self.cloud.state_dir / STRIPE_STATE_DIR)
+        future: Future[str] = Future()
+        stripe = self.stripe
+
+        def run() -> None:
+            try:
+                future.set_result(stripe.start())
+            except BaseException as exc:  # re-raised by future.result() on the main thread
+                future.set_exception(exc)
+
+        threading.Thread(target=run, name="local-stripe", daemon=True).start()
+        return future
+
+    def _stripe_url(self, starting: Future[str]) -> str:
+        url = starting.result()
+        say(f"local Stripe {url}")
         return url
 
     def _announce(self, url: str, model: RuntimeModel, seconds: float) -> None:
@@ -81,12 +121,17 @@ class DevSession:
         say(f"OpenAPI      {url.rstrip('/')}/openapi.json   docs: {url.rstrip('/')}/docs")
         say(f'Token        curl -H "Authorization: $(stagewise token you@example.com --stage {self.config.name})" '
             f"{url.rstrip('/')}/notes")
+        if model.subscriptions:
+            say(f"SMS          stagewise messages --stage {self.config.name}   (what the local cloud has sent)")
         say("Ctrl-C stops; local data is kept (stagewise cloud reset wipes it).")
 
     def stop(self) -> None:
         if self.runtime is not None:
             self.runtime.stop()
             self.runtime = None
+        if self.stripe is not None:
+            self.stripe.stop()
+            self.stripe = None
         if self.started_cloud:
             self.cloud.stop()
             self.started_cloud = False
@@ -102,3 +147,37 @@ class DevSession:
         finally:
             say("stopping…")
             self.stop()
+
+
+def declared_secrets(project: Project, stage: StageConfig) -> list[str]:
+    """The secret names the stage's services declare with a module-level `SECRETS` list."""
+    names: set[str] = set()
+    for service in services_of(project, stage):
+        names.update(getattr(load_stack_module(service), "SECRETS", ()) or ())
+    return sorted(names)
+
+
+def prepare_secrets(local: LocalStage) -> list[str]:
+    """Give the local stage its test secrets if it lacks them, then stop if any declared one is missing.
+
+    Runs before anything is deployed; returns the declared names. Values are never printed.
+    """
+    names = declared_secrets(local.project, local.stage)
+    store = SecretStore(local.client("ssm"), local.project.app.name)
+    visible = store.visible(local.stage)
+    for name in names:
+        if name not in visible and name in LOCAL_TEST_SECRETS:
+            store.set(local.stage.name, name, LOCAL_TEST_SECRETS[name])
+            say(f"secret       {name} set to the local test value for stage {local.stage.name}")
+    store.resolve(local.stage, names)
+    return names
+
+
+def with_stripe_api_base(model: RuntimeModel, url: str) -> RuntimeModel:
+    """The model with STRIPE_API_BASE=`url` in the environment of the functions that call Stripe only."""
+    functions = {
+        logical_id: replace(spec, environment={**spec.environment, "STRIPE_API_BASE": url})
+        if STRIPE_KEY_VARIABLE in spec.environment else spec
+        for logical_id, spec in model.functions.items()
+    }
+    return replace(model, functions=functions)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stagewise.cloud.journal import count_entries
-from stagewise.cloud.layout import HEALTH_PATH, JOURNAL_FILE, LOG_FILE, PID_FILE, STATE_FILES
+from stagewise.cloud.layout import HEALTH_PATH, JOURNAL_FILE, LOG_FILE, PID_FILE, PORT_FILE, STATE_FILES
 from stagewise.errors import UserError
 
 DEFAULT_PORT = 4566
@@ -61,12 +61,22 @@ class _Health:
 
 
 class LocalCloud:
-    """The local cloud of one state dir, served on 127.0.0.1:`port`."""
+    """The local cloud of one state dir, served on 127.0.0.1:`port`.
 
-    def __init__(self, state_dir: Path, port: int = DEFAULT_PORT) -> None:
+    Without a port it uses the port this state dir was last started on (recorded in
+    `cloud.port`), else 4566, so every command finds a cloud started with `--port`.
+    """
+
+    def __init__(self, state_dir: Path, port: int | None = None) -> None:
         self.state_dir = Path(state_dir).resolve()
-        self.port = port
+        self.port = port if port is not None else self._recorded_port()
         self._process: subprocess.Popen[bytes] | None = None
+
+    def _recorded_port(self) -> int:
+        try:
+            return int((self.state_dir / PORT_FILE).read_text().strip())
+        except (OSError, ValueError):
+            return DEFAULT_PORT
 
     @property
     def endpoint(self) -> str:
@@ -122,6 +132,7 @@ class LocalCloud:
                 close_fds=True,
             )
         self.pid_file.write_text(f"{self._process.pid}\n")
+        (self.state_dir / PORT_FILE).write_text(f"{self.port}\n")
         if wait:
             return self._wait_healthy()
         return self.status()

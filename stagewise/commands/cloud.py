@@ -12,9 +12,12 @@ from typing import Annotated
 
 import typer
 
-from stagewise.cloud import DEFAULT_PORT, LocalCloud, default_state_dir
+from stagewise.cloud import LocalCloud, default_state_dir
 
-PortOption = Annotated[int, typer.Option("--port", "-p", help="Loopback port to serve on.", min=1, max=65535)]
+PortOption = Annotated[
+    int | None,
+    typer.Option("--port", "-p", help="Loopback port (default: the last one used, else 4566).", min=1, max=65535),
+]
 StateDirOption = Annotated[
     Path | None,
     typer.Option(
@@ -31,7 +34,7 @@ cloud_app = typer.Typer(
 )
 
 
-def _cloud(port: int, state_dir: Path | None) -> LocalCloud:
+def _cloud(port: int | None, state_dir: Path | None) -> LocalCloud:
     return LocalCloud(state_dir or default_state_dir(), port)
 
 
@@ -39,13 +42,13 @@ def _cloud(port: int, state_dir: Path | None) -> LocalCloud:
     help="Start the local cloud in the background (no-op if it already runs).\n\n"
     "Example:  stagewise cloud start --port 4566"
 )
-def start(port: PortOption = DEFAULT_PORT, state_dir: StateDirOption = None) -> None:
+def start(port: PortOption = None, state_dir: StateDirOption = None) -> None:
     status = _cloud(port, state_dir).start()
     typer.echo(f"local cloud running at {status.endpoint} (pid {status.pid}, {status.journal_entries} journal entries)")
 
 
 @cloud_app.command(help="Stop the local cloud; its state is kept.\n\nExample:  stagewise cloud stop")
-def stop(port: PortOption = DEFAULT_PORT, state_dir: StateDirOption = None) -> None:
+def stop(port: PortOption = None, state_dir: StateDirOption = None) -> None:
     cloud = _cloud(port, state_dir)
     typer.echo("local cloud stopped" if cloud.stop() else f"local cloud for {cloud.state_dir} was not running")
 
@@ -54,7 +57,7 @@ def stop(port: PortOption = DEFAULT_PORT, state_dir: StateDirOption = None) -> N
     help="Show whether the local cloud runs, its pid, endpoint and journal size.\n\n"
     "Example:  stagewise cloud status     (exit code 1 when stopped)"
 )
-def status(port: PortOption = DEFAULT_PORT, state_dir: StateDirOption = None) -> None:
+def status(port: PortOption = None, state_dir: StateDirOption = None) -> None:
     current = _cloud(port, state_dir).status()
     pid = current.pid if current.pid is not None else "-"
     typer.echo(
@@ -70,7 +73,7 @@ def status(port: PortOption = DEFAULT_PORT, state_dir: StateDirOption = None) ->
     "Example:  stagewise cloud reset --yes"
 )
 def reset(
-    port: PortOption = DEFAULT_PORT,
+    port: PortOption = None,
     state_dir: StateDirOption = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:

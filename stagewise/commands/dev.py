@@ -12,7 +12,9 @@ from stagewise.options import SetOption
 def dev(
     stage: Annotated[str, typer.Option("--stage", "-s", help="Stage to run locally.")] = "local",
     port: Annotated[int, typer.Option("--port", "-p", help="Port for the local API.")] = 3000,
-    cloud_port: Annotated[int, typer.Option(help="Port for the local cloud (moto).")] = 4566,
+    cloud_port: Annotated[
+        int | None, typer.Option(help="Port for the local cloud (default: its last port, else 4566).")
+    ] = None,
     watch: Annotated[bool, typer.Option(help="Reload handlers when files change.")] = True,
     set_: SetOption = None,
 ) -> None:
