@@ -60,6 +60,9 @@ ENTRIES_PER_SNAPSHOT_SECOND = 2000
 StartResponse = Callable[..., Any]
 
 
+FORM_TYPE = "application/x-www-form-urlencoded"
+
+
 @dataclass
 class Response:
     status: str
@@ -217,6 +220,11 @@ class DurableApp:
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         environ.setdefault("RAW_URI", environ.get("REQUEST_URI", ""))
+        if environ["REQUEST_METHOD"] == "PUT" and environ.get("CONTENT_TYPE", "").startswith(FORM_TYPE):
+            # Only S3 takes a PUT with a body; clients such as urllib label any body as a form.
+            # S3 stores those bytes as they are, but werkzeug would parse them as a form and hand
+            # moto an empty body, so the upload would be lost. S3's own default type stands in.
+            environ["CONTENT_TYPE"] = "binary/octet-stream"
         account = account_for_request(environ)
         if account and "HTTP_X_MOTO_ACCOUNT_ID" not in environ:
             environ["HTTP_X_MOTO_ACCOUNT_ID"] = account

@@ -128,3 +128,15 @@ def test_ensure_running_starts_only_once(tmp_path) -> None:
     finally:
         local.stop()
     assert not local.status().running
+
+
+def test_a_presigned_put_labelled_as_a_form_keeps_its_bytes(cloud: LocalCloud) -> None:
+    # GIVEN a presigned PUT URL, and a client (urllib) that labels any body as a form
+    s3 = make_client(cloud, "s3")
+    s3.create_bucket(Bucket="uploads")
+    url = s3.generate_presigned_url("put_object", Params={"Bucket": "uploads", "Key": "f.txt"}, ExpiresIn=60)
+    # WHEN it uploads
+    with urllib.request.urlopen(urllib.request.Request(url, data=b"raw bytes", method="PUT"), timeout=10) as answer:
+        assert answer.status == 200
+    # THEN S3 keeps the bytes as they are, like the real S3
+    assert s3.get_object(Bucket="uploads", Key="f.txt")["Body"].read() == b"raw bytes"
