@@ -48,7 +48,10 @@ def invoke(
     local = connect(stage, overrides=set_)
     model = RuntimeModel.from_stacks(local.states(), repo_root=local.project.root)
     env = {"AWS_ENDPOINT_URL": local.endpoint, **local.credentials()}
-    runtime = Runtime(model, repo_root=local.project.root, worker_env=env, region=local.region, hot_reload=False)
+    runtime = Runtime(
+        model, repo_root=local.project.root, worker_env=env, region=local.region, hot_reload=False,
+        log=lambda line: print(line, file=sys.stderr),  # stdout carries only the result
+    )
     try:
         result = runtime.invoke(function, payload)
     finally:

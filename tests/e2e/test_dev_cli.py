@@ -1,0 +1,54 @@
+"""`stagewise dev` failing clearly: a port in use, a broken manifest; and data kept across restarts."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from stagewise.testing import Client, DevProcess, free_port
+from tests.e2e.conftest import stagewise_cli, wait_ready
+
+pytestmark = pytest.mark.e2e
+
+
+def test_port_in_use_is_one_clear_line_and_exit_2(app_copy):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = stagewise_cli("dev", "--port", str(port), "--cloud-port", str(free_port()), check=False)
+    assert result.returncode == 2
+    assert f"port {port}" in result.stderr and "in use" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_broken_manifest_is_one_clear_line(tmp_path, monkeypatch):
+    (tmp_path / "stagewise.toml").write_text("[app]\nname = 'Bad Name'\n")
+    monkeypatch.setenv("STAGEWISE_PROJECT", str(tmp_path))
+    result = subprocess.run([sys.executable, "-m", "stagewise.cli", "synth", "--stage", "dev"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "stagewise.toml" in result.stderr and "name" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_notes_survive_a_restart_of_dev(app_copy):
+    first = DevProcess(port=free_port(), cloud_port=free_port())
+    first.start()
+    try:
+        wait_ready(first)
+        token = stagewise_cli("token", "restart@example.com").stdout.strip()
+        _, note = Client(first.port, token).call("POST", "/notes", {"content": "kept"})
+    finally:
+        first.stop()
+    second = DevProcess(port=free_port(), cloud_port=free_port())
+    second.start()
+    try:
+        wait_ready(second)
+        status, again = Client(second.port, token).call("GET", f"/notes/{note['noteId']}")
+        assert (status, again["content"]) == (200, "kept")
+    finally:
+        second.stop()
