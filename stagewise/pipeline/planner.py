@@ -7,6 +7,8 @@ and whose status is healthy is SKIP (one read call, never a write); otherwise th
 it (a StackPlan: per-resource add / modify / replace / remove). A plan that cannot be made yet
 because it imports an export a changing stack of an earlier phase adds is DEFER (planned when its
 turn comes); any other plan error names the stack and stops everything before a single change.
+The new templates' own graph is checked first (`stacks.graph.deploy_phases`): a cycle or an
+import of this stage that no stack exports is refused before any call.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 from stagewise.pipeline.history import LivePointer, StackEntry
 from stagewise.pipeline.order import Op, Step, phases
 from stagewise.providers.base import PlanError, Provider, StackHealth, StackPlan
+from stagewise.stacks.graph import deploy_phases
 
 WORKERS = 4
 
@@ -68,6 +71,7 @@ def make_plan(
 ) -> StagePlan:
     """Plan every step; on a plan error, discard what was planned and re-raise (nothing touched)."""
     templates = {stack: entry.template for stack, entry in new.items()}
+    deploy_phases(templates)  # validates the new graph: names a cycle or an import nobody exports
     planned_phases: list[tuple[PlannedStack, ...]] = []
     changing: set[str] = set()
     try:
@@ -99,9 +103,9 @@ def _plan_step(
         plan = provider.plan(step.stack, entry.template, entry.parameters)
     except PlanError as exc:
         waiting = sorted(step.needs & changing)
-        if not waiting:
+        if not (exc.blocked and waiting):
             raise
-        return PlannedStack(step, Decision.DEFER, entry, note=f"imports from {', '.join(waiting)} ({exc})")
+        return PlannedStack(step, Decision.DEFER, entry, note=f"waits for {', '.join(waiting)} ({exc})")
     decision = Decision.NO_CHANGES if plan.empty else Decision.APPLY
     return PlannedStack(step, decision, entry, plan, note)
 
