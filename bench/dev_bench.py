@@ -1,0 +1,152 @@
+"""`stagewise dev` figures: start → first authenticated 200, latency, throughput, hot reload, RSS, cold init."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from stagewise.testing import Client, DevProcess, free_port, median_ms, percentile_ms, project_copy
+
+REPO = Path(__file__).resolve().parents[1]
+
+EMAIL = "bench@example.com"
+
+
+def _token() -> str | None:
+    """A token from the running local stage, or None while its stacks are not there yet."""
+    from stagewise.auth_local import id_token
+    from stagewise.errors import UserError
+    from stagewise.localstage import connect
+
+    try:
+        local = connect("local")
+        return id_token(local.client("cognito-idp"), pool_id=local.output("UserPoolId"),
+                        client_id=local.output("UserPoolClientId"), email=EMAIL)
+    except (UserError, OSError, KeyError, Exception):  # noqa: BLE001 — anything means "not ready yet"
+        return None
+
+
+def _wait_authenticated_200(dev: DevProcess, token: str | None, began: float, limit: float = 60) -> tuple[float, str]:
+    while time.perf_counter() - began < limit:
+        if dev.proc and dev.proc.poll() is not None:
+            raise RuntimeError(f"stagewise dev exited: {dev.log()[-2000:]}")
+        token = token or _token()
+        if token:
+            try:
+                client = Client(dev.port, token)
+                status, _ = client.call("GET", "/notes")
+                client.close()
+                if status == 200:
+                    return time.perf_counter() - began, token
+            except OSError:
+                pass
+        time.sleep(0.01)
+    raise RuntimeError("no authenticated 200 from GET /notes within the limit")
+
+
+def start_times(rounds: int = 3) -> dict[str, float]:
+    fresh, warm = [], []
+    for _ in range(rounds):
+        with project_copy(REPO):
+            dev = DevProcess(port=free_port(), cloud_port=free_port())
+            try:
+                seconds, token = _wait_authenticated_200(dev, None, dev.start())
+                fresh.append(seconds)
+            finally:
+                dev.stop()
+            dev = DevProcess(port=free_port(), cloud_port=free_port())
+            try:
+                seconds, _ = _wait_authenticated_200(dev, token, dev.start())
+                warm.append(seconds)
+            finally:
+                dev.stop()
+    return {"start_fresh_s": round(sorted(fresh)[len(fresh) // 2], 2),
+            "start_provisioned_s": round(sorted(warm)[len(warm) // 2], 2)}
+
+
+def _latency(port: int, token: str, note_id: str, n: int = 500) -> dict[str, float]:
+    client = Client(port, token)
+    samples = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        status, _ = client.call("GET", f"/notes/{note_id}")
+        samples.append(time.perf_counter() - t0)
+        if status != 200:
+            raise RuntimeError(f"GET /notes/{{id}} answered {status}")
+    client.close()
+    return {"get_note_p50_ms": median_ms(samples), "get_note_p99_ms": percentile_ms(samples, 99)}
+
+
+def _throughput(dev: DevProcess, token: str, note_id: str, clients: int = 8, seconds: float = 10) -> dict:
+    samples: list[list[float]] = [[] for _ in range(clients)]
+    errors = [0]
+    stop_at = time.perf_counter() + seconds
+
+    def worker(i: int) -> None:
+        client = Client(dev.port, token)
+        while time.perf_counter() < stop_at:
+            t0 = time.perf_counter()
+            status, _ = client.call("GET", f"/notes/{note_id}")
+            samples[i].append(time.perf_counter() - t0)
+            errors[0] += status != 200
+        client.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    time.sleep(seconds / 2)
+    rss = dev.rss_mb()
+    for thread in threads:
+        thread.join()
+    flat = [s for per in samples for s in per]
+    return {"throughput_rps_8": round(len(flat) / seconds, 1), "throughput_p99_ms_8": percentile_ms(flat, 99),
+            "throughput_errors": errors[0], "rss_under_load_mb": rss}
+
+
+def _reload(dev: DevProcess, root: Path, token: str, rounds: int = 5) -> dict[str, float]:
+    """Save a handler file that changes an answer; time until the new answer is served."""
+    from bench.reload_target import apply_change, observe
+
+    samples = []
+    client = Client(dev.port, token)
+    for i in range(rounds):
+        t0 = time.perf_counter()
+        apply_change(root, i)
+        while not observe(client, i):
+            if time.perf_counter() - t0 > 10:
+                raise RuntimeError("hot reload did not show the new code within 10 s")
+            time.sleep(0.005)
+        samples.append(time.perf_counter() - t0)
+    client.close()
+    return {"hot_reload_ms": median_ms(samples)}
+
+
+def serving() -> dict[str, float]:
+    with project_copy(REPO) as (root, _state):
+        dev = DevProcess(port=free_port(), cloud_port=free_port())
+        try:
+            _, token = _wait_authenticated_200(dev, None, dev.start())
+            status, note = Client(dev.port, token).call("POST", "/notes", {"content": "bench"})
+            if status != 201:
+                raise RuntimeError(f"POST /notes answered {status}: {note}")
+            figures = _latency(dev.port, token, note["noteId"])
+            figures.update(_throughput(dev, token, note["noteId"]))
+            figures.update(_reload(dev, root, token))
+            return figures
+        finally:
+            dev.stop()
+
+
+def cold_init(handlers: dict[str, tuple[Path, str]], rounds: int = 5) -> dict[str, float]:
+    """Import time of each handler module in a fresh interpreter (what a cold start pays), median ms."""
+    figures = {}
+    for name, (source, module) in handlers.items():
+        code = ("import sys,time;sys.path[:0]=[sys.argv[1],sys.argv[2]];t=time.perf_counter();"
+                f"import {module};print(time.perf_counter()-t)")
+        samples = [float(subprocess.run([sys.executable, "-c", code, str(source), str(REPO)], check=True,
+                                        capture_output=True, text=True).stdout) for _ in range(rounds)]
+        figures[f"cold_init_ms[{name}]"] = median_ms(samples)
+    return figures

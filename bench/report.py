@@ -1,0 +1,43 @@
+"""Turn the measured figures into docs/benchmarks.md: each figure beside its target from the issues."""
+
+from __future__ import annotations
+
+# key -> (what, unit, target or None, the issue that names it)
+ROWS: list[tuple[str, str, str, str | None]] = [
+    ("start_provisioned_s", "`stagewise dev` start → first authenticated 200, stage already provisioned", "s", "≤ 2"),
+    ("start_fresh_s", "`stagewise dev` start → first authenticated 200, fresh local cloud", "s", "≤ 4"),
+    ("get_note_p50_ms", "warm `GET /notes/{id}`, keep-alive, p50", "ms", "≤ 10"),
+    ("get_note_p99_ms", "warm `GET /notes/{id}`, keep-alive, p99", "ms", "≤ 40"),
+    ("throughput_rps_8", "8 concurrent keep-alive clients for 10 s: requests/s", "req/s", None),
+    ("throughput_p99_ms_8", "8 concurrent keep-alive clients for 10 s: p99", "ms", None),
+    ("throughput_errors", "8 concurrent clients: non-200 answers", "", "0"),
+    ("rss_under_load_mb", "RSS of the whole `dev` tree under that load", "MB", None),
+    ("hot_reload_ms", "hot reload: file saved → new code answering", "ms", "≤ 1000"),
+    ("billing_p50_ms", "`POST /billing` end to end, p50", "ms", "≤ 30"),
+    ("sms_after_billing_p50_ms", "billing response → SMS listed, p50", "ms", "≤ 200"),
+    ("deploy_full_s", "full deploy of all stacks to an empty local cloud", "s", "≤ 5"),
+    ("deploy_noop_s", "no-op deploy", "s", "≤ 1"),
+    ("deploy_noop_writes", "no-op deploy: write calls", "", "0"),
+    ("deploy_one_service_s", "one-service change deploy", "s", "≤ 2"),
+    ("build_warm_s", "build of all artifacts, warm wheel cache", "s", "≤ 3"),
+]
+
+
+def render(figures: dict[str, float], *, date: str, machine: str) -> str:
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Measured by `make bench` on {date}, on {machine}. Medians unless a row says otherwise.",
+        "Every figure comes from a real `stagewise dev` (or pipeline run) on loopback, on free ports.",
+        "",
+        "| what | measured | target |",
+        "|---|---|---|",
+    ]
+    for key, what, unit, target in ROWS:
+        if key in figures:
+            lines.append(f"| {what} | {figures[key]} {unit} | {f'{target} {unit}' if target else 'report'} |")
+    extra = sorted(k for k in figures if k not in {row[0] for row in ROWS})
+    if extra:
+        lines += ["", "| also measured | value |", "|---|---|"]
+        lines += [f"| {key} | {figures[key]} |" for key in extra]
+    return "\n".join(lines) + "\n"
