@@ -1,0 +1,115 @@
+"""`stagewise dev`'s preparation: local test secrets, the missing-secret stop, STRIPE_API_BASE for Stripe callers only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from stagewise.config import Project, StageConfig, load_project
+from stagewise.devsession import prepare_secrets, with_stripe_api_base
+from stagewise.errors import UserError
+from stagewise.runtime.model import FunctionSpec, RuntimeModel
+from stagewise.stripe_local import LOCAL_SECRET_KEY
+
+MANIFEST = """
+[app]
+name = "shop"
+region = "us-east-1"
+runtime = "python3.12"
+
+[services]
+pay = "services/pay"
+
+[accounts.dev]
+profile = "shop-dev"
+id = "111111111111"
+
+[defaults]
+account = "dev"
+
+[stages.local]
+"""
+
+STACK = '''
+from troposphere import Template
+
+SECRETS = {secrets!r}
+
+
+def build(ctx):
+    return Template()
+'''
+
+
+@dataclass
+class FakeLocalStage:
+    """What prepare_secrets reads of a LocalStage: the project, the stage and the cloud's clients."""
+
+    project: Project
+    stage: StageConfig
+    ssm: Any
+
+    def client(self, service: str) -> Any:
+        if service != "ssm":
+            raise AssertionError(f"prepare_secrets should only need SSM, asked for {service}")
+        return self.ssm
+
+
+def project_declaring(tmp_path: Path, secrets: tuple[str, ...]) -> Project:
+    (tmp_path / "stagewise.toml").write_text(MANIFEST)
+    service = tmp_path / "services" / "pay"
+    service.mkdir(parents=True)
+    (service / "stack.py").write_text(STACK.format(secrets=secrets))
+    return load_project(tmp_path / "stagewise.toml")
+
+
+@pytest.fixture
+def ssm() -> Any:
+    with mock_aws():
+        yield boto3.client("ssm", region_name="us-east-1")
+
+
+def test_a_local_stage_gets_the_test_stripe_key_when_it_has_none(tmp_path: Path, ssm: Any) -> None:
+    project = project_declaring(tmp_path, ("STRIPE_SECRET_KEY",))
+    assert prepare_secrets(FakeLocalStage(project, project.stage("local"), ssm)) == ["STRIPE_SECRET_KEY"]
+    parameter = ssm.get_parameter(Name="/shop/local/STRIPE_SECRET_KEY", WithDecryption=True)["Parameter"]
+    assert parameter["Type"] == "SecureString"
+    assert parameter["Value"] == LOCAL_SECRET_KEY
+
+
+def test_an_existing_key_is_kept(tmp_path: Path, ssm: Any) -> None:
+    project = project_declaring(tmp_path, ("STRIPE_SECRET_KEY",))
+    ssm.put_parameter(Name="/shop/local/STRIPE_SECRET_KEY", Value="sk_test_mine", Type="SecureString")
+    prepare_secrets(FakeLocalStage(project, project.stage("local"), ssm))
+    value = ssm.get_parameter(Name="/shop/local/STRIPE_SECRET_KEY", WithDecryption=True)["Parameter"]["Value"]
+    assert value == "sk_test_mine"
+
+
+def test_a_missing_declared_secret_stops_naming_it_and_the_command(tmp_path: Path, ssm: Any) -> None:
+    project = project_declaring(tmp_path, ("STRIPE_SECRET_KEY", "MAPS_API_KEY"))
+    with pytest.raises(UserError, match="MAPS_API_KEY") as raised:
+        prepare_secrets(FakeLocalStage(project, project.stage("local"), ssm))
+    assert "stagewise secrets set MAPS_API_KEY --stage local" in str(raised.value)
+    assert "nothing was deployed" in str(raised.value)
+
+
+def _spec(logical_id: str, environment: dict[str, str]) -> FunctionSpec:
+    return FunctionSpec(logical_id=logical_id, name=logical_id.lower(), arn=f"arn:aws:lambda:us-east-1:1:function:{logical_id}",
+                        handler="m.handler", source_dir=Path("."), environment=environment, timeout_s=3, memory_mb=128)
+
+
+def test_only_functions_that_read_a_stripe_key_get_the_local_stripe() -> None:
+    model = RuntimeModel(
+        functions={"Billing": _spec("Billing", {"STRIPE_SECRET_PARAMETER": "/shop/local/STRIPE_SECRET_KEY"}),
+                   "Notify": _spec("Notify", {"ADMIN_PHONE": "+15555550100"})},
+        apis={}, authorizers={}, subscriptions=[], user_pool_clients={},
+    )
+    changed = with_stripe_api_base(model, "http://127.0.0.1:12345")
+    assert changed.functions["Billing"].environment["STRIPE_API_BASE"] == "http://127.0.0.1:12345"
+    assert "STRIPE_API_BASE" not in changed.functions["Notify"].environment
+    assert "STRIPE_API_BASE" not in model.functions["Billing"].environment  # the deployed model is untouched
