@@ -11,9 +11,10 @@ invokes the function through the runtime's warm workers on an executor thread:
     ok                               → delete the message
     error / timeout, attempts left   → send it again with `stagewise.attempt` + 1, delayed by the
                                        next retry delay, then delete the received copy
-    error / timeout, no attempts left → event + error to the function's dead-letter target
-                                       (OnFailure destination / DeadLetterConfig: SQS or SNS; if it
-                                       has none, a `<queue>-dlq` queue created here), then delete
+    error / timeout, no attempts left → an invocation record to the EventInvokeConfig OnFailure
+                                       destination, else the event + error attributes to the
+                                       DeadLetterConfig target (SQS or SNS), else to a `<queue>-dlq`
+                                       queue created here; then delete
     runtime stopping mid-invoke      → released (visible again at once), not counted
 
 A message is deleted only after success or after it reached a dead-letter target, so stopping
@@ -29,6 +30,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -229,6 +231,23 @@ class Subscriber:
             self.delivery.log(f"{head} error: {error_text(result)} → {outcome.value}")
 
 
+def failure_record(function: FunctionSpec, *, event: dict[str, Any], result: InvokeResult) -> dict[str, Any]:
+    """What Lambda sends an OnFailure destination: the request, why it failed, and the function's error."""
+    return {
+        "version": "1.0",
+        "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+        "requestContext": {
+            "requestId": result.request_id,
+            "functionArn": f"{function.arn}:$LATEST",
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": function.max_retry_attempts + 1,
+        },
+        "requestPayload": event,
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "responsePayload": result.error or {"errorMessage": error_text(result)},
+    }
+
+
 def error_text(result: InvokeResult | None) -> str:
     if result is None:
         return "runtime stopped"
@@ -281,19 +300,27 @@ class Delivery:
         self._executor.submit(handle, message)
 
     def dead_letter(self, subscriber: Subscriber, *, event: dict[str, Any], result: InvokeResult) -> None:
-        """Event + error to the function's dead-letter target (SQS queue or SNS topic), as Lambda does."""
-        target = subscriber.function.dead_letter_arn
-        body = json.dumps(event)
+        """After the last attempt: an invocation record to the OnFailure destination, else the event to the DLQ."""
+        function = subscriber.function
+        if function.on_failure_arn:
+            self._send(subscriber, function.on_failure_arn, failure_record(function, event=event, result=result), None)
+            return
         attributes = {
             "RequestID": {"DataType": "String", "StringValue": result.request_id},
             "ErrorCode": {"DataType": "Number", "StringValue": "200"},
             "ErrorMessage": {"DataType": "String", "StringValue": error_text(result)[:MAX_ERROR_MESSAGE]},
         }
+        self._send(subscriber, function.dead_letter_arn, event, attributes)
+
+    def _send(self, subscriber: Subscriber, target: str | None, body: dict[str, Any],
+              attributes: dict[str, Any] | None) -> None:
+        """To an SNS topic or an SQS queue by ARN; no target: the subscription's own `-dlq` queue."""
+        extra = {"MessageAttributes": attributes} if attributes else {}
         if target and target.split(":")[2:3] == ["sns"]:
-            self.sns.publish(TopicArn=target, Message=body, MessageAttributes=attributes)
+            self.sns.publish(TopicArn=target, Message=json.dumps(body), **extra)
             return
         url = self._queue_for(subscriber, target)
-        self.sqs.send_message(QueueUrl=url, MessageBody=body, MessageAttributes=attributes)
+        self.sqs.send_message(QueueUrl=url, MessageBody=json.dumps(body), **extra)
 
     def _queue_for(self, subscriber: Subscriber, arn: str | None) -> str:
         key = arn or subscriber.queue_url

@@ -43,7 +43,8 @@ class FunctionSpec:
     stack: str = ""
     # Asynchronous invocation (SNS): retries after a failure, then where the event goes.
     max_retry_attempts: int = ASYNC_RETRIES  # EventInvokeConfig.MaximumRetryAttempts
-    dead_letter_arn: str | None = None  # EventInvokeConfig OnFailure destination, else DeadLetterConfig
+    dead_letter_arn: str | None = None  # DeadLetterConfig.TargetArn: gets the event
+    on_failure_arn: str | None = None  # EventInvokeConfig OnFailure destination: gets an invocation record
 
     @property
     def region(self) -> str:
@@ -205,7 +206,7 @@ class _Builder:
             functions[logical_id] = replace(
                 spec,
                 max_retry_attempts=int(props.get("MaximumRetryAttempts", spec.max_retry_attempts)),
-                dead_letter_arn=on_failure or spec.dead_letter_arn,
+                on_failure_arn=on_failure or None,
             )
 
     def apis(self) -> dict[str, RestApiSpec]:

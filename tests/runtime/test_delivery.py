@@ -79,29 +79,35 @@ def _deploy(cloud: Callable[[str], Any], *, with_dlq: bool) -> StackState:
     return Provisioner(cloud, account_id=ACCOUNT, region=REGION).deploy("dev-t-notify", {"Resources": resources})
 
 
-def _function_stack(root: Path, *, dead_letter_arn: str | None) -> StackState:
+def _function_stack(root: Path, *, dead_letter_arn: str | None, on_failure_arn: str | None = None) -> StackState:
     props: dict[str, Any] = {"Handler": "fn.handler", "Runtime": "python3.12", "Timeout": 3, "MemorySize": 128,
                              "Environment": {"Variables": {"OUT_FILE": str(root / "fn" / "calls.jsonl")}}}
     if dead_letter_arn:
         props["DeadLetterConfig"] = {"TargetArn": dead_letter_arn}
     function = ResourceState("Notify", "AWS::Lambda::Function", FUNCTION_NAME, props,
                              attributes={"Arn": FUNCTION_ARN}, metadata={"stagewise": {"source": "fn"}})
-    return StackState(name="dev-t-functions", status=StackStatus.CREATE_COMPLETE, template={},
-                      resources={"Notify": function})
+    resources = {"Notify": function}
+    if on_failure_arn:
+        resources["Config"] = ResourceState("Config", "AWS::Lambda::EventInvokeConfig", "cfg", {
+            "FunctionName": FUNCTION_NAME, "Qualifier": "$LATEST", "MaximumRetryAttempts": 1,
+            "DestinationConfig": {"OnFailure": {"Destination": on_failure_arn}}})
+    return StackState(name="dev-t-functions", status=StackStatus.CREATE_COMPLETE, template={}, resources=resources)
 
 
 class App:
     """The deployed subscription, the function's folder, and runtimes started over them."""
 
-    def __init__(self, cloud: Callable[[str], Any], endpoint: str, root: Path, *, with_dlq: bool = True) -> None:
+    def __init__(self, cloud: Callable[[str], Any], endpoint: str, root: Path, *, with_dlq: bool = True,
+                 on_failure: bool = False) -> None:
         self.cloud, self.endpoint, self.root = cloud, endpoint, root
         (root / "fn").mkdir(parents=True)
         (root / "fn" / "fn.py").write_text(HANDLER)
         self.stack = _deploy(cloud, with_dlq=with_dlq)
         self.dlq_url = self.stack.resources["Dlq"].physical_id if with_dlq else None
         dlq_arn = self.stack.resources["Dlq"].attributes["Arn"] if with_dlq else None
-        self.model = RuntimeModel.from_stacks([self.stack, _function_stack(root, dead_letter_arn=dlq_arn)],
-                                              repo_root=root)
+        functions = (_function_stack(root, dead_letter_arn=None, on_failure_arn=dlq_arn) if on_failure
+                     else _function_stack(root, dead_letter_arn=dlq_arn))
+        self.model = RuntimeModel.from_stacks([self.stack, functions], repo_root=root)
         self.logs: list[str] = []
         self.runtimes: list[Runtime] = []
 
@@ -246,5 +252,26 @@ def test_without_a_dead_letter_queue_failures_are_kept_and_reported(
         assert kept is not None
         assert app.queued(kept) == 1
         assert any("WARNING" in line and "no dead-letter queue" in line for line in app.logs)
+    finally:
+        app.stop()
+
+
+def test_an_on_failure_destination_gets_lambdas_invocation_record(
+    cloud: Callable[[str], Any], endpoint: str, tmp_path: Path
+) -> None:
+    app = App(cloud, endpoint, tmp_path, on_failure=True)  # MaximumRetryAttempts 1 → 2 attempts
+    try:
+        app.start()
+        app.publish("fail")
+        app.wait_calls(2)
+        app.wait_empty(app.queue)
+        time.sleep(0.5)
+        assert len(app.calls()) == 2
+        record = json.loads(app.cloud("sqs").receive_message(QueueUrl=app.dlq_url)["Messages"][0]["Body"])
+        assert record["requestContext"]["condition"] == "RetriesExhausted"
+        assert record["requestContext"]["approximateInvokeCount"] == 2
+        assert record["requestContext"]["functionArn"] == f"{FUNCTION_ARN}:$LATEST"
+        assert record["requestPayload"]["Records"][0]["Sns"]["Message"] == "fail"
+        assert record["responsePayload"]["errorType"] == "RuntimeError"
     finally:
         app.stop()
