@@ -7,7 +7,8 @@ writes to a temp file, fsyncs and renames, so a crash leaves the old snapshot or
 new one, never half of one. `restore(path)` puts that state back into the freshly
 imported moto modules and returns the sequence number; the server then replays only
 journal entries after it. A few moto objects do not pickle as they are (Cognito's
-RSA key, locks, defaultdict subclasses with their own __init__, one SSM lambda);
+RSA key, locks, defaultdict subclasses with their own __init__, one SSM lambda,
+Lambda's weak ARN index);
 `_Pickler` reduces them. Anything else that does
 not pickle makes `take` raise `SnapshotError`: the server then keeps the full
 journal, which is slower to replay but loses nothing.
@@ -20,6 +21,7 @@ import io
 import os
 import pickle
 import threading
+import weakref
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -52,6 +54,10 @@ def _fresh_lock(kind: type) -> Any:
     return threading.RLock() if kind is type(threading.RLock()) else threading.Lock()
 
 
+def _weak_values(items: list[tuple[Any, Any]]) -> weakref.WeakValueDictionary:
+    return weakref.WeakValueDictionary(items)
+
+
 def _load_rsa(pem: bytes) -> RSAPrivateKey:
     key = serialization.load_pem_private_key(pem, password=None)
     if not isinstance(key, RSAPrivateKey):
@@ -63,6 +69,10 @@ class _Pickler(pickle.Pickler):
     def reducer_override(self, obj: Any) -> Any:
         if isinstance(obj, _LOCK_TYPES):
             return _fresh_lock, (type(obj),)
+        if isinstance(obj, weakref.WeakValueDictionary):
+            # Lambda's ARN index: its values are held elsewhere in the same pickle, so they
+            # come back as the same objects and the rebuilt weak index points at them again.
+            return _weak_values, (list(obj.items()),)
         if isinstance(obj, RSAPrivateKey):
             pem = obj.private_bytes(
                 serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -70,8 +80,11 @@ class _Pickler(pickle.Pickler):
             return _load_rsa, (pem,)
         if isinstance(obj, defaultdict):
             factory = obj.default_factory
-            if getattr(factory, "__qualname__", "") == "SimpleSystemManagerBackend.__init__.<locals>.<lambda>":
+            qualname = getattr(factory, "__qualname__", "")
+            if qualname == "SimpleSystemManagerBackend.__init__.<locals>.<lambda>":
                 factory = _nested_dict
+            elif qualname == "LambdaStorage.__init__.<locals>.<lambda>":
+                factory = dict  # `lambda: {}`
             if type(obj) is not defaultdict or factory is not obj.default_factory:
                 return _defaultdict_of, (type(obj), factory), getattr(obj, "__dict__", None) or None, None, iter(obj.items())
         return NotImplemented

@@ -219,3 +219,27 @@ def test_ids_moto_draws_from_os_urandom_replay_the_same(cloud: LocalCloud) -> No
     )
     assert s3.get_object(Bucket="multi-bucket", Key="big")["Body"].read() == b"part one"
     assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"sk_test_123"
+
+
+def test_lambda_functions_do_not_stop_the_snapshot(cloud: LocalCloud) -> None:
+    # GIVEN a Lambda function (moto keeps a weak ARN index and a lambda-factory dict for it)
+    import io
+    import zipfile
+
+    role = make_client(cloud, "iam").create_role(
+        RoleName="fn-role",
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+    )["Role"]["Arn"]
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("index.py", "def handler(e, c):\n    return e\n")
+    make_client(cloud, "lambda").create_function(
+        FunctionName="fn", Runtime="python3.12", Role=role, Handler="index.handler", Code={"ZipFile": code.getvalue()}
+    )
+    # WHEN the cloud stops cleanly
+    cloud.stop()
+    # THEN the state was snapshotted (the journal is empty) and the function is back after a start
+    assert (cloud.state_dir / "state.pickle").is_file()
+    assert cloud.status().journal_entries == 0
+    cloud.start()
+    assert make_client(cloud, "lambda").get_function(FunctionName="fn")["Configuration"]["Handler"] == "index.handler"
