@@ -260,18 +260,18 @@ def error_text(result: InvokeResult | None) -> str:
 class Delivery:
     """Every SNS → Lambda subscription of a model, delivered while the runtime runs."""
 
-    def __init__(self, model: RuntimeModel, *, workers: WorkerSet, sqs: Any, sns: Any, log: Log,
+    def __init__(self, model: RuntimeModel, *, workers: WorkerSet, clients: Callable[[], tuple[Any, Any]], log: Log,
                  settings: DeliverySettings | None = None) -> None:
+        """`clients()` → (sqs, sns) clients of the local cloud; called only when there is something to deliver."""
         self.workers = workers
-        self.sqs = sqs
-        self.sns = sns
         self.log = log
         self.settings = settings or DeliverySettings()
         self.stopping = threading.Event()
         self._dead_letter_urls: dict[str, str] = {}
         self._lock = threading.Lock()
-        self.subscribers = [Subscriber(sub, model.function(sub.function), delivery=self)
-                            for sub in model.subscriptions if self._deliverable(sub)]
+        deliverable = [sub for sub in model.subscriptions if self._deliverable(sub)]
+        self.sqs, self.sns = clients() if deliverable else (None, None)
+        self.subscribers = [Subscriber(sub, model.function(sub.function), delivery=self) for sub in deliverable]
         self._executor = ThreadPoolExecutor(
             max_workers=max(1, len(self.subscribers) * self.settings.max_in_flight), thread_name_prefix="sns-invoke"
         )

@@ -79,9 +79,8 @@ class Runtime:
     def _start_delivery(self) -> None:
         if not self.model.subscriptions or self.delivery is not None:
             return
-        sqs, sns = cloud_clients(self._worker_env, region=self.region)
-        self.delivery = Delivery(self.model, workers=self.workers, sqs=sqs, sns=sns, log=self._log,
-                                 settings=self._delivery_settings)
+        self.delivery = Delivery(self.model, workers=self.workers, log=self._log, settings=self._delivery_settings,
+                                 clients=lambda: cloud_clients(self._worker_env, region=self.region))
         self.delivery.start()
 
     def stop(self) -> None:
