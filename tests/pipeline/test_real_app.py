@@ -1,0 +1,53 @@
+"""The real app (infra, notes-api, billing-api, notify-job) through the pipeline on a local cloud:
+all four stacks from empty in export order, then a no-op deploy with zero write calls."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from stagewise.config import load_project
+from stagewise.pipeline.executor import Outcome
+from stagewise.pipeline.runner import RunState
+from stagewise.pipeline.source import build_release
+from tests.pipeline.conftest import Stages
+
+REPO = Path(__file__).resolve().parents[2]
+IGNORED = shutil.ignore_patterns(".git", ".venv", ".stagewise", "__pycache__", "*.pyc", "tests", ".pytest_cache")
+
+
+@pytest.fixture
+def app_stages(cloud, calls, tmp_path) -> Stages:
+    root = tmp_path / "app"
+    root.mkdir()
+    shutil.copy(REPO / "stagewise.toml", root / "stagewise.toml")
+    for folder in ("infra", "services", "libs"):
+        shutil.copytree(REPO / folder, root / folder, ignore=IGNORED)
+    return Stages(cloud, load_project(root / "stagewise.toml"), calls)
+
+
+def test_the_app_deploys_in_export_order_and_a_rerun_writes_nothing(app_stages, calls, tmp_path):
+    project = app_stages.project
+    config = project.stage("dev")
+    target = app_stages.target("dev")
+    target.store.bootstrap()
+
+    def release():
+        return build_release(project, config, account_id=target.target.account_id, out_dir=tmp_path / "build")
+
+    result = app_stages.runner("dev").ship(release())
+    assert result.state is RunState.SUCCEEDED, [o.reason for o in result.outcomes]
+    order = [o.stack for o in result.outcomes]
+    assert order.index("dev-notes-infra") < order.index("dev-notes-notes-api")
+    if "dev-notes-billing-api" in order:
+        assert order.index("dev-notes-notes-api") < order.index("dev-notes-billing-api")
+    if "dev-notes-notify-job" in order and "dev-notes-billing-api" in order:
+        assert order.index("dev-notes-billing-api") < order.index("dev-notes-notify-job")
+
+    calls.clear()
+    again = app_stages.runner("dev").ship(release())
+    assert again.state is RunState.NOTHING
+    assert {o.outcome for o in again.outcomes} == {Outcome.SKIPPED}
+    assert calls.writes() == []
