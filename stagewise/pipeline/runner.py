@@ -73,7 +73,7 @@ def open_stage(project: Project, stage: StageConfig, *, local: bool) -> StageTar
     target = target_for(project, stage, local=local)
     store = PipelineStore(target.client("s3"), account_id=target.account_id, region=target.region,
                           account_name=stage.account)
-    return StageTarget(project, stage, target, provider_for(target), store)
+    return StageTarget(project, stage, target, provider_for(target, upload=store.put_template), store)
 
 
 @dataclass(frozen=True)

@@ -161,6 +161,15 @@ class PipelineStore:
             copied.append(key)
         return copied
 
+    def put_template(self, stack: str, body: bytes) -> str:
+        """Store a large template (content-named) and return the https URL CloudFormation reads."""
+        import hashlib
+
+        key = f"templates/{stack}/{hashlib.sha256(body).hexdigest()[:16]}.json"
+        if not self.has(key):
+            self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/json")
+        return f"https://{self.bucket}.s3.{self.region}.amazonaws.com/{key}"
+
     # -- lock --------------------------------------------------------------------------------
     def lock_key(self, stage: str) -> str:
         return f"locks/{stage}.json"

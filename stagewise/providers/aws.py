@@ -30,6 +30,8 @@ from stagewise.providers.base import (
     export_blocked,
 )
 
+TEMPLATE_BODY_LIMIT = 51_200  # bytes CloudFormation accepts inline; larger ones go by TemplateURL
+TemplateUpload = Callable[[str, bytes], str]  # (stack name, template bytes) -> an S3 https URL
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
 NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
 READY = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE",
@@ -65,10 +67,12 @@ def unstick_advice(stack_name: str, status: str) -> str:
 class AwsProvider(Provider):
     kind = "aws"
 
-    def __init__(self, cfn: Any, *, poll: float = 2.0, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, cfn: Any, *, poll: float = 2.0, sleep: Callable[[float], None] = time.sleep,
+                 upload: TemplateUpload | None = None) -> None:
         self.cfn = cfn
         self.poll = poll
         self.sleep = sleep
+        self.upload = upload
 
     # -- reads -------------------------------------------------------------------------------
     def _stack(self, stack_name: str) -> dict[str, Any] | None:
@@ -117,7 +121,7 @@ class AwsProvider(Provider):
         try:
             answer = self.cfn.create_change_set(
                 StackName=stack_name,
-                TemplateBody=json.dumps(template, sort_keys=True),
+                **self._template_argument(stack_name, template),
                 Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(parameters.items())],
                 Capabilities=CAPABILITIES,
                 ChangeSetName=f"stagewise-{int(time.time() * 1000)}",
@@ -127,6 +131,15 @@ class AwsProvider(Provider):
             message = exc.response["Error"].get("Message", str(exc))
             raise PlanError(f"stack {stack_name}: {message}", blocked=export_blocked(message)) from exc
         return answer["Id"]
+
+    def _template_argument(self, stack_name: str, template: dict[str, Any]) -> dict[str, str]:
+        body = json.dumps(template, sort_keys=True, separators=(",", ":"))
+        if len(body.encode()) <= TEMPLATE_BODY_LIMIT:
+            return {"TemplateBody": body}
+        if self.upload is None:
+            raise PlanError(f"stack {stack_name}: the template is {len(body.encode())} bytes, over CloudFormation's "
+                            f"{TEMPLATE_BODY_LIMIT}-byte inline limit, and no bucket was given to upload it to")
+        return {"TemplateURL": self.upload(stack_name, body.encode())}
 
     def _read_change_set(self, stack_name: str, change_set_id: str, *, creating: bool) -> StackPlan:
         described = self._wait_change_set(change_set_id)

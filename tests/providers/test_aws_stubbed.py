@@ -172,3 +172,22 @@ def test_a_missing_import_is_a_blocked_plan(stubbed):
     with pytest.raises(PlanError) as caught:
         provider.plan(NAME, TEMPLATE, {})
     assert caught.value.blocked and NAME in str(caught.value)
+
+
+def test_a_template_over_the_inline_limit_goes_by_url(stubbed):
+    provider, stub = stubbed
+    uploaded = {}
+
+    def upload(stack_name: str, body: bytes) -> str:
+        uploaded[stack_name] = body
+        return "https://bucket.s3.us-east-1.amazonaws.com/templates/x.json"
+
+    provider.upload = upload
+    big = {"Resources": {"Fn": {"Type": "AWS::Lambda::Function", "Properties": {"Description": "x" * 60_000}}}}
+    missing(stub)
+    stub.add_response("create_change_set", {"Id": CS_ID, "StackId": STACK_ID},
+                      {"StackName": NAME, "TemplateURL": "https://bucket.s3.us-east-1.amazonaws.com/templates/x.json",
+                       "Parameters": [], "Capabilities": ANY, "ChangeSetName": ANY, "ChangeSetType": "CREATE"})
+    stub.add_response("describe_change_set", change_set("CREATE_COMPLETE"))
+    provider.plan(NAME, big, {})
+    assert len(uploaded[NAME]) > 60_000
