@@ -175,8 +175,16 @@ class Subscriber:
         except (BotoCoreError, ClientError) as exc:
             # Not deleted: the message comes back after its visibility timeout.
             self.delivery.log(f"sns → {self.function.name}: cloud error while delivering: {exc}")
+        except Exception as exc:  # the thread boundary: say it, the message comes back after its timeout
+            self.delivery.log(f"sns → {self.function.name}: delivery failed: {type(exc).__name__}: {exc}")
         finally:
             self._slots.release()
+
+    def _release(self, message: Received) -> None:
+        """Make a received message visible again at once (the runtime is stopping); not an attempt."""
+        self.delivery.sqs.change_message_visibility(
+            QueueUrl=self.queue_url, ReceiptHandle=message.receipt, VisibilityTimeout=0
+        )
 
     def _deliver(self, message: Received) -> None:
         try:
@@ -199,7 +207,7 @@ class Subscriber:
     def _settle(self, message: Received, event: dict[str, Any], result: InvokeResult | None) -> Outcome:
         sqs = self.delivery.sqs
         if result is None or (self.delivery.stopping.is_set() and not result.ok):
-            sqs.change_message_visibility(QueueUrl=self.queue_url, ReceiptHandle=message.receipt, VisibilityTimeout=0)
+            self._release(message)
             return Outcome.RELEASED
         if result.ok:
             outcome = Outcome.DELIVERED
@@ -297,7 +305,10 @@ class Delivery:
         self._executor.shutdown(wait=True)
 
     def submit(self, handle: Callable[[Received], None], message: Received) -> None:
-        self._executor.submit(handle, message)
+        try:
+            self._executor.submit(handle, message)
+        except RuntimeError:  # the executor already shut down: handle it here (it is released, as stopping)
+            handle(message)
 
     def dead_letter(self, subscriber: Subscriber, *, event: dict[str, Any], result: InvokeResult) -> None:
         """After the last attempt: an invocation record to the OnFailure destination, else the event to the DLQ."""
