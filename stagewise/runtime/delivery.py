@@ -193,8 +193,8 @@ class Subscriber:
             envelope = {"Message": message.body}
         event = sns_event(envelope, subscription_arn=self.sub.subscription_arn)
         result = self._invoke(event)
-        outcome = self._settle(message, event, result)
-        self._log(message, result, outcome)
+        outcome = self._settle(message, event=event, result=result)
+        self._log(message, result=result, outcome=outcome)
 
     def _invoke(self, event: dict[str, Any]) -> InvokeResult | None:
         if self.delivery.stopping.is_set():
@@ -204,7 +204,7 @@ class Subscriber:
         except WorkerGone:
             return None
 
-    def _settle(self, message: Received, event: dict[str, Any], result: InvokeResult | None) -> Outcome:
+    def _settle(self, message: Received, *, event: dict[str, Any], result: InvokeResult | None) -> Outcome:
         sqs = self.delivery.sqs
         if result is None or (self.delivery.stopping.is_set() and not result.ok):
             self._release(message)
@@ -228,7 +228,7 @@ class Subscriber:
             MessageAttributes={ATTEMPT_ATTRIBUTE: {"DataType": "Number", "StringValue": str(message.attempt + 1)}},
         )
 
-    def _log(self, message: Received, result: InvokeResult | None, outcome: Outcome) -> None:
+    def _log(self, message: Received, *, result: InvokeResult | None, outcome: Outcome) -> None:
         attempts = self.function.max_retry_attempts + 1
         head = f"sns → {self.function.name} attempt {message.attempt}/{attempts}"
         if outcome is Outcome.RELEASED:
@@ -314,16 +314,17 @@ class Delivery:
         """After the last attempt: an invocation record to the OnFailure destination, else the event to the DLQ."""
         function = subscriber.function
         if function.on_failure_arn:
-            self._send(subscriber, function.on_failure_arn, failure_record(function, event=event, result=result), None)
+            record = failure_record(function, event=event, result=result)
+            self._send(subscriber, target=function.on_failure_arn, body=record, attributes=None)
             return
         attributes = {
             "RequestID": {"DataType": "String", "StringValue": result.request_id},
             "ErrorCode": {"DataType": "Number", "StringValue": "200"},
             "ErrorMessage": {"DataType": "String", "StringValue": error_text(result)[:MAX_ERROR_MESSAGE]},
         }
-        self._send(subscriber, function.dead_letter_arn, event, attributes)
+        self._send(subscriber, target=function.dead_letter_arn, body=event, attributes=attributes)
 
-    def _send(self, subscriber: Subscriber, target: str | None, body: dict[str, Any],
+    def _send(self, subscriber: Subscriber, *, target: str | None, body: dict[str, Any],
               attributes: dict[str, Any] | None) -> None:
         """To an SNS topic or an SQS queue by ARN; no target: the subscription's own `-dlq` queue."""
         extra = {"MessageAttributes": attributes} if attributes else {}
