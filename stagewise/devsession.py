@@ -21,6 +21,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 
 from stagewise.cloud import LocalCloud, default_state_dir
+from stagewise.cloud.layout import STRIPE_DIR
 from stagewise.config import Project, StageConfig
 from stagewise.errors import UserError
 from stagewise.localstage import LocalStage
@@ -35,7 +36,6 @@ STRIPE_SECRET = "STRIPE_SECRET_KEY"
 # Secrets a local stage gets automatically when it has none: test values that work only locally.
 LOCAL_TEST_SECRETS = {STRIPE_SECRET: LOCAL_SECRET_KEY}
 STRIPE_KEY_VARIABLE = "STRIPE_SECRET_PARAMETER"  # a function with this variable calls Stripe
-STRIPE_STATE_DIR = "stripe"  # inside the cloud's state dir: charges survive restarts like everything else
 
 
 def say(message: str) -> None:
@@ -94,7 +94,7 @@ class DevSession:
 
     def _start_stripe(self) -> Future[str]:
         """Start the local Stripe in the background (it imports aiohttp) while the stacks deploy."""
-        self.stripe = LocalStripe(self.cloud.state_dir / STRIPE_STATE_DIR)
+        self.stripe = LocalStripe(self.cloud.state_dir / STRIPE_DIR)  # survives restarts; `cloud reset` wipes it
         future: Future[str] = Future()
         stripe = self.stripe
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
+from stagewise.cloud import sms
 from stagewise.cloud.accounts import account_for_request
 from stagewise.cloud.classify import action_of, is_mutating
 from stagewise.cloud.determinism import Determinism
@@ -93,12 +94,16 @@ class DurableApp:
         self.lock = threading.Lock()
         self.determinism = Determinism()
         self.determinism.install()
+        sms.install()
 
     # -- entry points -------------------------------------------------------------------
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
         if environ.get("PATH_INFO") == HEALTH_PATH:
             response = self._health()
+        elif environ.get("PATH_INFO") == sms.SMS_PATH:
+            with self.lock:
+                response = _json_response(sms.listing())
         else:
             response = self.handle(self._normalised(environ))
         start_response(response.status, response.headers)
@@ -201,7 +206,7 @@ class DurableApp:
             time.sleep(POLL_INTERVAL)
 
     def _health(self) -> Response:
-        body = json.dumps(
+        return _json_response(
             {
                 "ok": True,
                 "pid": os.getpid(),
@@ -209,8 +214,7 @@ class DurableApp:
                 "journal_entries": self.journal.count,
                 "snapshot_seq": self.snapshot_seq,
             }
-        ).encode()
-        return Response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))], body)
+        )
 
     def _normalised(self, environ: dict[str, Any]) -> dict[str, Any]:
         """Body read into memory, raw URI for moto, and the account header for local keys."""
@@ -229,6 +233,11 @@ class DurableApp:
         if account and "HTTP_X_MOTO_ACCOUNT_ID" not in environ:
             environ["HTTP_X_MOTO_ACCOUNT_ID"] = account
         return environ
+
+
+def _json_response(value: Any) -> Response:
+    body = json.dumps(value).encode()
+    return Response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))], body)
 
 
 def _received_something(response: Response) -> bool:

@@ -37,6 +37,7 @@ class _Clock:
     """Real time plus an offset: zero while serving, (recorded - replay time) while replaying."""
 
     offset = 0.0
+    request_at: float | None = None  # the recorded time of the journaled request being run
 
     def time(self) -> float:
         return _REAL_TIME() + self.offset
@@ -149,6 +150,8 @@ class Determinism:
         self.patch_new_modules()
         mock_random.seed(seq)
         CLOCK.offset = at - _REAL_TIME()
+        CLOCK.request_at = at
 
     def leave(self) -> None:
         CLOCK.offset = 0.0
+        CLOCK.request_at = None

@@ -10,8 +10,9 @@ JOURNAL_FILE = "journal.jsonl"  # mutating requests since the snapshot, one JSON
 SNAPSHOT_FILE = "state.pickle"  # moto's state up to a journal sequence number
 LOCK_FILE = "server.lock"  # flock held by the one server of this state dir
 PID_FILE = "cloud.pid"
+STRIPE_DIR = "stripe"  # the local Stripe that `dev` runs keeps its charges here
 PORT_FILE = "cloud.port"  # the port of the last start, so commands find the cloud without a flag
 LOG_FILE = "cloud.log"
 HEALTH_PATH = "/_stagewise/health"
 # Everything the local cloud keeps; reset removes exactly these (never a whole folder a user pointed at).
-STATE_FILES = (JOURNAL_FILE, SNAPSHOT_FILE, SNAPSHOT_FILE + ".tmp", PID_FILE, PORT_FILE, LOG_FILE, LOCK_FILE)
+STATE_FILES = (JOURNAL_FILE, SNAPSHOT_FILE, SNAPSHOT_FILE + ".tmp", PID_FILE, PORT_FILE, LOG_FILE, LOCK_FILE, STRIPE_DIR)

@@ -1,7 +1,7 @@
 """What the local cloud "sent": SMS messages published through SNS (read by `stagewise messages`).
 
-Data flow: moto records every SMS publish as an `sns.SMS` model instance; its
-`GET /moto-api/data.json` lists them; `sent_sms` returns them oldest first.
+Data flow: the cloud server stamps every SMS publish with its time and lists them at
+`/_stagewise/sms` (stagewise.cloud.sms); `sent_sms` returns them oldest first.
 """
 
 from __future__ import annotations
@@ -10,17 +10,16 @@ import json
 import urllib.request
 from typing import Any
 
+from stagewise.cloud.sms import SMS_PATH
 from stagewise.errors import UserError
 
 
-def sent_sms(endpoint: str) -> list[dict[str, Any]]:
-    """Every SMS published to the local cloud at `endpoint`: message_id, phone_number, message."""
+def sent_sms(endpoint: str, *, account_id: str | None = None) -> list[dict[str, Any]]:
+    """Every SMS published to the local cloud at `endpoint` (of one account if given), oldest first:
+    account, region, message_id, phone_number, message, sent_at (epoch seconds)."""
     try:
-        with urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=10) as answer:
-            data = json.loads(answer.read())
+        with urllib.request.urlopen(f"{endpoint}{SMS_PATH}", timeout=10) as answer:
+            messages = json.loads(answer.read())
     except OSError as exc:
         raise UserError(f"cannot read sent messages from the local cloud at {endpoint} ({exc}); is it running?") from exc
-    return [
-        {"message_id": sms.get("message_id"), "phone_number": sms.get("phone_number"), "message": sms.get("message")}
-        for sms in data.get("sns", {}).get("SMS", [])
-    ]
+    return [sms for sms in messages if account_id is None or sms["account"] == account_id]

@@ -1,13 +1,14 @@
 """`stagewise messages [--stage local] [--json]`: the SMS the local cloud has "sent" (nothing leaves the machine).
 
 Data flow: the stage's local cloud endpoint (`localstage.connect`) → `stagewise.cloud.sent_sms`
-(moto records every SMS publish) → one row per message, oldest first: time, phone, text.
-moto keeps no send time; a row shows the cloud's `sent_at` stamp when it provides one, else "-".
+(the cloud stamps every SMS publish with its time) → the stage account's messages, oldest
+first: time (ISO 8601, UTC), phone, text.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
@@ -18,11 +19,17 @@ from stagewise.options import SetOption
 def rows(sent: list[dict[str, Any]], *, phone: str | None = None) -> list[dict[str, Any]]:
     """The CLI's view of `sent_sms` output: phone, text, time (ISO 8601 or None), message id."""
     return [
-        {"phone": sms.get("phone_number"), "text": sms.get("message"), "time": sms.get("sent_at"),
+        {"phone": sms.get("phone_number"), "text": sms.get("message"), "time": _iso(sms.get("sent_at")),
          "message_id": sms.get("message_id")}
         for sms in sent
         if phone is None or sms.get("phone_number") == phone
     ]
+
+
+def _iso(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def messages(
@@ -38,7 +45,8 @@ def messages(
     from stagewise.cloud import sent_sms
     from stagewise.localstage import connect
 
-    found = rows(sent_sms(connect(stage, overrides=set_).endpoint), phone=phone)
+    local = connect(stage, overrides=set_)
+    found = rows(sent_sms(local.endpoint, account_id=local.account_id), phone=phone)
     if as_json:
         print(json.dumps(found, indent=2))
         return

@@ -172,10 +172,13 @@ def test_reset_wipes_everything(cloud: LocalCloud) -> None:
         TableName="t", KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
     )
+    (cloud.state_dir / "stripe").mkdir()
+    (cloud.state_dir / "stripe" / "localstripe.pickle").write_bytes(b"charges")
     cloud.reset()
     status = cloud.status()
     assert status.running and status.journal_entries == 0
     assert make_client(cloud, "dynamodb", ACCOUNT_A).list_tables()["TableNames"] == []
+    assert not (cloud.state_dir / "stripe").exists()  # the local Stripe's charges go too
 
 
 def test_snapshot_plus_journal_tail_survives_kill_9(cloud: LocalCloud) -> None:

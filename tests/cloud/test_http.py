@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
+import signal
 import urllib.request
 
 import boto3
@@ -85,13 +87,25 @@ def test_health_endpoint_reports_the_state_dir(cloud: LocalCloud) -> None:
     assert health["ok"] is True and health["state_dir"] == str(cloud.state_dir)
 
 
-def test_sent_sms_are_readable(cloud: LocalCloud) -> None:
+def test_sent_sms_are_readable_with_their_time_and_keep_it_across_a_crash(cloud: LocalCloud) -> None:
+    import time
+
     from stagewise.cloud import sent_sms
 
+    # GIVEN a Lambda function exists (moto's data.json fails then; our listing must not)
+    make_client(cloud, "iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")
+    before = time.time()
     make_client(cloud, "sns").publish(PhoneNumber="+15555550100", Message="Charged 4000 for Scratch charge")
-    assert [(m["phone_number"], m["message"]) for m in sent_sms(cloud.endpoint)] == [
-        ("+15555550100", "Charged 4000 for Scratch charge")
-    ]
+    make_client(cloud, "sns", ACCOUNT_B).publish(PhoneNumber="+15555550199", Message="other account")
+    (sent,) = sent_sms(cloud.endpoint, account_id=ACCOUNT_A)
+    assert (sent["phone_number"], sent["message"]) == ("+15555550100", "Charged 4000 for Scratch charge")
+    assert before <= sent["sent_at"] <= time.time()
+    # WHEN the cloud is killed and restarted (the journal is replayed)
+    os.kill(cloud.status().pid, signal.SIGKILL)
+    time.sleep(0.5)
+    cloud.start()
+    # THEN the message is still listed with its original time
+    assert sent_sms(cloud.endpoint, account_id=ACCOUNT_A) == [sent]
 
 
 def test_long_poll_does_not_block_the_cloud_and_empty_polls_are_not_journaled(cloud: LocalCloud) -> None:
