@@ -73,7 +73,7 @@ def unlock_confirmer(yes: bool):
 def finish(result: RunResult, *, as_json: bool, reporter: Reporter, endpoint: str | None = None) -> None:
     reporter.end()
     if as_json:
-        print(json.dumps(result.to_json(), indent=2))
+        print(json.dumps({**result.to_json(), "notes": list(reporter.notes)}, indent=2))
     else:
         for line in result_lines(result):
             print(line)

@@ -3,7 +3,7 @@
 Data flow: the executor calls `started(planned)`, `event(StackEvent)` (from provider threads)
 and `finished(StackOutcome)`; the runner calls `note(text)`. `LiveProgress` keeps one row per
 stack (phase, status, elapsed, latest resource event) and redraws it; `LineProgress` prints one
-line per call (CI logs); `QuietProgress` collects notes only (for --json). All are thread-safe.
+line per call (CI logs); `QuietProgress` prints only notes (for --json). All are thread-safe.
 """
 
 from __future__ import annotations
@@ -73,10 +73,11 @@ class LineProgress:
 
 
 class QuietProgress(LineProgress):
-    """Collects notes, prints nothing (the --json result says it all)."""
+    """For --json: no progress lines; notes (recovery, unlocks) still go to stderr and into the result."""
 
     def _print(self, text: str) -> None:
-        return None
+        if text.startswith("note: "):
+            super()._print(text)
 
 
 class LiveProgress:
