@@ -47,24 +47,34 @@ def _wait_authenticated_200(dev: DevProcess, token: str | None, began: float, li
     raise RuntimeError("no authenticated 200 from GET /notes within the limit")
 
 
+def _timed_start(token: str | None, *, cloud_port: int, extra_args: tuple[str, ...] = ()) -> tuple[float, str]:
+    dev = DevProcess(port=free_port(), cloud_port=cloud_port, extra_args=extra_args)
+    try:
+        return _wait_authenticated_200(dev, token, dev.start())
+    finally:
+        dev.stop()
+
+
 def start_times(rounds: int = 3) -> dict[str, float]:
-    fresh, warm = [], []
+    """Fresh cloud; provisioned with the cloud stopped (it boots and restores); provisioned with it running."""
+    fresh, stopped, running = [], [], []
     for _ in range(rounds):
         with project_copy(REPO):
-            dev = DevProcess(port=free_port(), cloud_port=free_port())
+            cloud_port = free_port()
+            seconds, token = _timed_start(None, cloud_port=cloud_port)
+            fresh.append(seconds)
+            stopped.append(_timed_start(token, cloud_port=cloud_port)[0])
+            _timed_start(token, cloud_port=cloud_port, extra_args=("--keep-cloud",))
             try:
-                seconds, token = _wait_authenticated_200(dev, None, dev.start())
-                fresh.append(seconds)
+                running.append(_timed_start(token, cloud_port=cloud_port)[0])
             finally:
-                dev.stop()
-            dev = DevProcess(port=free_port(), cloud_port=free_port())
-            try:
-                seconds, _ = _wait_authenticated_200(dev, token, dev.start())
-                warm.append(seconds)
-            finally:
-                dev.stop()
-    return {"start_fresh_s": round(sorted(fresh)[len(fresh) // 2], 2),
-            "start_provisioned_s": round(sorted(warm)[len(warm) // 2], 2)}
+                subprocess.run([sys.executable, "-m", "stagewise.cli", "cloud", "stop"], capture_output=True)
+
+    def med(values: list[float]) -> float:
+        return round(sorted(values)[len(values) // 2], 2)
+
+    return {"start_fresh_s": med(fresh), "start_provisioned_s": med(stopped),
+            "start_provisioned_cloud_running_s": med(running)}
 
 
 def _latency(port: int, token: str, note_id: str, n: int = 500) -> dict[str, float]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 # key -> (what, unit, target or None, the issue that names it)
 ROWS: list[tuple[str, str, str, str | None]] = [
     ("start_provisioned_s", "`stagewise dev` start → first authenticated 200, stage already provisioned", "s", "≤ 2"),
+    ("start_provisioned_cloud_running_s", "the same, local cloud left running (`dev --keep-cloud`)", "s", None),
     ("start_fresh_s", "`stagewise dev` start → first authenticated 200, fresh local cloud", "s", "≤ 4"),
     ("get_note_p50_ms", "warm `GET /notes/{id}`, keep-alive, p50", "ms", "≤ 10"),
     ("get_note_p99_ms", "warm `GET /notes/{id}`, keep-alive, p99", "ms", "≤ 40"),

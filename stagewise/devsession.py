@@ -44,6 +44,8 @@ def say(message: str) -> None:
 
 def check_port_free(port: int) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # Like the server will: a port whose old connections linger in TIME_WAIT is free.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError as exc:
@@ -57,6 +59,7 @@ class DevSession:
     cloud: LocalCloud
     port: int
     watch: bool
+    keep_cloud: bool = False
     started_cloud: bool = False
     runtime: Runtime | None = None
     local: LocalStage | None = None
@@ -65,20 +68,30 @@ class DevSession:
 
     @classmethod
     def create(
-        cls, *, stage: str, port: int, cloud_port: int | None, watch: bool, overrides: list[str] | None
+        cls,
+        *,
+        stage: str,
+        port: int,
+        cloud_port: int | None,
+        watch: bool,
+        overrides: list[str] | None,
+        keep_cloud: bool = False,
     ) -> DevSession:
         project, config = load_stage(stage, overrides)
         check_port_free(port)
         cloud = LocalCloud(default_state_dir(), port=cloud_port)
-        return cls(project=project, config=config, cloud=cloud, port=port, watch=watch)
+        return cls(project=project, config=config, cloud=cloud, port=port, watch=watch, keep_cloud=keep_cloud)
 
     def start(self) -> str:
+        """Overlap the cloud's boot (it restores its state) with the work that does not need it."""
         began = time.perf_counter()
-        self.started_cloud = self.cloud.ensure_running()
+        self.started_cloud = self.cloud.begin()
+        needed = declared_secrets(self.project, self.config)  # imports the stack modules meanwhile
+        stripe = self._start_stripe() if STRIPE_SECRET in needed else None
+        self.cloud.wait_ready()
         say(f"local cloud  {self.cloud.endpoint}{'' if self.started_cloud else ' (reused)'}")
         self.local = LocalStage(self.project, self.config, target_for(self.project, self.config, local=True))
-        needed = prepare_secrets(self.local)
-        stripe = self._start_stripe() if STRIPE_SECRET in needed else None
+        prepare_secrets(self.local, needed)
         states = self.local.deploy(on_stack=lambda name, status: say(f"  {name:<32} {status}"))
         model = RuntimeModel.from_stacks(states, repo_root=self.local.project.root)
         if stripe is not None:
@@ -132,9 +145,11 @@ class DevSession:
         if self.stripe is not None:
             self.stripe.stop()
             self.stripe = None
-        if self.started_cloud:
+        if self.started_cloud and self.keep_cloud:
+            say(f"local cloud left running at {self.cloud.endpoint} (`stagewise cloud stop` stops it)")
+        elif self.started_cloud:
             self.cloud.stop()
-            self.started_cloud = False
+        self.started_cloud = False
 
     def run_forever(self) -> None:
         signal.signal(signal.SIGTERM, lambda *_: self._stop.set())
@@ -157,12 +172,11 @@ def declared_secrets(project: Project, stage: StageConfig) -> list[str]:
     return sorted(names)
 
 
-def prepare_secrets(local: LocalStage) -> list[str]:
+def prepare_secrets(local: LocalStage, names: list[str]) -> None:
     """Give the local stage its test secrets if it lacks them, then stop if any declared one is missing.
 
-    Runs before anything is deployed; returns the declared names. Values are never printed.
+    Runs before anything is deployed. Values are never printed.
     """
-    names = declared_secrets(local.project, local.stage)
     store = SecretStore(local.client("ssm"), local.project.app.name)
     visible = store.visible(local.stage)
     for name in names:
@@ -170,7 +184,6 @@ def prepare_secrets(local: LocalStage) -> list[str]:
             store.set(local.stage.name, name, LOCAL_TEST_SECRETS[name])
             say(f"secret       {name} set to the local test value for stage {local.stage.name}")
     store.resolve(local.stage, names)
-    return names
 
 
 def with_stripe_api_base(model: RuntimeModel, url: str) -> RuntimeModel:

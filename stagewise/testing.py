@@ -70,8 +70,8 @@ def project_copy(repo: Path):
 class DevProcess:
     """`stagewise dev` as a subprocess on free ports."""
 
-    def __init__(self, *, port: int, cloud_port: int, stage: str = "local") -> None:
-        self.port, self.cloud_port, self.stage = port, cloud_port, stage
+    def __init__(self, *, port: int, cloud_port: int, stage: str = "local", extra_args: tuple[str, ...] = ()) -> None:
+        self.port, self.cloud_port, self.stage, self.extra_args = port, cloud_port, stage, extra_args
         self.proc: subprocess.Popen | None = None
         # A file, not a pipe: a chatty dev must never block on a full pipe nobody reads.
         self.log_file = tempfile.NamedTemporaryFile(prefix="stagewise-dev-", suffix=".log", delete=False)
@@ -82,7 +82,7 @@ class DevProcess:
     def start(self) -> float:
         began = time.perf_counter()
         cmd = [sys.executable, "-m", "stagewise.cli", "dev", "--stage", self.stage,
-               "--port", str(self.port), "--cloud-port", str(self.cloud_port)]
+               "--port", str(self.port), "--cloud-port", str(self.cloud_port), *self.extra_args]
         self.proc = subprocess.Popen(cmd, stdout=self.log_file, stderr=subprocess.STDOUT, start_new_session=True)
         return began
 

@@ -139,10 +139,21 @@ class LocalCloud:
 
     def ensure_running(self) -> bool:
         """Start the server if it is not running; True if this call started it."""
-        if self.status().running:
+        started = self.begin()
+        self.wait_ready()
+        return started
+
+    def begin(self) -> bool:
+        """Launch the server without waiting for it (the caller overlaps its own start-up work);
+        True if this call launched it. Follow with `wait_ready()`."""
+        if self.status().state is not CloudState.STOPPED:
             return False
-        self.start()
+        self.start(wait=False)
         return True
+
+    def wait_ready(self) -> CloudStatus:
+        """Wait until the server of this state dir answers (it replays its state first)."""
+        return self._wait_healthy()
 
     def stop(self) -> bool:
         """Stop the server of this state dir; True if one was running."""

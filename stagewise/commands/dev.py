@@ -16,6 +16,9 @@ def dev(
         int | None, typer.Option(help="Port for the local cloud (default: its last port, else 4566).")
     ] = None,
     watch: Annotated[bool, typer.Option(help="Reload handlers when files change.")] = True,
+    keep_cloud: Annotated[
+        bool, typer.Option(help="Leave the local cloud running on exit, so the next start skips its boot.")
+    ] = False,
     set_: SetOption = None,
 ) -> None:
     """Run the app locally: no Docker, no AWS account. Ctrl-C stops it; local data is kept.
@@ -24,7 +27,9 @@ def dev(
     """
     from stagewise.devsession import DevSession
 
-    session = DevSession.create(stage=stage, port=port, cloud_port=cloud_port, watch=watch, overrides=set_)
+    session = DevSession.create(
+        stage=stage, port=port, cloud_port=cloud_port, watch=watch, overrides=set_, keep_cloud=keep_cloud
+    )
     session.run_forever()
 
 

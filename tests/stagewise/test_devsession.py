@@ -11,7 +11,7 @@ import pytest
 from moto import mock_aws
 
 from stagewise.config import Project, StageConfig, load_project
-from stagewise.devsession import prepare_secrets, with_stripe_api_base
+from stagewise.devsession import declared_secrets, prepare_secrets, with_stripe_api_base
 from stagewise.errors import UserError
 from stagewise.runtime.model import FunctionSpec, RuntimeModel
 from stagewise.stripe_local import LOCAL_SECRET_KEY
@@ -35,7 +35,7 @@ account = "dev"
 [stages.local]
 """
 
-STACK = '''
+STACK = """
 from troposphere import Template
 
 SECRETS = {secrets!r}
@@ -43,7 +43,7 @@ SECRETS = {secrets!r}
 
 def build(ctx):
     return Template()
-'''
+"""
 
 
 @dataclass
@@ -76,7 +76,9 @@ def ssm() -> Any:
 
 def test_a_local_stage_gets_the_test_stripe_key_when_it_has_none(tmp_path: Path, ssm: Any) -> None:
     project = project_declaring(tmp_path, ("STRIPE_SECRET_KEY",))
-    assert prepare_secrets(FakeLocalStage(project, project.stage("local"), ssm)) == ["STRIPE_SECRET_KEY"]
+    stage = project.stage("local")
+    assert declared_secrets(project, stage) == ["STRIPE_SECRET_KEY"]
+    prepare_secrets(FakeLocalStage(project, stage, ssm), declared_secrets(project, stage))
     parameter = ssm.get_parameter(Name="/shop/local/STRIPE_SECRET_KEY", WithDecryption=True)["Parameter"]
     assert parameter["Type"] == "SecureString"
     assert parameter["Value"] == LOCAL_SECRET_KEY
@@ -85,7 +87,10 @@ def test_a_local_stage_gets_the_test_stripe_key_when_it_has_none(tmp_path: Path,
 def test_an_existing_key_is_kept(tmp_path: Path, ssm: Any) -> None:
     project = project_declaring(tmp_path, ("STRIPE_SECRET_KEY",))
     ssm.put_parameter(Name="/shop/local/STRIPE_SECRET_KEY", Value="sk_test_mine", Type="SecureString")
-    prepare_secrets(FakeLocalStage(project, project.stage("local"), ssm))
+    prepare_secrets(
+        FakeLocalStage(project, project.stage("local"), ssm),
+        declared_secrets(project, project.stage("local")),
+    )
     value = ssm.get_parameter(Name="/shop/local/STRIPE_SECRET_KEY", WithDecryption=True)["Parameter"]["Value"]
     assert value == "sk_test_mine"
 
@@ -93,21 +98,37 @@ def test_an_existing_key_is_kept(tmp_path: Path, ssm: Any) -> None:
 def test_a_missing_declared_secret_stops_naming_it_and_the_command(tmp_path: Path, ssm: Any) -> None:
     project = project_declaring(tmp_path, ("STRIPE_SECRET_KEY", "MAPS_API_KEY"))
     with pytest.raises(UserError, match="MAPS_API_KEY") as raised:
-        prepare_secrets(FakeLocalStage(project, project.stage("local"), ssm))
+        prepare_secrets(
+            FakeLocalStage(project, project.stage("local"), ssm),
+            declared_secrets(project, project.stage("local")),
+        )
     assert "stagewise secrets set MAPS_API_KEY --stage local" in str(raised.value)
     assert "nothing was deployed" in str(raised.value)
 
 
 def _spec(logical_id: str, environment: dict[str, str]) -> FunctionSpec:
-    return FunctionSpec(logical_id=logical_id, name=logical_id.lower(), arn=f"arn:aws:lambda:us-east-1:1:function:{logical_id}",
-                        handler="m.handler", source_dir=Path("."), environment=environment, timeout_s=3, memory_mb=128)
+    return FunctionSpec(
+        logical_id=logical_id,
+        name=logical_id.lower(),
+        arn=f"arn:aws:lambda:us-east-1:1:function:{logical_id}",
+        handler="m.handler",
+        source_dir=Path("."),
+        environment=environment,
+        timeout_s=3,
+        memory_mb=128,
+    )
 
 
 def test_only_functions_that_read_a_stripe_key_get_the_local_stripe() -> None:
     model = RuntimeModel(
-        functions={"Billing": _spec("Billing", {"STRIPE_SECRET_PARAMETER": "/shop/local/STRIPE_SECRET_KEY"}),
-                   "Notify": _spec("Notify", {"ADMIN_PHONE": "+15555550100"})},
-        apis={}, authorizers={}, subscriptions=[], user_pool_clients={},
+        functions={
+            "Billing": _spec("Billing", {"STRIPE_SECRET_PARAMETER": "/shop/local/STRIPE_SECRET_KEY"}),
+            "Notify": _spec("Notify", {"ADMIN_PHONE": "+15555550100"}),
+        },
+        apis={},
+        authorizers={},
+        subscriptions=[],
+        user_pool_clients={},
     )
     changed = with_stripe_api_base(model, "http://127.0.0.1:12345")
     assert changed.functions["Billing"].environment["STRIPE_API_BASE"] == "http://127.0.0.1:12345"
