@@ -1,6 +1,8 @@
 """Deploy records and the live pointer of a stage, kept in the account's pipeline bucket.
 
-Data flow: a deploy, promote or rollback writes a `DeployRecord` (the build's `BuildRecord`
+Records are `builds/<stage>/<sequence>_<build id>.json`: the sequence keeps them in the order
+they were made (two builds of the same second would otherwise tie). Data flow: a deploy,
+promote or rollback writes a `DeployRecord` (the build's `BuildRecord`
 plus the exact templates and parameters it shipped, so a rollback or promote needs no rebuild)
 as PENDING before touching a stack, and again with SUCCEEDED / FAILED and each stack's outcome
 at the end. `LivePointer` (live/<stage>.json) names the live build and each stack's live
@@ -98,19 +100,29 @@ class History:
     def __init__(self, store: PipelineStore) -> None:
         self.store = store
 
+    def _keys(self, stage: str) -> dict[str, str]:
+        """build id → object key, oldest first (keys are `builds/<stage>/<sequence>_<id>.json`)."""
+        prefix = f"builds/{stage}/"
+        keys = [k for k in self.store.keys(prefix) if k.endswith(".json")]
+        return {k[len(prefix):-len(".json")].partition("_")[2]: k for k in keys}
+
     def save(self, record: DeployRecord) -> None:
-        self.store.put_json(f"builds/{record.build.stage}/{record.id}.json", record.to_json())
+        stage = record.build.stage
+        keys = self._keys(stage)
+        key = keys.get(record.id) or f"builds/{stage}/{len(keys) + 1:06d}_{record.id}.json"
+        self.store.put_json(key, record.to_json())
 
     def load(self, stage: str, build_id: str) -> DeployRecord:
-        data = self.store.get_json(f"builds/{stage}/{build_id}.json")
+        key = self._keys(stage).get(build_id)
+        data = self.store.get_json(key) if key else None
         if data is None:
             known = ", ".join(self.ids(stage)[-5:]) or "none"
             raise UserError(f"stage '{stage}' has no build {build_id} (latest: {known}); see `stagewise builds {stage}`")
         return DeployRecord.from_json(data)
 
     def ids(self, stage: str) -> list[str]:
-        prefix = f"builds/{stage}/"
-        return [key[len(prefix):-len(".json")] for key in self.store.keys(prefix) if key.endswith(".json")]
+        """Build ids in the order they were recorded (ids alone tie within one second)."""
+        return list(self._keys(stage))
 
     def records(self, stage: str) -> list[DeployRecord]:
         return [self.load(stage, build_id) for build_id in self.ids(stage)]
@@ -129,6 +141,17 @@ class History:
 
     def drop_live(self, stage: str) -> None:
         self.store.s3.delete_object(Bucket=self.store.bucket, Key=f"live/{stage}.json")
+
+    def mark_running(self, stage: str, build_id: str) -> None:
+        """`running/<stage>.json` names the build in progress; it outlives a killed process."""
+        self.store.put_json(f"running/{stage}.json", {"build": build_id})
+
+    def running(self, stage: str) -> str | None:
+        data = self.store.get_json(f"running/{stage}.json")
+        return data["build"] if data else None
+
+    def clear_running(self, stage: str) -> None:
+        self.store.s3.delete_object(Bucket=self.store.bucket, Key=f"running/{stage}.json")
 
     def stages(self) -> list[str]:
         return sorted(key[len("live/"):-len(".json")] for key in self.store.keys("live/") if key.endswith(".json"))

@@ -120,8 +120,8 @@ class Runner:
         """The template each live stack was deployed with, from the newest record that shipped it."""
         wanted = dict(pointer.fingerprints)
         found: dict[str, dict[str, Any]] = {}
-        for record in reversed(self.st.history.records(self.stage)) if wanted else []:
-            for name, entry in record.stacks.items():
+        for build_id in reversed(self.st.history.ids(self.stage)) if wanted else []:
+            for name, entry in self.st.history.load(self.stage, build_id).stacks.items():
                 if wanted.get(name) == entry.fingerprint and name not in found:
                     found[name] = entry.template
             if len(found) == len(wanted):
@@ -157,18 +157,21 @@ class Runner:
         return True
 
     def _recover(self) -> None:
-        """Mark runs that never finished (Ctrl-C, kill -9) and say what state their stacks are in."""
-        for record in self.st.history.records(self.stage):
-            if record.result is not BuildResult.PENDING:
-                continue
-            states = []
-            for stack in sorted(record.stacks):
-                health, status = self.st.provider.health(stack)
-                states.append(f"{stack}: {status or 'absent'} ({health.value})")
-            self.reporter.note(f"build {record.id} was interrupted; its stacks now: {'; '.join(states)}. "
-                               "This run picks up from there")
+        """A run that never finished (kill -9) left `running/<stage>`: say what state its stacks are in."""
+        build_id = self.st.history.running(self.stage)
+        if build_id is None:
+            return
+        record = self.st.history.load(self.stage, build_id)
+        states = []
+        for stack in sorted(record.stacks):
+            health, status = self.st.provider.health(stack)
+            states.append(f"{stack}: {status or 'absent'} ({health.value})")
+        self.reporter.note(f"build {record.id} was interrupted; its stacks now: {'; '.join(states) or 'none'}. "
+                           "This run picks up from there")
+        if record.result is BuildResult.PENDING:
             self.st.history.save(record.finished(BuildResult.FAILED, "interrupted before it finished",
                                                  record.outcomes))
+        self.st.history.clear_running(self.stage)
 
     # -- ship ---------------------------------------------------------------------------------
     def ship(self, release: Release, *, copy_from: PipelineStore | None = None) -> RunResult:
@@ -232,16 +235,19 @@ class Runner:
     def _run(self, record: DeployRecord, plan: StagePlan, *, removing: bool = False) -> RunResult:
         history = self.st.history
         history.save(record)
+        history.mark_running(self.stage, record.id)
         try:
             outcomes = execute(self.st.provider, plan, self.reporter)
         except KeyboardInterrupt:
             history.save(record.finished(BuildResult.FAILED, "interrupted by Ctrl-C", {}))
+            history.clear_running(self.stage)
             raise
         failed = [o for o in outcomes if o.outcome in (Outcome.FAILED, Outcome.NOT_RUN)]
         result = BuildResult.FAILED if failed else BuildResult.SUCCEEDED
         message = "; ".join(f"{o.stack}: {o.reason}" for o in failed if o.outcome is Outcome.FAILED)
         summary = {o.stack: {"outcome": o.outcome.value, "seconds": o.seconds, "reason": o.reason} for o in outcomes}
         history.save(record.finished(result, message, summary))
+        history.clear_running(self.stage)
         self._move_pointer(record, outcomes, succeeded=not failed, removing=removing)
         state = RunState.FAILED if failed else RunState.SUCCEEDED
         return RunResult(self.stage, record.kind, state, record.id, tuple(outcomes), plan)

@@ -4,7 +4,7 @@
 public access blocked, SSE-S3 encrypted) holds
 
     artifacts/<name>-<hash>.zip      code and layer zips, named by content (uploaded once)
-    builds/<stage>/<build-id>.json   one deploy record per deploy, promote or rollback
+    builds/<stage>/<seq>_<id>.json   one deploy record per deploy, promote or rollback
     live/<stage>.json                the live build id and each stack's live fingerprint
     locks/<stage>.json               the stage's deploy lock
 

@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 
 from stagewise.cloud import client
+from stagewise.pipeline.history import History
+from stagewise.pipeline.store import PipelineStore
 from stagewise.provisioner import Provisioner
 
 RUN_CLI = Path(__file__).with_name("run_cli.py")
@@ -32,7 +34,7 @@ def run(env, *args: str) -> subprocess.CompletedProcess:
 
 def pending_build(s3) -> bool:
     bucket = "stagewise-111111111111-us-east-1-artifacts"
-    for item in s3.list_objects_v2(Bucket=bucket, Prefix="builds/dev/").get("Contents", []):
+    for item in s3.list_objects_v2(Bucket=bucket, Prefix="builds/dev/").get("Contents", []):  # any record
         record = json.loads(s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read())
         if record["build"]["result"] == "PENDING":
             return True
@@ -80,8 +82,6 @@ def test_kill_9_then_force_unlock_recovers(cloud, project_dir):
     live = Provisioner(lambda service: client(cloud.endpoint, account_id="111111111111", region="us-east-1",
                                               service=service), account_id="111111111111", region="us-east-1")
     code = live.describe("dev-shop-api").resources["Hello"].properties["Code"]["S3Key"]
-    record = json.loads(s3.get_object(Bucket="stagewise-111111111111-us-east-1-artifacts",
-                                      Key=f"builds/dev/{builds[2]['id']}.json")["Body"].read())
-    assert code == record["build"]["functions"][0]["code_key"] != json.loads(s3.get_object(
-        Bucket="stagewise-111111111111-us-east-1-artifacts",
-        Key=f"builds/dev/{builds[0]['id']}.json")["Body"].read())["build"]["functions"][0]["code_key"]
+    history = History(PipelineStore(s3, account_id="111111111111", region="us-east-1"))
+    new_key = history.load("dev", builds[2]["id"]).build.functions[0].code_key
+    assert code == new_key != history.load("dev", builds[0]["id"]).build.functions[0].code_key

@@ -131,6 +131,7 @@ def test_an_interrupted_run_is_reported_and_recovered(stages, project_dir, tmp_p
     killed = release(stages, project_dir, tmp_path)
     # what kill -9 leaves behind: the record says PENDING and the lock stays
     target.history.save(killed.deploy_record())
+    target.history.mark_running("dev", killed.record.id)
     target.store.acquire("dev", LockHolder("bo@laptop", 999999, "2026-01-02T03:04:05+00:00", "stagewise deploy"))
     with pytest.raises(LockHeld):
         stages.runner("dev").ship(killed)
