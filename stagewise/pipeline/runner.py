@@ -28,7 +28,7 @@ from stagewise.pipeline.planner import StagePlan, discard, make_plan
 from stagewise.pipeline.retained import Retained, retained_resources
 from stagewise.pipeline.source import Release
 from stagewise.pipeline.store import LockHeld, LockHolder, PipelineStore, me
-from stagewise.providers.base import Provider
+from stagewise.providers.base import Provider, StackHealth
 from stagewise.target import Target
 
 
@@ -269,15 +269,29 @@ class Runner:
         self.st.history.set_live(self.stage, LivePointer(build, fingerprints))
 
     # -- remove -------------------------------------------------------------------------------
+    def _existing_templates(self, pointer: LivePointer) -> dict[str, dict[str, Any]]:
+        """Live stacks, plus any stack a record shipped that still exists (e.g. a failed first create)."""
+        found = self.live_templates(pointer)
+        checked = set(found)
+        for build_id in reversed(self.st.history.ids(self.stage)):
+            for name, entry in self.st.history.load(self.stage, build_id).stacks.items():
+                if name in checked:
+                    continue
+                checked.add(name)
+                if self.st.provider.health(name)[0] is not StackHealth.ABSENT:
+                    found[name] = entry.template
+        return found
+
     def remove(self) -> RunResult:
         self.st.store.require_bootstrapped()
         self._lock()
         try:
             self._recover()
             pointer = self.st.history.live(self.stage)
-            live = self.live_templates(pointer)
+            live = self._existing_templates(pointer)
             if not live:
-                return RunResult(self.stage, Kind.REMOVE, RunState.NOTHING)
+                raise UserError(f"stage '{self.stage}' has nothing deployed in account '{self.st.stage.account}' "
+                                f"({self.st.target.account_id}); see `stagewise stages`")
             plan = make_plan(self.st.provider, stage=self.stage, new={}, live=pointer, live_templates=live)
             if not self.confirm(plan):
                 return RunResult(self.stage, Kind.REMOVE, RunState.CANCELLED, plan=plan)

@@ -161,3 +161,24 @@ def test_bootstrap_makes_a_private_versioned_encrypted_bucket(stages):
     rules = s3.get_bucket_encryption(Bucket=store.bucket)["ServerSideEncryptionConfiguration"]["Rules"]
     assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
     assert store.bucket == "stagewise-222222222222-us-east-1-artifacts"
+
+
+def test_remove_after_a_failed_first_deploy_removes_what_was_created(stages, project_dir, tmp_path):
+    stages.target("dev").store.bootstrap()
+    set_knobs(project_dir, "api", fail=True)
+    failed = stages.runner("dev").ship(release(stages, project_dir, tmp_path))
+    assert failed.state is RunState.FAILED
+    target = stages.target("dev")
+    left = {name for name in ("dev-shop-infra", "dev-shop-api", "dev-shop-job") if target.provider.health(name)[1]}
+    assert "dev-shop-infra" in left
+    result = stages.runner("dev").remove()
+    assert result.state is RunState.SUCCEEDED
+    assert {o.stack for o in result.outcomes} == left
+    assert all(not target.provider.health(name)[1] for name in left)
+
+
+def test_removing_a_stage_with_nothing_deployed_says_so(stages):
+    stages.target("dev").store.bootstrap()
+    with pytest.raises(UserError, match="stage 'dev' has nothing deployed"):
+        stages.runner("dev").remove()
+    assert stages.target("dev").store.lock_holder("dev") is None
