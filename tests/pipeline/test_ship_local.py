@@ -182,3 +182,16 @@ def test_removing_a_stage_with_nothing_deployed_says_so(stages):
     with pytest.raises(UserError, match="stage 'dev' has nothing deployed"):
         stages.runner("dev").remove()
     assert stages.target("dev").store.lock_holder("dev") is None
+
+
+def test_a_pr_stage_uses_dev_infra_and_its_removal_leaves_dev_alone(stages, project_dir, tmp_path):
+    stages.target("dev").store.bootstrap()
+    with pytest.raises(UserError, match="pr-7-shop-api.*No export named dev-shop-infra-TopicArn"):
+        stages.runner("pr-7").ship(release(stages, project_dir, tmp_path, "pr-7"))  # dev's infra is not there yet
+    deploy_dev(stages, project_dir, tmp_path)
+    result = stages.runner("pr-7").ship(release(stages, project_dir, tmp_path, "pr-7"))
+    assert result.state is RunState.SUCCEEDED
+    assert [o.stack for o in result.outcomes] == ["pr-7-shop-api", "pr-7-shop-job"]  # no infra of its own
+    removed = stages.runner("pr-7").remove()
+    assert [o.stack for o in removed.outcomes] == ["pr-7-shop-job", "pr-7-shop-api"]
+    assert stages.target("dev").provider.health("dev-shop-infra")[1] == "CREATE_COMPLETE"
