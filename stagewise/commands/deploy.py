@@ -34,7 +34,8 @@ def deploy(
     """Build the app and deploy every changed stack of a stage, in export order.
 
     Example:  stagewise deploy --stage dev --yes
-              stagewise deploy --stage pr-42 --local --json | jq '.stacks[] | {stack, outcome}'
+
+    Example:  stagewise deploy --stage pr-42 --local --json | jq '.stacks[] | {stack, outcome}'
     """
     from stagewise.pipeline.runner import Runner, open_stage
     from stagewise.pipeline.source import build_release, required_secrets
