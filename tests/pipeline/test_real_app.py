@@ -51,3 +51,21 @@ def test_the_app_deploys_in_export_order_and_a_rerun_writes_nothing(app_stages, 
     assert again.state is RunState.NOTHING
     assert {o.outcome for o in again.outcomes} == {Outcome.SKIPPED}
     assert calls.writes() == []
+
+
+def test_the_app_promotes_from_dev_to_prod_in_another_account(app_stages, tmp_path):
+    from stagewise.pipeline.promote import promote
+
+    project = app_stages.project
+    dev = app_stages.target("dev")
+    dev.store.bootstrap()
+    release = build_release(project, project.stage("dev"), account_id=dev.target.account_id, out_dir=tmp_path / "b")
+    assert app_stages.runner("dev").ship(release).state is RunState.SUCCEEDED
+    prod = app_stages.target("prod")
+    prod.store.bootstrap()
+    result = promote(dev, app_stages.runner("prod"))
+    assert result.state is RunState.SUCCEEDED, [o.reason for o in result.outcomes]
+    assert all(o.stack.startswith("prod-notes-") for o in result.outcomes)
+    shipped = prod.history.live_record("prod")
+    assert {f.code_key for f in shipped.build.functions} == {f.code_key for f in release.record.functions}
+    assert prod.target.account_id != dev.target.account_id
