@@ -1,16 +1,34 @@
-"""Helpers for end-to-end tests and benchmarks of an app run by `stagewise dev`.
+"""Test helpers for an app run by stagewise: events and contexts for handler unit tests, and
+processes and clients for end-to-end tests and benchmarks.
 
-They never touch the developer's own local cloud or files: `project_copy` copies the
-app to a temp folder and points STAGEWISE_PROJECT / STAGEWISE_STATE_DIR there,
-`DevProcess` runs `stagewise dev` on free loopback ports and stops every process it
-started, `Client` is a keep-alive HTTP client. Your own app's tests can use them too.
+Handler unit tests (in-process, no server): build the event a function would receive and call
+the handler directly.
+
+    event = api_event("GET", "/notes/{id}", path_parameters={"id": "n1"}, claims={"sub": "u-1"})
+    reply = handler(event, lambda_context("dev-notes-notes-api-GetNote"))
+    handler(sns_event(json.dumps({"amount": 4000})), lambda_context("dev-notes-notify-job-Notify"))
+
+- `api_event` is built by the local runtime's own `stagewise.runtime.events.proxy_event`, so a
+  unit test sees exactly the API Gateway REST (v1) proxy event `stagewise dev` sends (claims as
+  strings, `null` for empty maps, the gateway's added headers). A `{name}` in `path` is the
+  route's resource and is filled from `path_parameters`.
+- `sns_event` is built by `stagewise.runtime.delivery.sns_event`, one record per message.
+- `lambda_context` has every attribute of a LambdaContext Powertools reads; its remaining time
+  counts down from `timeout_ms`.
+- `mocked_aws(env)` runs moto in-process with fake credentials and `env` set (the endpoint and
+  profile variables removed, all restored on exit); `create_table` makes an on-demand table.
+
+End-to-end tests never touch the developer's own local cloud or files: `project_copy` copies the
+app to a temp folder and points STAGEWISE_PROJECT / STAGEWISE_STATE_DIR there, `DevProcess` runs
+`stagewise dev` on free loopback ports and stops every process it started, `Client` is a
+keep-alive HTTP client.
 """
-
 from __future__ import annotations
 
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -19,10 +37,21 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 COPY_ITEMS = ["stagewise.toml", "infra", "services", "libs"]
+TEST_REGION = "us-east-1"
+TEST_ACCOUNT = "123456789012"
+TEST_API_ID = "abc123"
+TEST_TOPIC_ARN = f"arn:aws:sns:{TEST_REGION}:{TEST_ACCOUNT}:test-topic"
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+_PLACEHOLDER = re.compile(r"\{([^}+]+)\+?\}")
 
 
 def free_port() -> int:
@@ -143,3 +172,160 @@ class Client:
 
     def close(self) -> None:
         self.conn.close()
+
+
+# --- handler unit tests: events, contexts, moto --------------------------------------------------
+
+
+def api_event(
+    method: str,
+    path: str,
+    *,
+    body: Any = None,
+    claims: Mapping[str, Any] | None = None,
+    path_parameters: Mapping[str, str] | None = None,
+    query: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
+    stage: str = "test",
+    account_id: str = TEST_ACCOUNT,
+) -> dict[str, Any]:
+    """The API Gateway REST (v1) proxy event `stagewise dev` would send for this request.
+
+    `body`: a str or bytes is sent as is, anything else JSON-encoded; with a body the
+    Content-Type defaults to application/json. `claims` are a Cognito authorizer's verified
+    claims (None: no authorizer). A `{name}` or `{name+}` in `path` is filled from `path_parameters`.
+    """
+    from stagewise.runtime.events import ApiContext, HttpRequest, proxy_event
+    from stagewise.runtime.model import RouteSpec
+
+    parameters = dict(path_parameters or {})
+    data = _body_bytes(body)
+    sent = {"Host": f"{TEST_API_ID}.execute-api.{TEST_REGION}.amazonaws.com", "User-Agent": "stagewise-testing"}
+    if data:
+        sent["Content-Type"] = "application/json"
+    sent.update(headers or {})
+    request = HttpRequest(method=method, path=_fill_path(path, parameters), query=list((query or {}).items()),
+                          headers=list(sent.items()), body=data)
+    route = RouteSpec(api_id=TEST_API_ID, path=path, method=method, resource_id=TEST_API_ID, function=None,
+                      integration_type="AWS_PROXY", authorization="COGNITO_USER_POOLS" if claims else "NONE")
+    api = ApiContext(account_id=account_id, api_id=TEST_API_ID, stage=stage, region=TEST_REGION)
+    return proxy_event(request, route=route, path_parameters=parameters, api=api,
+                       claims=dict(claims) if claims is not None else None)
+
+
+def _body_bytes(body: Any) -> bytes:
+    if body is None:
+        return b""
+    if isinstance(body, bytes):
+        return body
+    return (body if isinstance(body, str) else json.dumps(body)).encode()
+
+
+def _fill_path(template: str, parameters: Mapping[str, str]) -> str:
+    def one(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in parameters:
+            raise ValueError(f"path {template!r} has {{{name}}}: pass path_parameters={{{name!r}: ...}}")
+        return parameters[name]
+
+    return _PLACEHOLDER.sub(one, template)
+
+
+def sns_event(*messages: str, topic_arn: str = TEST_TOPIC_ARN, subject: str | None = None) -> dict[str, Any]:
+    """The event SNS gives a subscribed Lambda function: one record per message, as `stagewise dev` delivers it."""
+    from stagewise.runtime.delivery import sns_event as delivered_event
+
+    records: list[dict[str, Any]] = []
+    for message in messages:
+        envelope = {
+            "Type": "Notification",
+            "MessageId": str(uuid.uuid4()),
+            "TopicArn": topic_arn,
+            "Subject": subject,
+            "Message": message,
+            "Timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+            "Signature": "EXAMPLE",
+            "SigningCertURL": f"https://sns.{TEST_REGION}.amazonaws.com/cert.pem",
+        }
+        records += delivered_event(envelope, subscription_arn=f"{topic_arn}:{uuid.uuid4()}")["Records"]
+    return {"Records": records}
+
+
+@dataclass(frozen=True)
+class LambdaContext:
+    """The attributes of Lambda's context object that handlers and Powertools read."""
+
+    function_name: str
+    aws_request_id: str
+    invoked_function_arn: str
+    timeout_ms: int
+    memory_limit_in_mb: int
+    function_version: str = "$LATEST"
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def log_group_name(self) -> str:
+        return f"/aws/lambda/{self.function_name}"
+
+    @property
+    def log_stream_name(self) -> str:
+        return f"2026/01/01/[$LATEST]{self.aws_request_id.replace('-', '')}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, self.timeout_ms - int((time.monotonic() - self.started) * 1000))
+
+
+def lambda_context(
+    function_name: str = "test-function",
+    *,
+    timeout_ms: int = 10_000,
+    memory_mb: int = 256,
+    request_id: str | None = None,
+    account_id: str = TEST_ACCOUNT,
+) -> LambdaContext:
+    """A context for one invocation of `function_name` (a fresh request id unless given)."""
+    return LambdaContext(
+        function_name=function_name,
+        aws_request_id=request_id or str(uuid.uuid4()),
+        invoked_function_arn=f"arn:aws:lambda:{TEST_REGION}:{account_id}:function:{function_name}",
+        timeout_ms=timeout_ms,
+        memory_limit_in_mb=memory_mb,
+    )
+
+
+@contextmanager
+def mocked_aws(env: Mapping[str, str] | None = None, *, region: str = TEST_REGION) -> Iterator[None]:
+    """moto in-process with fake credentials, `region` and `env` in os.environ; all restored on exit.
+
+    AWS_ENDPOINT_URL and AWS_PROFILE are removed meanwhile, so no client reaches a real or local cloud.
+    """
+    from moto import mock_aws
+
+    wanted: dict[str, str | None] = {**FAKE_CREDENTIALS, "AWS_REGION": region, "AWS_DEFAULT_REGION": region,
+                                     **(env or {}), "AWS_ENDPOINT_URL": None, "AWS_PROFILE": None}
+    saved = {name: os.environ.get(name) for name in wanted}
+    _set_environ(wanted)
+    try:
+        with mock_aws():
+            yield
+    finally:
+        _set_environ(saved)
+
+
+def _set_environ(values: Mapping[str, str | None]) -> None:
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+def create_table(client: Any, name: str, *, hash_key: str, range_key: str | None = None) -> None:
+    """An on-demand DynamoDB table with string keys (`client` is a boto3 DynamoDB client)."""
+    keys = [(hash_key, "HASH")] + ([(range_key, "RANGE")] if range_key else [])
+    client.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": key, "KeyType": kind} for key, kind in keys],
+        AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"} for key, _ in keys],
+        BillingMode="PAY_PER_REQUEST",
+    )

@@ -9,45 +9,25 @@ from typing import Any
 
 import pytest
 
+from stagewise.testing import api_event, create_table, lambda_context, mocked_aws
+
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 TABLE = "libs-test-notes"
-REGION = "us-east-1"
+REQUEST_ID = "lambda-request-42"
 
 
 @pytest.fixture
-def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def dynamodb() -> Iterator[Any]:
     """moto in-process with an empty notes table (userId HASH, noteId RANGE); a fresh shared client cache."""
-    from moto import mock_aws
-
     from libs import aws
 
-    for name, value in {
-        "AWS_REGION": REGION,
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
     aws.reset()
-    with mock_aws():
+    with mocked_aws():
         client = aws.client("dynamodb")
-        client.create_table(
-            TableName=TABLE,
-            KeySchema=[
-                {"AttributeName": "userId", "KeyType": "HASH"},
-                {"AttributeName": "noteId", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "userId", "AttributeType": "S"},
-                {"AttributeName": "noteId", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_table(client, TABLE, hash_key="userId", range_key="noteId")
         try:
             yield client
         finally:
@@ -55,30 +35,10 @@ def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 
 def rest_event(method: str, path: str, *, body: str | None = None, sub: str | None = "user-1") -> dict:
-    """A minimal API Gateway REST (v1) proxy event with Cognito claims."""
-    return {
-        "resource": path,
-        "path": path,
-        "httpMethod": method,
-        "headers": {"Content-Type": "application/json"},
-        "multiValueHeaders": {"Content-Type": ["application/json"]},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": None,
-        "stageVariables": None,
-        "requestContext": {
-            "requestId": "req-1",
-            "stage": "test",
-            "httpMethod": method,
-            "authorizer": {"claims": {"sub": sub}} if sub else None,
-            "identity": {"sourceIp": "127.0.0.1"},
-        },
-        "body": body,
-        "isBase64Encoded": False,
-    }
+    """An API Gateway REST (v1) proxy event with Cognito claims (just `sub`)."""
+    return api_event(method, path, body=body, claims={"sub": sub} if sub else None)
 
 
-class FakeContext:
-    """The LambdaContext attribute the error mapping reads."""
-
-    aws_request_id = "lambda-request-42"
+def context() -> Any:
+    """A Lambda context whose request id the tests look for."""
+    return lambda_context("libs-test", request_id=REQUEST_ID)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from libs.errors import describe_validation_errors
 from libs.resolver import api_resolver
 
-from .conftest import FakeContext, rest_event
+from .conftest import context, rest_event
 
 
 class Thing(BaseModel):
@@ -43,7 +43,7 @@ def _app():
 
 
 def _resolve(app, method: str, path: str, *, body: str | None = None) -> tuple[int, dict]:
-    reply = app.resolve(rest_event(method, path, body=body), FakeContext())
+    reply = app.resolve(rest_event(method, path, body=body), context())
     return int(reply["statusCode"]), json.loads(reply["body"])
 
 

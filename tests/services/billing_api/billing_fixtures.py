@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import json
 import sys
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +25,9 @@ for entry in (ROOT / "services" / "billing-api", ROOT):
         sys.path.insert(0, str(entry))
 
 from stagewise.stripe_local import LOCAL_SECRET_KEY, LocalStripe  # noqa: E402
+from stagewise.testing import api_event, create_table, lambda_context, mocked_aws  # noqa: E402
 
-REGION = "us-east-1"
+FUNCTION = "test-notes-billing-api-Billing"
 ALICE = "11111111-aaaa-4aaa-8aaa-111111111111"
 BOB = "22222222-bbbb-4bbb-8bbb-222222222222"
 PARAMETER = "/notes/test/STRIPE_SECRET_KEY"
@@ -39,25 +39,12 @@ ENV = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "STRIPE_SECRET_PARAMETER": PARAMETER,
     "IDEMPOTENCY_TABLE": "test-notes-billing-idempotency",
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_REGION": REGION,
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
 }
 
 
-@dataclass(frozen=True)
-class FakeContext:
-    """The attributes of a LambdaContext that Powertools reads."""
-
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    function_name: str = "test-notes-billing-api-Billing"
-    function_version: str = "$LATEST"
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:test-notes-billing-api-Billing"
-    memory_limit_in_mb: int = 256
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
+def context() -> Any:
+    """A fresh invocation of the billing function."""
+    return lambda_context(FUNCTION)
 
 
 @dataclass(frozen=True)
@@ -70,37 +57,14 @@ class Reply:
 
 def rest_event(body: Any, *, headers: dict[str, str] | None = None, user: str | None = ALICE, raw_body: str | None = None) -> dict[str, Any]:
     """An API Gateway REST (v1) proxy event for POST /billing as the Cognito-authorized method sends it."""
-    text = raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
-    all_headers = {"Content-Type": "application/json", "Host": "abc123.execute-api.us-east-1.amazonaws.com", **(headers or {})}
-    request_id = str(uuid.uuid4())
-    authorizer = {"claims": {"sub": user, "email": f"{user}@example.com", "token_use": "id"}} if user else None
-    return {
-        "resource": "/billing",
-        "path": "/billing",
-        "httpMethod": "POST",
-        "headers": all_headers,
-        "multiValueHeaders": {name: [value] for name, value in all_headers.items()},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": None,
-        "stageVariables": None,
-        "requestContext": {
-            "resourceId": "abc123",
-            "resourcePath": "/billing",
-            "httpMethod": "POST",
-            "path": "/test/billing",
-            "accountId": "123456789012",
-            "apiId": "abc123",
-            "stage": "test",
-            "protocol": "HTTP/1.1",
-            "requestId": request_id,
-            "requestTimeEpoch": 1795748400000,
-            "identity": {"sourceIp": "127.0.0.1", "userAgent": "pytest"},
-            "authorizer": authorizer,
-        },
-        "body": text,
-        "isBase64Encoded": False,
-    }
+    claims = {"sub": user, "email": f"{user}@example.com", "token_use": "id"} if user else None
+    return api_event(
+        "POST",
+        "/billing",
+        body=raw_body if raw_body is not None else body,
+        claims=claims,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
 
 
 @dataclass
@@ -116,7 +80,7 @@ class World:
     def call(self, body: Any, **kwargs: Any) -> Reply:
         from billing_api import api
 
-        raw = api.handler(rest_event(body, **kwargs), FakeContext())
+        raw = api.handler(rest_event(body, **kwargs), context())
         parsed = json.loads(raw["body"]) if raw.get("body") else None
         headers = {name: values[-1] for name, values in (raw.get("multiValueHeaders") or {}).items()}
         return Reply(raw["statusCode"], parsed, {**headers, **(raw.get("headers") or {})}, raw)
@@ -171,22 +135,10 @@ def reset_containers() -> None:
 @pytest.fixture
 def world(monkeypatch: pytest.MonkeyPatch, stripe_server: LocalStripe) -> Iterator[World]:
     import boto3
-    from moto import mock_aws
 
-    for name, value in ENV.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("STRIPE_API_BASE", stripe_server.base_url or "")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
+    with mocked_aws({**ENV, "STRIPE_API_BASE": stripe_server.base_url or ""}):
         boto3.client("ssm").put_parameter(Name=PARAMETER, Value=SECRET, Type="SecureString")
-        dynamodb = boto3.client("dynamodb")
-        dynamodb.create_table(
-            TableName=ENV["IDEMPOTENCY_TABLE"],
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_table(boto3.client("dynamodb"), ENV["IDEMPOTENCY_TABLE"], hash_key="id")
         topic_arn = boto3.client("sns").create_topic(Name="test-note-purchased")["TopicArn"]
         sqs = boto3.client("sqs")
         outbox_url = sqs.create_queue(QueueName="test-notes-billing-outbox")["QueueUrl"]

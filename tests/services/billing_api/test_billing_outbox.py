@@ -45,14 +45,14 @@ def test_the_next_successful_publish_drains_the_outbox(world: World) -> None:
 
 def test_the_scheduled_drainer_publishes_what_the_outbox_holds(world: World) -> None:
     from billing_api import outbox
-    from billing_fixtures import FakeContext
+    from billing_fixtures import context
 
     break_topic(world)
     world.call(VISA)
     world.call(VISA)
     restore_topic(world)
 
-    result = outbox.handler({}, FakeContext())
+    result = outbox.handler({}, context())
 
     assert result == {"published": 2}
     assert world.published() == [MESSAGE, MESSAGE]
@@ -61,14 +61,14 @@ def test_the_scheduled_drainer_publishes_what_the_outbox_holds(world: World) -> 
 
 def test_a_drain_while_sns_still_fails_keeps_the_message(world: World) -> None:
     from billing_api import outbox
-    from billing_fixtures import FakeContext
+    from billing_fixtures import context
     from botocore.exceptions import ClientError
 
     break_topic(world)
     world.call(VISA)
 
     try:
-        outbox.handler({}, FakeContext())
+        outbox.handler({}, context())
     except ClientError:
         pass
     else:
@@ -76,5 +76,5 @@ def test_a_drain_while_sns_still_fails_keeps_the_message(world: World) -> None:
 
     assert len(world.outbox()) == 1
     restore_topic(world)
-    assert outbox.handler({}, FakeContext()) == {"published": 1}
+    assert outbox.handler({}, context()) == {"published": 1}
     assert world.published() == [MESSAGE]

@@ -8,41 +8,25 @@ table and bucket the stack would deploy; `call(method, path, ...)` builds a REST
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from notes_api_fixtures import BUCKET, ENV, REGION, TABLE, FakeContext, Reply, rest_event
+from notes_api_fixtures import BUCKET, ENV, TABLE, Reply, context, rest_event
+
+from stagewise.testing import create_table, mocked_aws
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def aws() -> Iterator[Any]:
     """moto in-process with the notes table and uploads bucket; fresh settings and clients."""
-    from moto import mock_aws
+    import boto3
 
-    for name, value in ENV.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    _reset_caches()
-    with mock_aws():
-        import boto3
-
-        dynamodb = boto3.client("dynamodb", region_name=REGION)
-        dynamodb.create_table(
-            TableName=TABLE,
-            KeySchema=[
-                {"AttributeName": "userId", "KeyType": "HASH"},
-                {"AttributeName": "noteId", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "userId", "AttributeType": "S"},
-                {"AttributeName": "noteId", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
+    with mocked_aws(ENV):
+        _reset_caches()
+        dynamodb = boto3.client("dynamodb")
+        create_table(dynamodb, TABLE, hash_key="userId", range_key="noteId")
+        boto3.client("s3").create_bucket(Bucket=BUCKET)
         try:
             yield dynamodb
         finally:
@@ -70,9 +54,9 @@ def call(aws: Any) -> Any:
         method: str = "GET", path: str = "/notes", *, event: dict | None = None, **kwargs: Any
     ) -> Reply:
         request = event if event is not None else rest_event(method, path, **kwargs)
-        context = FakeContext(aws_request_id=str(uuid.uuid4()))
-        raw = handler(request, context)
+        invocation = context()
+        raw = handler(request, invocation)
         body = json.loads(raw["body"]) if raw.get("body") else None
-        return Reply(status=raw["statusCode"], body=body, raw=raw, request_id=context.aws_request_id)
+        return Reply(status=raw["statusCode"], body=body, raw=raw, request_id=invocation.aws_request_id)
 
     return _call

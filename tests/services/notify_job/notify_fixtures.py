@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,60 +19,29 @@ for entry in (ROOT / "services" / "notify-job", ROOT):
     if str(entry) not in sys.path:
         sys.path.insert(0, str(entry))
 
-REGION = "us-east-1"
-ACCOUNT = "123456789012"
+from stagewise.testing import TEST_ACCOUNT, TEST_REGION, lambda_context, mocked_aws  # noqa: E402
+from stagewise.testing import sns_event as topic_event  # noqa: E402
+
+FUNCTION = "test-notes-notify-job-Notify"
 ADMIN_PHONE = "+15555550100"
-TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:test-note-purchased"
+TOPIC_ARN = f"arn:aws:sns:{TEST_REGION}:{TEST_ACCOUNT}:test-note-purchased"
 ENV = {
     "STAGE": "test",
     "LOG_LEVEL": "INFO",
     "POWERTOOLS_SERVICE_NAME": "notify-job",
     "POWERTOOLS_TRACE_DISABLED": "true",
     "ADMIN_PHONE": ADMIN_PHONE,
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_REGION": REGION,
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
 }
 
 
-@dataclass(frozen=True)
-class FakeContext:
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    function_name: str = "test-notes-notify-job-Notify"
-    function_version: str = "$LATEST"
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:test-notes-notify-job-Notify"
-    memory_limit_in_mb: int = 256
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
+def context() -> Any:
+    """A fresh invocation of the notify function."""
+    return lambda_context(FUNCTION)
 
 
 def sns_event(*messages: str) -> dict[str, Any]:
-    """The event SNS gives a subscribed Lambda function (one record per message)."""
-    return {
-        "Records": [
-            {
-                "EventSource": "aws:sns",
-                "EventVersion": "1.0",
-                "EventSubscriptionArn": f"{TOPIC_ARN}:{uuid.uuid4()}",
-                "Sns": {
-                    "Type": "Notification",
-                    "MessageId": str(uuid.uuid4()),
-                    "TopicArn": TOPIC_ARN,
-                    "Subject": None,
-                    "Message": message,
-                    "Timestamp": "2026-11-27T03:00:00.000Z",
-                    "SignatureVersion": "1",
-                    "Signature": "EXAMPLE",
-                    "SigningCertUrl": "https://sns.us-east-1.amazonaws.com/cert.pem",
-                    "UnsubscribeUrl": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe",
-                    "MessageAttributes": {},
-                },
-            }
-            for message in messages
-        ]
-    }
+    """The event SNS gives the subscribed function (one record per message) for the purchase topic."""
+    return topic_event(*messages, topic_arn=TOPIC_ARN)
 
 
 def purchase(amount: int) -> str:
@@ -82,20 +49,16 @@ def purchase(amount: int) -> str:
 
 
 @pytest.fixture
-def sms(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], list[tuple[str, str]]]]:
-    from moto import mock_aws
+def sms() -> Iterator[Callable[[], list[tuple[str, str]]]]:
     from moto.sns.models import sns_backends
 
     from libs import aws, settings
 
-    for name, value in ENV.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
+    with mocked_aws(ENV):
         aws.reset()
         settings.load.cache_clear()
         try:
-            yield lambda: list(sns_backends[ACCOUNT][REGION].sms_messages.values())
+            yield lambda: list(sns_backends[TEST_ACCOUNT][TEST_REGION].sms_messages.values())
         finally:
             aws.reset()
             settings.load.cache_clear()

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from notify_fixtures import ADMIN_PHONE, FakeContext, purchase, sns_event
+from notify_fixtures import ADMIN_PHONE, context, purchase, sns_event
 
 
 def test_a_purchase_texts_the_admin(sms: Callable[[], list[tuple[str, str]]]) -> None:
     from notify_job.handler import handler
 
-    result = handler(sns_event(purchase(4000)), FakeContext())
+    result = handler(sns_event(purchase(4000)), context())
 
     assert result == {"sent": 1}
     assert sms() == [(ADMIN_PHONE, "Charged 4000 for Scratch charge")]
@@ -20,7 +20,7 @@ def test_a_purchase_texts_the_admin(sms: Callable[[], list[tuple[str, str]]]) ->
 def test_every_record_of_a_batch_is_texted(sms: Callable[[], list[tuple[str, str]]]) -> None:
     from notify_job.handler import handler
 
-    handler(sns_event(purchase(400), purchase(10100)), FakeContext())
+    handler(sns_event(purchase(400), purchase(10100)), context())
 
     assert sms() == [(ADMIN_PHONE, "Charged 400 for Scratch charge"), (ADMIN_PHONE, "Charged 10100 for Scratch charge")]
 
@@ -30,7 +30,7 @@ def test_the_phone_comes_from_the_stage_config(sms: Callable[[], list[tuple[str,
 
     monkeypatch.setenv("ADMIN_PHONE", "+15555550199")
 
-    handler(sns_event(purchase(20000)), FakeContext())
+    handler(sns_event(purchase(20000)), context())
 
     assert sms() == [("+15555550199", "Charged 20000 for Scratch charge")]
 
@@ -42,7 +42,7 @@ def test_a_failed_send_raises_so_lambda_retries(sms: Callable[[], list[tuple[str
     monkeypatch.setenv("ADMIN_PHONE", "555-0100")  # SNS refuses a number that is not E.164
 
     with pytest.raises(ClientError, match="E164"):
-        handler(sns_event(purchase(4000)), FakeContext())
+        handler(sns_event(purchase(4000)), context())
     assert sms() == []
 
 
@@ -54,7 +54,7 @@ def test_a_message_that_is_not_a_purchase_raises(sms: Callable[[], list[tuple[st
     from notify_job.handler import NotAPurchase, handler
 
     with pytest.raises(NotAPurchase):
-        handler(sns_event(message), FakeContext())
+        handler(sns_event(message), context())
     assert sms() == []
 
 
@@ -66,4 +66,4 @@ def test_a_missing_admin_phone_raises_naming_the_variable(sms: Callable[[], list
     monkeypatch.delenv("ADMIN_PHONE")
 
     with pytest.raises(SettingsError, match="ADMIN_PHONE"):
-        handler(sns_event(purchase(4000)), FakeContext())
+        handler(sns_event(purchase(4000)), context())

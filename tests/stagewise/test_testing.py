@@ -1,0 +1,106 @@
+"""stagewise.testing's handler-test helpers: events a real Powertools handler accepts, a context, moto."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import boto3
+import pytest
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.utilities.data_classes import SNSEvent
+
+from stagewise.testing import (
+    TEST_ACCOUNT,
+    api_event,
+    create_table,
+    lambda_context,
+    mocked_aws,
+    sns_event,
+)
+
+
+def _echo_app() -> APIGatewayRestResolver:
+    app = APIGatewayRestResolver()
+
+    @app.post("/notes/<note_id>")
+    def echo(note_id: str) -> dict:
+        event = app.current_event
+        return {
+            "id": note_id,
+            "sub": event.request_context.authorizer.claims["sub"],
+            "body": event.json_body,
+            "q": event.get_query_string_value("q"),
+        }
+
+    return app
+
+
+def test_api_event_is_routed_by_powertools_with_path_claims_body_and_query():
+    # GIVEN a templated path, claims, a JSON body and a query WHEN a resolver handles the event
+    event = api_event("POST", "/notes/{id}", path_parameters={"id": "n1"}, claims={"sub": "u-1", "exp": 0},
+                      body={"content": "hi"}, query={"q": "x"})
+    reply = _echo_app().resolve(event, lambda_context())
+    # THEN the route matched the filled path and every part arrived
+    assert reply["statusCode"] == 200
+    assert json.loads(reply["body"]) == {"id": "n1", "sub": "u-1", "body": {"content": "hi"}, "q": "x"}
+    assert (event["resource"], event["path"], event["pathParameters"]) == ("/notes/{id}", "/notes/n1", {"id": "n1"})
+    assert event["requestContext"]["authorizer"]["claims"]["exp"] == "Thu Jan 01 00:00:00 UTC 1970"
+    assert event["requestContext"]["path"] == "/test/notes/n1"
+    assert event["requestContext"]["accountId"] == TEST_ACCOUNT
+
+
+def test_api_event_without_body_or_claims_has_api_gateway_nulls():
+    event = api_event("GET", "/health")
+    assert (event["body"], event["queryStringParameters"], event["pathParameters"]) == (None, None, None)
+    assert "authorizer" not in event["requestContext"]
+    assert "Content-Type" not in event["headers"]
+
+
+def test_api_event_body_text_is_sent_as_is_and_headers_override():
+    event = api_event("POST", "/x", body="content=x", headers={"Content-Type": "text/plain", "X-Id": "1"})
+    assert event["body"] == "content=x" and not event["isBase64Encoded"]
+    assert (event["headers"]["Content-Type"], event["multiValueHeaders"]["X-Id"]) == ("text/plain", ["1"])
+    binary = api_event("POST", "/x", body=b"\xff\x00", headers={"Content-Type": "image/png"})
+    assert binary["isBase64Encoded"] and binary["body"] == "/wA="
+
+
+def test_api_event_names_a_missing_path_parameter():
+    with pytest.raises(ValueError, match=r"\{id\}: pass path_parameters"):
+        api_event("GET", "/notes/{id}")
+    assert api_event("GET", "/files/{key+}", path_parameters={"key": "a/b"})["path"] == "/files/a/b"
+
+
+def test_sns_event_has_one_record_per_message_for_the_topic():
+    topic = "arn:aws:sns:us-east-1:123456789012:purchases"
+    event = SNSEvent(sns_event("one", "two", topic_arn=topic))
+    records = list(event.records)
+    assert [record.sns.message for record in records] == ["one", "two"]
+    assert {record.sns.topic_arn for record in records} == {topic}
+    assert records[0].event_subscription_arn.startswith(topic + ":")
+    assert records[0].sns.message_id != records[1].sns.message_id
+
+
+def test_lambda_context_names_the_function_and_counts_down():
+    first, second = lambda_context("dev-notes-x", timeout_ms=3000), lambda_context("dev-notes-x")
+    assert first.invoked_function_arn == f"arn:aws:lambda:us-east-1:{TEST_ACCOUNT}:function:dev-notes-x"
+    assert 0 < first.get_remaining_time_in_millis() <= 3000
+    assert first.aws_request_id != second.aws_request_id
+    assert lambda_context(request_id="r-1").aws_request_id == "r-1"
+    assert first.log_group_name == "/aws/lambda/dev-notes-x"
+
+
+def test_mocked_aws_sets_and_restores_the_environment(monkeypatch):
+    # GIVEN a developer's endpoint and a variable of their own
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
+    monkeypatch.setenv("TABLE_NAME", "theirs")
+    with mocked_aws({"TABLE_NAME": "ours"}):
+        # THEN inside: our env, no endpoint, and moto answers
+        assert os.environ["TABLE_NAME"] == "ours" and "AWS_ENDPOINT_URL" not in os.environ
+        client = boto3.client("dynamodb")
+        create_table(client, "t", hash_key="userId", range_key="noteId")
+        table = client.describe_table(TableName="t")["Table"]
+    # AND after: theirs again
+    assert (os.environ["TABLE_NAME"], os.environ["AWS_ENDPOINT_URL"]) == ("theirs", "http://127.0.0.1:4566")
+    assert [(k["AttributeName"], k["KeyType"]) for k in table["KeySchema"]] == [("userId", "HASH"), ("noteId", "RANGE")]
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
