@@ -15,9 +15,6 @@ and keeps unpublished purchases in the outbox queue; OutboxDrain republishes the
 
 from __future__ import annotations
 
-import hashlib
-import json
-
 from awacs import dynamodb as ddb
 from awacs import kms, ssm
 from awacs import sns as awacs_sns
@@ -26,10 +23,16 @@ from awacs.aws import Allow, Condition, Statement, StringEquals
 from troposphere import AWSObject, GetAtt, Ref, Sub, Template, apigateway, awslambda, dynamodb, sns, sqs
 
 from stagewise.stacks import StackContext
+from stagewise.stacks.api import (
+    add_api_permission,
+    add_cors_preflight,
+    add_method,
+    add_resources,
+    content_digest,
+)
 
 SECRETS = ("STRIPE_SECRET_KEY",)
 STRIPE_SECRET = SECRETS[0]
-CORS_HEADERS = "Content-Type,Authorization,X-Amz-Date,X-Api-Key,X-Amz-Security-Token,Idempotency-Key"
 OUTBOX_RETENTION_SECONDS = 14 * 24 * 3600  # SQS's maximum: two weeks to get SNS back
 IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"  # the attribute Powertools Idempotency writes
 
@@ -135,69 +138,15 @@ def consume(outbox: sqs.Queue) -> Statement:
 def add_route(template: Template, ctx: StackContext, *, function: awslambda.Function) -> None:
     """`/billing` on the imported API: POST (Cognito, AWS_PROXY), OPTIONS preflight, permission, deployment."""
     api_id = ctx.import_value("notes-api", "RestApiId")
-    resource = template.add_resource(
-        apigateway.Resource(
-            "BillingResource",
-            RestApiId=api_id,
-            ParentId=ctx.import_value("notes-api", "RootResourceId"),
-            PathPart="billing",
-        )
+    root = ctx.import_value("notes-api", "RootResourceId")
+    resource = add_resources(template, api=api_id, paths=["billing"], root=root)["billing"]
+    authorizer = ctx.import_value("notes-api", "AuthorizerId")
+    post = add_method(
+        template, api=api_id, resource=resource, http_method="POST", function=function, authorizer=authorizer
     )
-    uri = Sub(
-        "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
-        f"${{{function.title}.Arn}}/invocations"
-    )
-    post = template.add_resource(
-        apigateway.Method(
-            "BillingMethod",
-            RestApiId=api_id,
-            ResourceId=Ref(resource),
-            HttpMethod="POST",
-            AuthorizationType="COGNITO_USER_POOLS",
-            AuthorizerId=ctx.import_value("notes-api", "AuthorizerId"),
-            Integration=apigateway.Integration(Type="AWS_PROXY", IntegrationHttpMethod="POST", Uri=uri),
-        )
-    )
-    preflight = template.add_resource(add_preflight(api_id, resource))
-    template.add_resource(
-        awslambda.Permission(
-            "BillingInvokePermission",
-            Action="lambda:InvokeFunction",
-            FunctionName=GetAtt(function, "Arn"),
-            Principal="apigateway.amazonaws.com",
-            SourceArn=Sub(
-                "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${ApiId}/*/POST/billing",
-                ApiId=api_id,
-            ),
-        )
-    )
+    preflight = add_cors_preflight(template, api=api_id, resource=resource, verbs=["POST"])
+    add_api_permission(template, api=api_id, http_method="POST", path="billing", function=function)
     deploy(template, ctx, api_id=api_id, parts=[resource, post, preflight])
-
-
-def add_preflight(api_id: object, resource: apigateway.Resource) -> apigateway.Method:
-    """OPTIONS answered by API Gateway itself (MOCK) with the CORS headers; browsers send no token."""
-    headers = {
-        "method.response.header.Access-Control-Allow-Headers": f"'{CORS_HEADERS}'",
-        "method.response.header.Access-Control-Allow-Methods": "'OPTIONS,POST'",
-        "method.response.header.Access-Control-Allow-Origin": "'*'",
-    }
-    return apigateway.Method(
-        "BillingOptions",
-        RestApiId=api_id,
-        ResourceId=Ref(resource),
-        HttpMethod="OPTIONS",
-        AuthorizationType="NONE",
-        Integration=apigateway.Integration(
-            Type="MOCK",
-            RequestTemplates={"application/json": '{"statusCode": 200}'},
-            IntegrationResponses=[
-                apigateway.IntegrationResponse(
-                    StatusCode="200", ResponseParameters=headers, ResponseTemplates={"application/json": ""}
-                )
-            ],
-        ),
-        MethodResponses=[apigateway.MethodResponse(StatusCode="200", ResponseParameters={k: False for k in headers})],
-    )
 
 
 def deploy(template: Template, ctx: StackContext, *, api_id: object, parts: list[AWSObject]) -> apigateway.Deployment:
@@ -206,7 +155,7 @@ def deploy(template: Template, ctx: StackContext, *, api_id: object, parts: list
     notes-api owns the stage; deploying with its `StageName` points the stage at a snapshot that
     includes `/billing` (CreateDeployment on an existing stage updates it).
     """
-    digest = hashlib.sha256(json.dumps([[p.title, p.to_dict()] for p in parts], sort_keys=True).encode()).hexdigest()[:12]
+    digest = content_digest(parts)
     return template.add_resource(
         apigateway.Deployment(
             f"BillingDeployment{digest}",

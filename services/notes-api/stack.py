@@ -11,8 +11,6 @@ after the stage, publish it. Exports: RestApiId, RootResourceId, AuthorizerId, A
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,10 +21,16 @@ from awacs.aws import Action, Allow, PolicyDocument, Statement
 from troposphere import AWSObject, GetAtt, ImportValue, Join, Ref, Sub, Template, apigateway, awslambda, iam
 
 from stagewise.stacks import StackContext
+from stagewise.stacks.api import (
+    CORS_HEADERS,
+    add_cors_preflight,
+    add_resources,
+    add_route,
+    content_digest,
+    execute_api_arn,
+)
 
 HANDLER = "notes_api.api.handler"
-CORS_HEADERS = "Content-Type,Authorization,X-Amz-Date,X-Api-Key,X-Amz-Security-Token,Idempotency-Key"
-PARTITION_REGION_ACCOUNT = "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}"
 
 Grant = Callable[["Imports"], list[Statement]]
 
@@ -76,11 +80,6 @@ class Route:
     function: str  # logical id
     grants: tuple[Grant, ...]
 
-    @property
-    def source_path(self) -> str:
-        """The path as it appears in an execute-api ARN (`notes/*` for `notes/{id}`)."""
-        return "/".join("*" if part.startswith("{") else part for part in self.path.split("/"))
-
 
 ROUTES = (
     # Every note returned carries a download URL signed with the function's own credentials,
@@ -119,25 +118,25 @@ def build(ctx: StackContext) -> Template:
             IdentitySource="method.request.header.Authorization",
         )
     )
-    resources = add_resources(template, api, {route.path for route in ROUTES})
+    resources = add_resources(template, api=api, paths={route.path for route in ROUTES})
     methods: list[AWSObject] = []
     for route in ROUTES:
         function = add_route_function(template, ctx, route, imports)
         methods.append(
-            add_method(
+            add_route(
                 template,
-                route=route,
                 api=api,
                 resource=resources[route.path],
-                authorizer=authorizer,
+                path=route.path,
+                http_method=route.method,
                 function=function,
+                authorizer=authorizer,
             )
         )
-        add_permission(template, route=route, api=api, function=function)
     for path, resource in sorted(resources.items()):
         verbs = sorted({r.method for r in ROUTES if r.path == path})
         if verbs:
-            methods.append(add_preflight(template, api=api, resource=resource, verbs=verbs))
+            methods.append(add_cors_preflight(template, api=api, resource=resource, verbs=verbs))
     responses = add_gateway_responses(template, api)
     publish(template, ctx, api=api, parts=[*methods, *responses, authorizer, *resources.values()])
     grant_invoke(template, ctx, api=api, imports=imports)
@@ -152,26 +151,6 @@ def build(ctx: StackContext) -> Template:
     return template
 
 
-def add_resources(
-    template: Template, api: apigateway.RestApi, paths: set[str]
-) -> dict[str, apigateway.Resource]:
-    """One `AWS::ApiGateway::Resource` per path segment, parents before children."""
-    resources: dict[str, apigateway.Resource] = {}
-    for path in sorted({"/".join(p.split("/")[: i + 1]) for p in paths for i in range(p.count("/") + 1)}):
-        parent, _, part = path.rpartition("/")
-        parent_id = Ref(resources[parent]) if parent else GetAtt(api, "RootResourceId")
-        resources[path] = template.add_resource(
-            apigateway.Resource(_resource_id(path), RestApiId=Ref(api), ParentId=parent_id, PathPart=part)
-        )
-    return resources
-
-
-def _resource_id(path: str) -> str:
-    """`notes/{id}` → `NotesIdResource`."""
-    words = path.replace("{", "").replace("}", "").replace("/", " ").replace("-", " ").split()
-    return "".join(word.capitalize() for word in words) + "Resource"
-
-
 def add_route_function(
     template: Template, ctx: StackContext, route: Route, imports: Imports
 ) -> awslambda.Function:
@@ -183,83 +162,6 @@ def add_route_function(
         statements=statements,
         environment={"TABLE_NAME": imports.table_name, "BUCKET_NAME": imports.bucket_name},
         description=f"{route.method} /{route.path}",
-    )
-
-
-def add_method(
-    template: Template,
-    *,
-    route: Route,
-    api: apigateway.RestApi,
-    resource: apigateway.Resource,
-    authorizer: apigateway.Authorizer,
-    function: awslambda.Function,
-) -> apigateway.Method:
-    uri = Sub(
-        "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
-        f"${{{function.title}.Arn}}/invocations"
-    )
-    return template.add_resource(
-        apigateway.Method(
-            f"{route.function}Method",
-            RestApiId=Ref(api),
-            ResourceId=Ref(resource),
-            HttpMethod=route.method,
-            AuthorizationType="COGNITO_USER_POOLS",
-            AuthorizerId=Ref(authorizer),
-            Integration=apigateway.Integration(Type="AWS_PROXY", IntegrationHttpMethod="POST", Uri=uri),
-        )
-    )
-
-
-def add_permission(
-    template: Template, *, route: Route, api: apigateway.RestApi, function: awslambda.Function
-) -> None:
-    """API Gateway may invoke the function, from this API, for this one method and path only."""
-    template.add_resource(
-        awslambda.Permission(
-            f"{route.function}InvokePermission",
-            Action="lambda:InvokeFunction",
-            FunctionName=GetAtt(function, "Arn"),
-            Principal="apigateway.amazonaws.com",
-            SourceArn=Sub(f"{PARTITION_REGION_ACCOUNT}:${{RestApi}}/*/{route.method}/{route.source_path}"),
-        )
-    )
-
-
-def add_preflight(
-    template: Template, *, api: apigateway.RestApi, resource: apigateway.Resource, verbs: list[str]
-) -> apigateway.Method:
-    """OPTIONS answered by API Gateway itself (MOCK) with the CORS headers; no authorizer, as browsers send none."""
-    headers = {
-        "method.response.header.Access-Control-Allow-Headers": f"'{CORS_HEADERS}'",
-        "method.response.header.Access-Control-Allow-Methods": f"'{','.join(['OPTIONS', *verbs])}'",
-        "method.response.header.Access-Control-Allow-Origin": "'*'",
-    }
-    return template.add_resource(
-        apigateway.Method(
-            resource.title.removesuffix("Resource") + "Options",
-            RestApiId=Ref(api),
-            ResourceId=Ref(resource),
-            HttpMethod="OPTIONS",
-            AuthorizationType="NONE",
-            Integration=apigateway.Integration(
-                Type="MOCK",
-                RequestTemplates={"application/json": '{"statusCode": 200}'},
-                IntegrationResponses=[
-                    apigateway.IntegrationResponse(
-                        StatusCode="200",
-                        ResponseParameters=headers,
-                        ResponseTemplates={"application/json": ""},
-                    )
-                ],
-            ),
-            MethodResponses=[
-                apigateway.MethodResponse(
-                    StatusCode="200", ResponseParameters={key: False for key in headers}
-                )
-            ],
-        )
     )
 
 
@@ -286,9 +188,7 @@ def publish(
     template: Template, ctx: StackContext, *, api: apigateway.RestApi, parts: list[AWSObject]
 ) -> apigateway.Stage:
     """A Deployment named by a hash of the API's parts (so a change redeploys) and the stage's Stage."""
-    digest = hashlib.sha256(
-        json.dumps([[p.title, p.to_dict()] for p in parts], sort_keys=True).encode()
-    ).hexdigest()[:12]
+    digest = content_digest(parts)
     deployment = template.add_resource(
         apigateway.Deployment(
             f"Deployment{digest}",
@@ -321,7 +221,7 @@ def grant_invoke(template: Template, ctx: StackContext, *, api: apigateway.RestA
                     Statement(
                         Effect=Allow,
                         Action=[execute_api.Invoke],
-                        Resource=[Sub(f"{PARTITION_REGION_ACCOUNT}:${{RestApi}}/*")],
+                        Resource=[execute_api_arn(api, "*")],
                     )
                 ],
             ),

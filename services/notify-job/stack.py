@@ -21,6 +21,7 @@ from troposphere import GetAtt, Ref, Sub, Template, awslambda, sns, sqs
 
 from stagewise.errors import UserError
 from stagewise.stacks import StackContext
+from stagewise.stacks.api import add_invoke_permission
 
 SECRETS: tuple[str, ...] = ()
 MAX_RETRY_ATTEMPTS = 2  # Lambda's default for async events, stated so it cannot drift
@@ -59,15 +60,7 @@ def build(ctx: StackContext) -> Template:
             MaximumEventAgeInSeconds=MAX_EVENT_AGE_SECONDS,
         )
     )
-    template.add_resource(
-        awslambda.Permission(
-            "NotifyInvokePermission",
-            Action="lambda:InvokeFunction",
-            FunctionName=GetAtt(function, "Arn"),
-            Principal="sns.amazonaws.com",
-            SourceArn=topic_arn,
-        )
-    )
+    add_invoke_permission(template, function=function, principal="sns.amazonaws.com", source_arn=topic_arn)
     template.add_resource(
         sns.SubscriptionResource(
             "NotifySubscription",
