@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from stagewise.provisioner.resources.base import Provisioned, ResourceType, optional, register
+from stagewise.provisioner.resources.base import Provisioned, PutResource, ResourceType, optional, register
 from stagewise.provisioner.state import ResourceState
 
 _API_OPTIONS = {
@@ -133,7 +133,7 @@ _INTEGRATION_OPTIONS = {
 
 
 @register
-class Method(ResourceType):
+class Method(PutResource):
     type_name = "AWS::ApiGateway::Method"
     properties = frozenset(
         {"RestApiId", "ResourceId", "HttpMethod", "Integration", "MethodResponses", *_METHOD_OPTIONS}
@@ -141,14 +141,10 @@ class Method(ResourceType):
     required = frozenset({"RestApiId", "ResourceId", "HttpMethod"})
     replace_on = frozenset({"RestApiId", "ResourceId", "HttpMethod"})
 
-    def create(self, props: dict[str, Any]) -> Provisioned:
-        self._put(props)
-        return Provisioned(physical_id=self.ctx.generated_name(max_length=128))
-
     def update(self, current: ResourceState, props: dict[str, Any]) -> Provisioned:
+        """A method's responses and integration go with it: delete, then put afresh."""
         self.delete(current)
-        self._put(props)
-        return Provisioned(physical_id=current.physical_id)
+        return super().update(current, props)
 
     def delete(self, current: ResourceState) -> None:
         props = current.properties
@@ -156,7 +152,7 @@ class Method(ResourceType):
             restApiId=props["RestApiId"], resourceId=props["ResourceId"], httpMethod=props["HttpMethod"]
         )
 
-    def _put(self, props: dict[str, Any]) -> None:
+    def put(self, props: dict[str, Any]) -> None:
         api = _api(self.ctx)
         target = {
             "restApiId": props["RestApiId"],
@@ -380,7 +376,7 @@ def _method_setting_ops(old: list[dict[str, Any]], new: list[dict[str, Any]]) ->
 
 
 @register
-class GatewayResponse(ResourceType):
+class GatewayResponse(PutResource):
     type_name = "AWS::ApiGateway::GatewayResponse"
     properties = frozenset(
         {"RestApiId", "ResponseType", "StatusCode", "ResponseParameters", "ResponseTemplates"}
@@ -388,20 +384,12 @@ class GatewayResponse(ResourceType):
     required = frozenset({"RestApiId", "ResponseType"})
     replace_on = frozenset({"RestApiId", "ResponseType"})
 
-    def create(self, props: dict[str, Any]) -> Provisioned:
-        self._put(props)
-        return Provisioned(physical_id=self.ctx.generated_name(max_length=128))
-
-    def update(self, current: ResourceState, props: dict[str, Any]) -> Provisioned:
-        self._put(props)
-        return Provisioned(physical_id=current.physical_id)
-
     def delete(self, current: ResourceState) -> None:
         _api(self.ctx).delete_gateway_response(
             restApiId=current.properties["RestApiId"], responseType=current.properties["ResponseType"]
         )
 
-    def _put(self, props: dict[str, Any]) -> None:
+    def put(self, props: dict[str, Any]) -> None:
         kwargs = optional(
             props,
             {

@@ -13,7 +13,7 @@ import zipfile
 from functools import cache
 from typing import Any
 
-from stagewise.provisioner.resources.base import Provisioned, ResourceType, optional, register
+from stagewise.provisioner.resources.base import Provisioned, PutResource, ResourceType, optional, register
 from stagewise.provisioner.state import ResourceState
 
 _CONFIG = {
@@ -154,21 +154,13 @@ class Permission(ResourceType):
 
 
 @register
-class EventInvokeConfig(ResourceType):
+class EventInvokeConfig(PutResource):
     type_name = "AWS::Lambda::EventInvokeConfig"
     properties = frozenset(
         {"FunctionName", "Qualifier", "MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig"}
     )
     required = frozenset({"FunctionName", "Qualifier"})
     replace_on = frozenset({"FunctionName", "Qualifier"})
-
-    def create(self, props: dict[str, Any]) -> Provisioned:
-        self._put(props)
-        return Provisioned(physical_id=self.ctx.generated_name(max_length=128))
-
-    def update(self, current: ResourceState, props: dict[str, Any]) -> Provisioned:
-        self._put(props)
-        return Provisioned(physical_id=current.physical_id)
 
     def delete(self, current: ResourceState) -> None:
         self.ctx.client("lambda").delete_function_event_invoke_config(**self._target(current.properties))
@@ -179,7 +171,7 @@ class EventInvokeConfig(ResourceType):
             target["Qualifier"] = props["Qualifier"]
         return target
 
-    def _put(self, props: dict[str, Any]) -> None:
+    def put(self, props: dict[str, Any]) -> None:
         kwargs = optional(props, {"DestinationConfig": "DestinationConfig"})
         for key in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds"):
             if key in props:

@@ -5,10 +5,14 @@ which properties it understands (any other property is refused at validation, so
 silently dropped), which ones force a replacement, which attributes `Fn::GetAtt` may read and
 which property carries a custom name. The engine calls `create` / `update` / `delete` with
 fully resolved properties; each returns the physical id and the attributes to record.
+`PutResource` is the shape of a type whose create and update are one idempotent call. The
+helpers at the end turn template properties into API arguments (`optional`, `tags_list`, and
+for SNS / SQS, which take every attribute as a string, `string_attributes` and `fifo_name`).
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 import string
 from abc import ABC, abstractmethod
@@ -108,6 +112,22 @@ class ResourceType(ABC):
             raise TemplateError(f"{where}: {cls.type_name} requires property {', '.join(missing)}")
 
 
+class PutResource(ResourceType):
+    """A type whose create and update are the same idempotent `put`; its physical id is a generated name."""
+
+    @abstractmethod
+    def put(self, props: dict[str, Any]) -> None:
+        """Make the cloud match `props` (creating or overwriting)."""
+
+    def create(self, props: dict[str, Any]) -> Provisioned:
+        self.put(props)
+        return Provisioned(physical_id=self.ctx.generated_name(max_length=128))
+
+    def update(self, current: ResourceState, props: dict[str, Any]) -> Provisioned:
+        self.put(props)
+        return Provisioned(physical_id=current.physical_id)
+
+
 def changed_properties(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """Top-level property names whose value differs, sorted."""
     return sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
@@ -131,3 +151,27 @@ def optional(props: dict[str, Any], mapping: dict[str, str]) -> dict[str, Any]:
 
 def tags_list(props: dict[str, Any]) -> list[dict[str, str]]:
     return [{"Key": t["Key"], "Value": t["Value"]} for t in props.get("Tags", [])]
+
+
+def attribute_text(value: Any) -> str:
+    """A property as SNS / SQS attribute text: booleans lower-case, maps and lists as JSON."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value) if isinstance(value, dict | list) else str(value)
+
+
+def string_attributes(props: dict[str, Any], keys: tuple[str, ...]) -> dict[str, str]:
+    """`{key: attribute_text(value)}` for each of `keys` present in the properties."""
+    return {key: attribute_text(props[key]) for key in keys if key in props}
+
+
+def is_true(value: Any) -> bool:
+    """A CloudFormation boolean, given as a bool or as "true" / "false" in any case."""
+    return str(value).lower() == "true"
+
+
+def fifo_name(ctx: ResourceContext, name: str | None, *, fifo: bool, max_length: int) -> str:
+    """The physical name of a topic or queue: the given one or a generated one, ending `.fifo` when FIFO."""
+    suffix = ".fifo" if fifo else ""
+    name = name or ctx.generated_name(max_length=max_length - len(suffix))
+    return name if name.endswith(suffix) else name + suffix

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from stagewise.provisioner.errors import ProvisionerError
-from stagewise.provisioner.resources.base import Provisioned, ResourceType, optional, register
+from stagewise.provisioner.resources.base import Provisioned, PutResource, ResourceType, optional, register
 from stagewise.provisioner.state import ResourceState
 
 _POOL_UPDATABLE = (
@@ -196,24 +196,17 @@ class IdentityPool(ResourceType):
 
 
 @register
-class IdentityPoolRoleAttachment(ResourceType):
+class IdentityPoolRoleAttachment(PutResource):
     type_name = "AWS::Cognito::IdentityPoolRoleAttachment"
     properties = frozenset({"IdentityPoolId", "Roles", "RoleMappings"})
     required = frozenset({"IdentityPoolId"})
     replace_on = frozenset({"IdentityPoolId"})
 
-    def create(self, props: dict[str, Any]) -> Provisioned:
-        self._check(props)
-        return Provisioned(physical_id=self.ctx.generated_name(max_length=128))
-
-    def update(self, current: ResourceState, props: dict[str, Any]) -> Provisioned:
-        self._check(props)
-        return Provisioned(physical_id=current.physical_id)
-
     def delete(self, current: ResourceState) -> None:
         """Nothing to remove in moto: the attachment lives in the stack state only."""
 
-    def _check(self, props: dict[str, Any]) -> None:
+    def put(self, props: dict[str, Any]) -> None:
+        """moto keeps no attachment: check that the pool and the roles exist, as CloudFormation would."""
         self.ctx.client("cognito-identity").describe_identity_pool(IdentityPoolId=props["IdentityPoolId"])
         iam = self.ctx.client("iam")
         for arn in props.get("Roles", {}).values():

@@ -11,11 +11,19 @@ resource's attributes (`DeliveryQueueUrl`, `DeliveryQueueArn`). The local runtim
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from stagewise.provisioner.errors import TemplateError
-from stagewise.provisioner.resources.base import Provisioned, ResourceType, register, tags_list
+from stagewise.provisioner.resources.base import (
+    Provisioned,
+    ResourceType,
+    attribute_text,
+    fifo_name,
+    is_true,
+    register,
+    string_attributes,
+    tags_list,
+)
 from stagewise.provisioner.state import ResourceState
 
 _TOPIC_ATTRIBUTES = ("DisplayName", "KmsMasterKeyId", "ContentBasedDeduplication", "TracingConfig")
@@ -34,12 +42,6 @@ MAX_QUEUE_NAME = 80
 DELIVERY_RETENTION_SECONDS = 14 * 24 * 3600  # SQS's maximum: nothing published is dropped early
 
 
-def _attr_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return json.dumps(value) if isinstance(value, dict | list) else str(value)
-
-
 @register
 class Topic(ResourceType):
     type_name = "AWS::SNS::Topic"
@@ -50,11 +52,9 @@ class Topic(ResourceType):
 
     def create(self, props: dict[str, Any]) -> Provisioned:
         sns = self.ctx.client("sns")
-        fifo = str(props.get("FifoTopic", "false")).lower() == "true"
-        name = props.get("TopicName") or self.ctx.generated_name(max_length=251 if fifo else 256)
-        if fifo and not name.endswith(".fifo"):
-            name += ".fifo"
-        attributes = {k: _attr_text(props[k]) for k in _TOPIC_ATTRIBUTES if k in props}
+        fifo = is_true(props.get("FifoTopic", False))
+        name = fifo_name(self.ctx, props.get("TopicName"), fifo=fifo, max_length=256)
+        attributes = string_attributes(props, _TOPIC_ATTRIBUTES)
         if fifo:
             attributes["FifoTopic"] = "true"
         kwargs: dict[str, Any] = {"Attributes": attributes}
@@ -81,7 +81,7 @@ class Topic(ResourceType):
         for key in _TOPIC_ATTRIBUTES:
             if old.get(key) != props.get(key):
                 sns.set_topic_attributes(
-                    TopicArn=arn, AttributeName=key, AttributeValue=_attr_text(props.get(key, ""))
+                    TopicArn=arn, AttributeName=key, AttributeValue=attribute_text(props.get(key, ""))
                 )
         if old.get("Subscription") != props.get("Subscription"):
             self._sync_subscriptions(arn, old.get("Subscription", []), props.get("Subscription", []))
@@ -113,7 +113,7 @@ class Subscription(ResourceType):
     def create(self, props: dict[str, Any]) -> Provisioned:
         if props["Protocol"] == LAMBDA:
             return self._create_delivery(props)
-        attributes = {k: _attr_text(props[k]) for k in _SUBSCRIPTION_ATTRIBUTES if k in props}
+        attributes = string_attributes(props, _SUBSCRIPTION_ATTRIBUTES)
         arn = self.ctx.client("sns").subscribe(
             TopicArn=props["TopicArn"],
             Protocol=props["Protocol"],
@@ -131,7 +131,7 @@ class Subscription(ResourceType):
             QueueName=name, Attributes={"MessageRetentionPeriod": str(DELIVERY_RETENTION_SECONDS)}
         )["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        attributes = {k: _attr_text(props[k]) for k in _LAMBDA_ATTRIBUTES if k in props}
+        attributes = string_attributes(props, _LAMBDA_ATTRIBUTES)
         try:
             arn = self.ctx.client("sns").subscribe(
                 TopicArn=props["TopicArn"], Protocol="sqs", Endpoint=queue_arn, Attributes=attributes,
@@ -150,7 +150,7 @@ class Subscription(ResourceType):
         for key in keys:
             if current.properties.get(key) != props.get(key):
                 value = (
-                    _attr_text(props[key])
+                    attribute_text(props[key])
                     if key in props
                     else ("false" if key == "RawMessageDelivery" else "")
                 )

@@ -5,7 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from stagewise.provisioner.resources.base import Provisioned, ResourceType, register
+from stagewise.provisioner.resources.base import (
+    Provisioned,
+    ResourceType,
+    attribute_text,
+    fifo_name,
+    is_true,
+    register,
+    string_attributes,
+)
 from stagewise.provisioner.state import ResourceState
 
 _QUEUE_ATTRIBUTES = (
@@ -31,12 +39,6 @@ _DEFAULTS = {
 }
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return json.dumps(value) if isinstance(value, dict | list) else str(value)
-
-
 @register
 class Queue(ResourceType):
     type_name = "AWS::SQS::Queue"
@@ -46,11 +48,10 @@ class Queue(ResourceType):
     name_property = "QueueName"
 
     def create(self, props: dict[str, Any]) -> Provisioned:
-        fifo = str(props.get("FifoQueue", "false")).lower() == "true"
-        name = props.get("QueueName") or self.ctx.generated_name(max_length=75 if fifo else 80)
-        attributes = {k: _text(props[k]) for k in _QUEUE_ATTRIBUTES if k in props}
+        fifo = is_true(props.get("FifoQueue", False))
+        name = fifo_name(self.ctx, props.get("QueueName"), fifo=fifo, max_length=80)
+        attributes = string_attributes(props, _QUEUE_ATTRIBUTES)
         if fifo:
-            name = name if name.endswith(".fifo") else f"{name}.fifo"
             attributes["FifoQueue"] = "true"
         kwargs: dict[str, Any] = {"Attributes": attributes}
         if props.get("Tags"):
@@ -60,7 +61,7 @@ class Queue(ResourceType):
 
     def update(self, current: ResourceState, props: dict[str, Any]) -> Provisioned:
         changed = {
-            k: _text(props[k]) if k in props else _DEFAULTS.get(k, "")
+            k: attribute_text(props[k]) if k in props else _DEFAULTS.get(k, "")
             for k in _QUEUE_ATTRIBUTES
             if current.properties.get(k) != props.get(k)
         }
