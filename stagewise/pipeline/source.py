@@ -2,9 +2,9 @@
 
 Data flow, three ways in:
 - `build_release` (deploy): render the stage once (placeholder code keys) → build the services
-  that have functions (stagewise.build) → point each function at its content-named key in the
-  target account's bucket → render again → stacks + artifact files + a PENDING BuildRecord.
-- `promote_release`: SRC's live record → render DST's templates with SRC's artifact keys (no build).
+  that have functions (stagewise.build) → point each function at its content-named code key and
+  dependency layer key in the target account's bucket (`artifact_map`) → render again → stacks + artifact files + a PENDING BuildRecord.
+- `promote_release`: SRC's live record → render DST's templates with SRC's code and layer keys (no build).
 - `rollback_release`: an earlier record → its templates exactly as shipped (no build, no render).
 Secrets a service needs are its stack module's `SECRETS = [...]` list (`required_secrets`).
 """
@@ -15,8 +15,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stagewise.build import build_all, function_artifacts, git_state, lambda_functions, template_sha256
+from stagewise.build import (
+    LayerCache,
+    PipRunner,
+    artifact_map,
+    build_all,
+    function_artifacts,
+    git_state,
+    lambda_functions,
+    template_sha256,
+)
 from stagewise.build.git import GitState
+from stagewise.build.pip import run_pip
 from stagewise.build.record import BuildRecord, FunctionArtifact
 from stagewise.config import Project, StageConfig
 from stagewise.pipeline.history import DeployRecord, Kind, StackEntry
@@ -54,14 +64,13 @@ def _record(stage: str, git: GitState, stacks: dict[str, StackEntry],
     return BuildRecord.create(stage=stage, git=git, functions=functions, templates=hashes)
 
 
-def build_release(project: Project, stage: StageConfig, *, account_id: str, out_dir: Path) -> Release:
+def build_release(project: Project, stage: StageConfig, *, account_id: str, out_dir: Path,
+                  pip: PipRunner = run_pip, cache: LayerCache | None = None) -> Release:
     first = render_stage(project, stage)
     with_code = sorted(service for service, template in first.items() if lambda_functions(template))
-    built = build_all(project, out_dir, services=with_code) if with_code else {}
+    built = build_all(project, out_dir, services=with_code, pip=pip, cache=cache) if with_code else {}
     bucket = artifacts_bucket(account_id, stage.region)
-    refs = {service: {lid: {"bucket": bucket, "key": built[service].code.key}
-                      for lid in lambda_functions(first[service])}
-            for service in with_code if built[service].code is not None}
+    refs = {service: artifact_map(first[service], built, bucket=bucket) for service in with_code}
     templates = render_stage(project, stage, artifacts=refs) if refs else first
     stacks = _by_stack(project, stage, templates)
     functions = function_artifacts({n: e.template for n, e in stacks.items()}, built)
@@ -72,9 +81,10 @@ def build_release(project: Project, stage: StageConfig, *, account_id: str, out_
 
 def promote_release(project: Project, dst: StageConfig, source: DeployRecord, *, account_id: str) -> Release:
     bucket = artifacts_bucket(account_id, dst.region)
-    refs: dict[str, dict[str, dict[str, str]]] = {}
+    refs: dict[str, dict[str, dict[str, str | None]]] = {}
     for fn in source.build.functions:
-        refs.setdefault(fn.service, {})[fn.logical_id] = {"bucket": bucket, "key": fn.code_key}
+        refs.setdefault(fn.service, {})[fn.logical_id] = {"bucket": bucket, "key": fn.code_key,
+                                                          "layer_key": fn.layer_key}
     stacks = _by_stack(project, dst, render_stage(project, dst, artifacts=refs))
     functions = [_moved(fn, project, dst) for fn in source.build.functions]
     git = GitState(commit=source.build.commit, dirty=source.build.dirty)
