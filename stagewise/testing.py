@@ -19,7 +19,8 @@ the handler directly.
   profile variables removed, all restored on exit); `create_table` makes an on-demand table.
 
 End-to-end tests never touch the developer's own local cloud or files: `project_copy` copies the
-app to a temp folder and points STAGEWISE_PROJECT / STAGEWISE_STATE_DIR there, `DevProcess` runs
+app to a temp folder and points STAGEWISE_PROJECT / STAGEWISE_STATE_DIR there, `running_cloud`
+runs a local cloud with its own state dir on a free loopback port, `DevProcess` runs
 `stagewise dev` on free loopback ports and stops every process it started, `Client` is a
 keep-alive HTTP client.
 """
@@ -94,6 +95,19 @@ def project_copy(repo: Path):
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
+
+
+@contextmanager
+def running_cloud(state_dir: Path, *, port: int | None = None) -> Iterator[Any]:
+    """A started `stagewise.cloud.LocalCloud` on `port` (default: a free one); stopped on exit, even after a failed start."""
+    from stagewise.cloud import LocalCloud
+
+    cloud = LocalCloud(state_dir, port or free_port())
+    try:
+        cloud.start()
+        yield cloud
+    finally:
+        cloud.stop()
 
 
 class DevProcess:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from stagewise.build.code import build_code
 
 
@@ -17,32 +19,37 @@ def _names(path: Path) -> list[str]:
         return archive.namelist()
 
 
-def test_alpha_ships_its_package_and_only_the_libs_it_imports(project_dir: Path, tmp_path: Path) -> None:
-    code = _build(project_dir, "alpha", tmp_path / "out")
+@pytest.mark.parametrize(
+    ("service", "expected"),
+    [
+        pytest.param(
+            "alpha",
+            [
+                "alpha_fn/__init__.py",
+                "alpha_fn/handler.py",
+                "libs/__init__.py",
+                "libs/only_alpha.py",
+                "libs/pkg/__init__.py",
+                "libs/pkg/schema.json",
+                "libs/pkg/sub.py",
+                "libs/shared.py",
+                "libs/util.py",
+            ],
+            id="alpha ships its package and only the libs it imports",
+        ),
+        pytest.param(
+            "beta",
+            ["beta_fn/__init__.py", "beta_fn/handler.py", "libs/__init__.py", "libs/shared.py", "libs/util.py"],
+            id="beta gets shared and util but not alpha's libs",
+        ),
+    ],
+)
+def test_a_service_ships_its_package_and_only_the_libs_it_imports(
+    project_dir: Path, tmp_path: Path, service: str, expected: list[str]
+) -> None:
+    code = _build(project_dir, service, tmp_path / "out")
 
-    assert _names(code.path) == [
-        "alpha_fn/__init__.py",
-        "alpha_fn/handler.py",
-        "libs/__init__.py",
-        "libs/only_alpha.py",
-        "libs/pkg/__init__.py",
-        "libs/pkg/schema.json",
-        "libs/pkg/sub.py",
-        "libs/shared.py",
-        "libs/util.py",
-    ]
-
-
-def test_beta_gets_shared_and_util_but_not_alphas_libs(project_dir: Path, tmp_path: Path) -> None:
-    code = _build(project_dir, "beta", tmp_path / "out")
-
-    assert _names(code.path) == [
-        "beta_fn/__init__.py",
-        "beta_fn/handler.py",
-        "libs/__init__.py",
-        "libs/shared.py",
-        "libs/util.py",
-    ]
+    assert _names(code.path) == expected
 
 
 def test_stack_tests_requirements_caches_and_dotfiles_are_excluded(project_dir: Path, tmp_path: Path) -> None:

@@ -28,38 +28,39 @@ def test_closure_follows_absolute_relative_and_parent_packages(project_dir: Path
     assert used == {"libs", "libs.only_alpha", "libs.shared", "libs.util", "libs.pkg", "libs.pkg.sub"}
 
 
-def test_from_package_import_attribute_is_not_a_module(tmp_path: Path, project_dir: Path) -> None:
+@pytest.mark.parametrize(
+    ("source_text", "expected"),
+    [
+        pytest.param(
+            "from libs.shared import greet\nfrom libs import not_a_module_but_an_attribute\n",
+            {"libs", "libs.shared", "libs.util"},
+            id="from package import attribute is not a module",
+        ),
+        pytest.param("def f():\n    import libs.unused\n", {"libs", "libs.unused"},
+                     id="import inside a function counts"),
+        pytest.param("import json\nfrom . import sibling\nfrom aws_lambda_powertools import Logger\n", set(),
+                     id="other packages are ignored"),
+    ],
+)
+def test_closure_of_one_source(tmp_path: Path, project_dir: Path, source_text: str, expected: set[str]) -> None:
     source = tmp_path / "h.py"
-    source.write_text("from libs.shared import greet\nfrom libs import not_a_module_but_an_attribute\n")
+    source.write_text(source_text)
 
-    assert libs_closure([source], _index(project_dir)) == {"libs", "libs.shared", "libs.util"}
-
-
-def test_import_inside_a_function_counts(tmp_path: Path, project_dir: Path) -> None:
-    source = tmp_path / "h.py"
-    source.write_text("def f():\n    import libs.unused\n")
-
-    assert libs_closure([source], _index(project_dir)) == {"libs", "libs.unused"}
+    assert libs_closure([source], _index(project_dir)) == expected
 
 
-def test_missing_libs_module_is_a_user_error_naming_the_file(tmp_path: Path, project_dir: Path) -> None:
-    source = tmp_path / "h.py"
-    source.write_text("from libs.nope import x\n")
+@pytest.mark.parametrize(
+    ("name", "source_text", "message"),
+    [
+        pytest.param("h.py", "from libs.nope import x\n", r"h\.py: imports 'libs\.nope'",
+                     id="missing libs module is a user error naming the file"),
+        pytest.param("broken.py", "x = 1\ndef (:\n", r"broken\.py:2: syntax error",
+                     id="syntax error names file and line"),
+    ],
+)
+def test_bad_source_is_a_user_error(tmp_path: Path, project_dir: Path, name: str, source_text: str, message: str) -> None:
+    source = tmp_path / name
+    source.write_text(source_text)
 
-    with pytest.raises(UserError, match=r"h\.py: imports 'libs\.nope'"):
+    with pytest.raises(UserError, match=message):
         libs_closure([source], _index(project_dir))
-
-
-def test_syntax_error_names_file_and_line(tmp_path: Path, project_dir: Path) -> None:
-    source = tmp_path / "broken.py"
-    source.write_text("x = 1\ndef (:\n")
-
-    with pytest.raises(UserError, match=r"broken\.py:2: syntax error"):
-        libs_closure([source], _index(project_dir))
-
-
-def test_other_packages_are_ignored(tmp_path: Path, project_dir: Path) -> None:
-    source = tmp_path / "h.py"
-    source.write_text("import json\nfrom . import sibling\nfrom aws_lambda_powertools import Logger\n")
-
-    assert libs_closure([source], _index(project_dir)) == set()

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from stagewise.cloud import LocalCloud, client
-from tests.helpers import free_port
+from stagewise.testing import running_cloud
 
 ACCOUNT_A = "111111111111"
 ACCOUNT_B = "222222222222"
@@ -18,12 +18,8 @@ REGION = "us-east-1"
 
 @pytest.fixture
 def cloud(tmp_path: Path) -> Iterator[LocalCloud]:
-    local = LocalCloud(tmp_path / "cloud", free_port())
-    try:
-        local.start()
+    with running_cloud(tmp_path / "cloud") as local:
         yield local
-    finally:
-        local.stop()
 
 
 def make_client(cloud: LocalCloud, service: str, account_id: str = ACCOUNT_A) -> Any:

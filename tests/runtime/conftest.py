@@ -1,4 +1,5 @@
-"""A running Runtime over a copy of the fixture app, on a free loopback port; always stopped."""
+"""Runtime test fixtures: a running Runtime over a copy of the fixture app, on a free loopback port
+and always stopped; a local Cognito JWKS (`cognito`) that signs test tokens."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 
 from stagewise.runtime import Runtime, RuntimeModel
 from tests.runtime.stacks import FIXTURE_APP, REGION, api_stack, billing_stack
+from tests.runtime.tokens import JwksServer
 
 BASE_ENV = {"AWS_ENDPOINT_URL": "http://127.0.0.1:1", "AWS_ACCESS_KEY_ID": "local-key",
             "AWS_SECRET_ACCESS_KEY": "local-secret"}
@@ -38,6 +40,16 @@ def start_runtime(repo: Path, logs: Logs, *, pool_id: str = "us-east-1_pool", en
     runtime = Runtime(model, repo_root=repo, worker_env=env, region=REGION, log=logs, **kwargs)
     runtime.start(port=0)
     return runtime
+
+
+@pytest.fixture
+def cognito() -> Iterator[JwksServer]:
+    """A local Cognito JWKS endpoint that signs test tokens (`cognito.token(...)`)."""
+    server = JwksServer()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture

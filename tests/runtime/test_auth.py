@@ -5,18 +5,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from stagewise.runtime.auth import EXPIRED, UNAUTHORIZED, AuthFailure, CognitoVerifier
 from stagewise.runtime.model import AuthorizerSpec
-from tests.runtime.tokens import CLIENT, POOL, REGION, JwksServer
+from tests.runtime.tokens import CLIENT, POOL, REGION
 
 AUTHORIZER = AuthorizerSpec("auth1", "cognito", ((REGION, POOL),), "Authorization")
-
-
-@pytest.fixture
-def cognito():
-    server = JwksServer()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

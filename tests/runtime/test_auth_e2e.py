@@ -11,18 +11,9 @@ from stagewise.runtime import Runtime, RuntimeModel
 from tests.helpers import free_port
 from tests.runtime.conftest import BASE_ENV, start_runtime
 from tests.runtime.stacks import REGION, api_stack
-from tests.runtime.tokens import POOL, JwksServer
+from tests.runtime.tokens import POOL
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def cognito():
-    server = JwksServer()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def test_valid_token_reaches_the_function_with_claims(app_copy, logs, cognito):

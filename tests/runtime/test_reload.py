@@ -5,8 +5,6 @@ import time
 import httpx
 import pytest
 
-from tests.runtime.conftest import start_runtime
-
 pytestmark = pytest.mark.e2e
 
 
@@ -20,45 +18,33 @@ def wait_for(client: httpx.Client, path: str, key: str, expected: str, *, limit_
     raise AssertionError(f"{path} did not answer {expected!r} within {limit_s} s")
 
 
-def test_saved_file_changes_the_answer_within_a_second(app_copy, logs):
-    runtime = start_runtime(app_copy, logs)
-    try:
-        with httpx.Client(base_url=runtime.url, timeout=10) as client:
-            assert client.get("/reload").json() == {"version": "one"}
-            echo_pid = client.get("/pid").json()["pid"]
-            source = app_copy / "services/reload/reload_fn/handlers.py"
-            source.write_text(source.read_text().replace('VERSION = "one"', 'VERSION = "two"'))
-            elapsed = wait_for(client, "/reload", "version", "two", limit_s=1.0)
-            assert client.get("/pid").json()["pid"] == echo_pid  # unrelated function untouched
-            assert runtime.workers.pool("Pid").started == 1
-            assert any("reload:" in line and "Reload" in line for line in logs)
-            print(f"save → new code answering: {elapsed * 1000:.0f} ms")
-    finally:
-        runtime.stop()
+# `runtime` (hot reload on, over `app_copy`, logging to `logs`) and `client` come from conftest.py.
 
 
-def test_shared_lib_change_restarts_only_its_importers(app_copy, logs):
-    runtime = start_runtime(app_copy, logs)
-    try:
-        with httpx.Client(base_url=runtime.url, timeout=10) as client:
-            client.get("/other")
-            client.get("/env")
-            lib = app_copy / "libs/shared.py"
-            lib.write_text('GREETING = "changed"\n')
-            wait_for(client, "/other", "greeting", "changed", limit_s=1.0)
-            assert runtime.workers.pool("Env").started == 1
-            assert runtime.workers.pool("Other").started == 2
-    finally:
-        runtime.stop()
+def test_saved_file_changes_the_answer_within_a_second(runtime, client, app_copy, logs):
+    assert client.get("/reload").json() == {"version": "one"}
+    echo_pid = client.get("/pid").json()["pid"]
+    source = app_copy / "services/reload/reload_fn/handlers.py"
+    source.write_text(source.read_text().replace('VERSION = "one"', 'VERSION = "two"'))
+    elapsed = wait_for(client, "/reload", "version", "two", limit_s=1.0)
+    assert client.get("/pid").json()["pid"] == echo_pid  # unrelated function untouched
+    assert runtime.workers.pool("Pid").started == 1
+    assert any("reload:" in line and "Reload" in line for line in logs)
+    print(f"save → new code answering: {elapsed * 1000:.0f} ms")
 
 
-def test_unimported_file_restarts_nothing(app_copy, logs):
-    runtime = start_runtime(app_copy, logs)
-    try:
-        with httpx.Client(base_url=runtime.url, timeout=10) as client:
-            client.get("/env")
-            (app_copy / "services/echo/echo_fn/unused.py").write_text("X = 1\n")
-            assert runtime._reloader.apply({str((app_copy / "services/echo/echo_fn/unused.py").resolve())}) == []
-            assert runtime.workers.pool("Env").started == 1
-    finally:
-        runtime.stop()
+def test_shared_lib_change_restarts_only_its_importers(runtime, client, app_copy):
+    client.get("/other")
+    client.get("/env")
+    lib = app_copy / "libs/shared.py"
+    lib.write_text('GREETING = "changed"\n')
+    wait_for(client, "/other", "greeting", "changed", limit_s=1.0)
+    assert runtime.workers.pool("Env").started == 1
+    assert runtime.workers.pool("Other").started == 2
+
+
+def test_unimported_file_restarts_nothing(runtime, client, app_copy):
+    client.get("/env")
+    (app_copy / "services/echo/echo_fn/unused.py").write_text("X = 1\n")
+    assert runtime._reloader.apply({str((app_copy / "services/echo/echo_fn/unused.py").resolve())}) == []
+    assert runtime.workers.pool("Env").started == 1

@@ -16,6 +16,7 @@ from stagewise.testing import (
     create_table,
     lambda_context,
     mocked_aws,
+    running_cloud,
     sns_event,
 )
 
@@ -104,3 +105,13 @@ def test_mocked_aws_sets_and_restores_the_environment(monkeypatch):
     assert (os.environ["TABLE_NAME"], os.environ["AWS_ENDPOINT_URL"]) == ("theirs", "http://127.0.0.1:4566")
     assert [(k["AttributeName"], k["KeyType"]) for k in table["KeySchema"]] == [("userId", "HASH"), ("noteId", "RANGE")]
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+
+
+def test_running_cloud_serves_on_a_free_port_and_stops(tmp_path):
+    from stagewise.cloud import client
+
+    with running_cloud(tmp_path / "cloud") as cloud:
+        sqs = client(cloud.endpoint, account_id="111111111111", region="us-east-1", service="sqs")
+        sqs.create_queue(QueueName="q")
+        assert cloud.status().running and cloud.endpoint.startswith("http://127.0.0.1:")
+    assert not cloud.status().running
