@@ -15,6 +15,8 @@ the handler directly.
 - `sns_event` is built by `stagewise.runtime.delivery.sns_event`, one record per message.
 - `lambda_context` has every attribute of a LambdaContext Powertools reads; its remaining time
   counts down from `timeout_ms`.
+- `add_import_paths(service_dir, repo_root)` makes handler packages and `libs` importable, as the
+  runtime's workers do.
 - `mocked_aws(env)` runs moto in-process with fake credentials and `env` set (the endpoint and
   profile variables removed, all restored on exit); `create_table` makes an on-demand table.
 
@@ -189,6 +191,13 @@ class Client:
 
 
 # --- handler unit tests: events, contexts, moto --------------------------------------------------
+
+
+def add_import_paths(*folders: Path) -> None:
+    """Put each folder (a service folder, the repo root for `libs`) at the front of sys.path, once."""
+    for folder in folders:
+        if str(folder) not in sys.path:
+            sys.path.insert(0, str(folder))
 
 
 def api_event(

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from stagewise.testing import api_event, create_table, lambda_context, mocked_aws
+from stagewise.testing import add_import_paths, api_event, create_table, lambda_context, mocked_aws
 
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+add_import_paths(ROOT)
 
 TABLE = "libs-test-notes"
 REQUEST_ID = "lambda-request-42"

@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.data_classes import SNSEvent
 
 from stagewise.testing import (
     TEST_ACCOUNT,
+    add_import_paths,
     api_event,
     create_table,
     lambda_context,
@@ -115,3 +116,12 @@ def test_running_cloud_serves_on_a_free_port_and_stops(tmp_path):
         sqs.create_queue(QueueName="q")
         assert cloud.status().running and cloud.endpoint.startswith("http://127.0.0.1:")
     assert not cloud.status().running
+
+
+def test_add_import_paths_puts_folders_first_once(tmp_path, monkeypatch):
+    monkeypatch.setattr("sys.path", ["/elsewhere"])
+    import sys
+
+    add_import_paths(tmp_path / "service", tmp_path)
+    add_import_paths(tmp_path)
+    assert sys.path == [str(tmp_path), str(tmp_path / "service"), "/elsewhere"]

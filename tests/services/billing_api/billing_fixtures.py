@@ -11,7 +11,6 @@ API Gateway REST proxy event with Cognito claims.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,13 +18,11 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
-for entry in (ROOT / "services" / "billing-api", ROOT):
-    if str(entry) not in sys.path:
-        sys.path.insert(0, str(entry))
+from stagewise.stripe_local import LOCAL_SECRET_KEY, LocalStripe
+from stagewise.testing import add_import_paths, api_event, create_table, lambda_context, mocked_aws
 
-from stagewise.stripe_local import LOCAL_SECRET_KEY, LocalStripe  # noqa: E402
-from stagewise.testing import api_event, create_table, lambda_context, mocked_aws  # noqa: E402
+ROOT = Path(__file__).resolve().parents[3]
+add_import_paths(ROOT / "services" / "billing-api", ROOT)
 
 FUNCTION = "test-notes-billing-api-Billing"
 ALICE = "11111111-aaaa-4aaa-8aaa-111111111111"

@@ -9,17 +9,14 @@ suite's conftest.)
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[3]
-for entry in (ROOT / "services" / "notes-api", ROOT):
-    if str(entry) not in sys.path:
-        sys.path.insert(0, str(entry))
+from stagewise.testing import add_import_paths, api_event, lambda_context
 
-from stagewise.testing import api_event, lambda_context  # noqa: E402
+ROOT = Path(__file__).resolve().parents[3]
+add_import_paths(ROOT / "services" / "notes-api", ROOT)
 
 TABLE = "test-notes-table"
 BUCKET = "test-notes-uploads"

@@ -7,20 +7,17 @@ yields a function that reads the SMS moto's SNS backend recorded (phone, text).
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
-for entry in (ROOT / "services" / "notify-job", ROOT):
-    if str(entry) not in sys.path:
-        sys.path.insert(0, str(entry))
+from stagewise.testing import TEST_ACCOUNT, TEST_REGION, add_import_paths, lambda_context, mocked_aws
+from stagewise.testing import sns_event as topic_event
 
-from stagewise.testing import TEST_ACCOUNT, TEST_REGION, lambda_context, mocked_aws  # noqa: E402
-from stagewise.testing import sns_event as topic_event  # noqa: E402
+ROOT = Path(__file__).resolve().parents[3]
+add_import_paths(ROOT / "services" / "notify-job", ROOT)
 
 FUNCTION = "test-notes-notify-job-Notify"
 ADMIN_PHONE = "+15555550100"
