@@ -181,53 +181,33 @@ def test_create_update_replace_delete(prov: Provisioner, cloud: Any, case: str) 
     assert prov.describe("s1") is None
 
 
+def _on_api(kind: str, **props: Any) -> dict[str, Any]:
+    """An `AWS::ApiGateway::<kind>` of the RestApi `Api`."""
+    return {"Type": f"AWS::ApiGateway::{kind}", "Properties": {"RestApiId": {"Ref": "Api"}, **props}}
+
+
 def test_api_pieces_update_and_replace(prov: Provisioner, cloud: Any) -> None:
     apigw = cloud.client("apigateway")
     template = _stack(
         Api={"Type": "AWS::ApiGateway::RestApi", "Properties": {"Name": "api"}},
-        Auth={
-            "Type": "AWS::ApiGateway::Authorizer",
-            "Properties": {
-                "RestApiId": {"Ref": "Api"},
-                "Name": "a",
-                "Type": "COGNITO_USER_POOLS",
-                "ProviderARNs": ["arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_x"],
-                "IdentitySource": "method.request.header.Authorization",
-            },
-        },
-        Res={
-            "Type": "AWS::ApiGateway::Resource",
-            "Properties": {
-                "RestApiId": {"Ref": "Api"},
-                "ParentId": {"Fn::GetAtt": ["Api", "RootResourceId"]},
-                "PathPart": "a",
-            },
-        },
-        Get={
-            "Type": "AWS::ApiGateway::Method",
-            "Properties": {
-                "RestApiId": {"Ref": "Api"},
-                "ResourceId": {"Ref": "Res"},
-                "HttpMethod": "GET",
-                "AuthorizationType": "COGNITO_USER_POOLS",
-                "AuthorizerId": {"Ref": "Auth"},
-                "Integration": {"Type": "MOCK"},
-            },
-        },
-        Dep={
-            "Type": "AWS::ApiGateway::Deployment",
-            "DependsOn": "Get",
-            "Properties": {"RestApiId": {"Ref": "Api"}},
-        },
-        Stage={
-            "Type": "AWS::ApiGateway::Stage",
-            "Properties": {
-                "RestApiId": {"Ref": "Api"},
-                "DeploymentId": {"Ref": "Dep"},
-                "StageName": "dev",
-                "Variables": {"a": "1"},
-            },
-        },
+        Auth=_on_api(
+            "Authorizer",
+            Name="a",
+            Type="COGNITO_USER_POOLS",
+            ProviderARNs=["arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_x"],
+            IdentitySource="method.request.header.Authorization",
+        ),
+        Res=_on_api("Resource", ParentId={"Fn::GetAtt": ["Api", "RootResourceId"]}, PathPart="a"),
+        Get=_on_api(
+            "Method",
+            ResourceId={"Ref": "Res"},
+            HttpMethod="GET",
+            AuthorizationType="COGNITO_USER_POOLS",
+            AuthorizerId={"Ref": "Auth"},
+            Integration={"Type": "MOCK"},
+        ),
+        Dep={**_on_api("Deployment"), "DependsOn": "Get"},
+        Stage=_on_api("Stage", DeploymentId={"Ref": "Dep"}, StageName="dev", Variables={"a": "1"}),
     )
     state = prov.deploy("s1", template)
     api_id = state.resources["Api"].physical_id
