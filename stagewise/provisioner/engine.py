@@ -5,7 +5,8 @@ Data flow of `deploy(stack, template, parameters)`:
     → bind parameters, evaluate conditions, load this stack's state and the export registry
     → make_plan (resolve and compare; no writes)  — this is what `plan()` returns
     → nothing changed? return the live state with zero write calls
-    → Deployment.run (create / update / replace in order, cleanup, or roll back)
+    → Deployment.run (delete what an interrupted create left, then create / update / replace in
+      order, cleanup, or roll back)
 State lives in the local cloud (see store.py); the export registry is derived from it.
 """
 
@@ -18,7 +19,7 @@ from typing import Any
 
 from stagewise.provisioner.errors import DeployError
 from stagewise.provisioner.events import ResourceEvent
-from stagewise.provisioner.executor import Deployment, delete_resource, now, reverse_order
+from stagewise.provisioner.executor import Deployment, clear_leftover, delete_resource, now, reverse_order
 from stagewise.provisioner.exports import ExportRegistry
 from stagewise.provisioner.intrinsics import evaluate_conditions
 from stagewise.provisioner.parameters import bind_parameters
@@ -100,6 +101,7 @@ class Provisioner:
         return (
             old is not None
             and old.status in SETTLED
+            and not old.pending
             and not prepared.plan.has_changes
             and old.template == prepared.scope.template.body
             and old.parameters == prepared.raw_parameters
@@ -168,6 +170,8 @@ class Provisioner:
                 logical_id=logical_id,
             )
 
+        for pending in list(state.pending.values()):  # creates a dead process left half done
+            clear_leftover(pending, stack_name=stack_name, context=context, emit=self._emit)
         failed = [
             rs
             for rs in reverse_order(list(state.resources.values()))

@@ -8,14 +8,23 @@ done, outputs and exports are checked and recorded, then removed resources and t
 of replaced ones are deleted (reverse dependency order, `Retain` honoured). On a failure every
 operation journaled so far is undone in reverse (best effort) and the stack is left in
 ROLLBACK_COMPLETE (new stack) or UPDATE_ROLLBACK_COMPLETE with its previous resources.
+
+Crash safety of creates: right before a create's first AWS call, its intent (`PendingCreate`:
+logical id, type, physical name, a name token) is saved in the stack state (`Intent`). A
+generated name is derived from the token (`IntentContext`), so the name is known before the call.
+If the process dies between the call and the next save, the next deploy (or delete) deletes the
+leftover by that name (`clear_leftover`) before creating it again, with the same token.
 """
 
 from __future__ import annotations
 
 import copy
 import enum
+import hashlib
+import secrets
+import string
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,7 +38,7 @@ from stagewise.provisioner.intrinsics import resolve
 from stagewise.provisioner.plan import Action, decide
 from stagewise.provisioner.resources import ResourceContext, ResourceType, resource_class
 from stagewise.provisioner.scope import StackScope
-from stagewise.provisioner.state import ResourceState, StackState, StackStatus
+from stagewise.provisioner.state import PendingCreate, ResourceState, StackState, StackStatus
 from stagewise.provisioner.store import StateStore
 from stagewise.provisioner.template import ResourceSpec
 
@@ -76,6 +85,48 @@ def reason_of(exc: BaseException) -> str:
     return text.rstrip(".")
 
 
+_ALPHABET = string.ascii_uppercase + string.digits
+
+
+class Intent:
+    """Saves a create's PendingCreate once, just before the create's first AWS call."""
+
+    def __init__(self, pending: PendingCreate, *, save: Callable[[], None], client: Callable[[str], Any]) -> None:
+        self.pending = pending
+        self._save = save
+        self._client = client
+        self.saved = False
+
+    def client(self, service: str) -> Any:
+        if not self.saved:
+            self.saved = True
+            self._save()
+        return self._client(service)
+
+    def named(self, name: str) -> None:
+        if self.pending.name is None:
+            self.pending.name = name
+            if self.saved:
+                self._save()
+
+
+@dataclass(frozen=True)
+class IntentContext(ResourceContext):
+    """A ResourceContext whose generated names come from the intent's token, and are recorded in it."""
+
+    intent: Intent | None = field(default=None, compare=False)
+
+    def generated_name(self, *, max_length: int = 128, lowercase: bool = False) -> str:
+        token = self.intent.pending.token if self.intent else secrets.token_hex(8)
+        digest = hashlib.sha256(f"{token}/{self.stack_name}/{self.logical_id}".encode()).digest()
+        suffix = "".join(_ALPHABET[b % len(_ALPHABET)] for b in digest[:12])
+        head = f"{self.stack_name}-{self.logical_id}"[: max_length - len(suffix) - 1]
+        name = f"{head}-{suffix}".lower() if lowercase else f"{head}-{suffix}"
+        if self.intent:
+            self.intent.named(name)
+        return name
+
+
 class Deployment:
     """One deploy of one stack; create it per deploy (it holds that deploy's journal)."""
 
@@ -105,13 +156,16 @@ class Deployment:
             imports=list(old.imports) if old else [],
             stack_id=scope.stack_id,
             updated_at=now(),
+            pending=dict(old.pending) if old else {},
         )
         self.creating = creating
+        self.tokens: dict[str, str] = {}  # logical id -> name token of an interrupted create, reused
 
     def run(self, parameters: dict[str, str]) -> StackState:
         self.state.parameters = parameters
         self.scope.pending = set()
         self.scope.imports = set()
+        self._clear_leftovers()
         self._save()
         try:
             for lid in self.scope.template.order:
@@ -157,9 +211,29 @@ class Deployment:
             if spec.update_replace_policy != "Retain":
                 self.leftovers.append(current)
         self._event(spec, ResourceStatus.CREATE_IN_PROGRESS)
-        result = self._call(spec, ResourceStatus.CREATE_FAILED, lambda: handler.create(props))
+        creator = spec.handler(self._intent_context(spec, props))
+        result = self._call(spec, ResourceStatus.CREATE_FAILED, lambda: creator.create(props))
         self._record(spec, props, result.physical_id, result.attributes, old=None, replaced=current)
         self._event(spec, ResourceStatus.CREATE_COMPLETE, result.physical_id)
+
+    def _intent_context(self, spec: ResourceSpec, props: dict[str, Any]) -> IntentContext:
+        """The context of one create: its intent is saved before its first AWS call (module doc)."""
+        name_property = spec.handler.name_property
+        custom = props.get(name_property) if name_property else None
+        token = self.tokens.pop(spec.logical_id, None) or secrets.token_hex(8)
+        pending = PendingCreate(spec.logical_id, spec.type, token, custom if isinstance(custom, str) else None, props)
+        self.state.pending[spec.logical_id] = pending
+        intent = Intent(pending, save=self._save, client=self.scope.client)
+        base = self.scope.context(spec.logical_id)
+        values = {f.name: getattr(base, f.name) for f in fields(base)}
+        return IntentContext(**{**values, "client": intent.client}, intent=intent)
+
+    def _clear_leftovers(self) -> None:
+        """Delete what creates interrupted by a dead process left behind; their retries reuse the names."""
+        for pending in list(self.state.pending.values()):
+            clear_leftover(pending, stack_name=self.state.name, context=self.scope.context, emit=self.emit)
+            self.tokens[pending.logical_id] = pending.token
+        self.state.pending = {}
 
     def _call(self, spec: ResourceSpec, failed: ResourceStatus, operation: Callable[[], Any]) -> Any:
         try:
@@ -196,6 +270,7 @@ class Deployment:
             deletion_policy=spec.deletion_policy,
         )
         self.state.resources[spec.logical_id] = new
+        self.state.pending.pop(spec.logical_id, None)
         self.journal.append(JournalEntry(Step.UPDATED if old else Step.CREATED, new, old or replaced))
         self._save()
 
@@ -237,6 +312,7 @@ class Deployment:
         self.state.outputs = dict(self.old.outputs) if self.old else {}
         self.state.exports = dict(self.old.exports) if self.old else {}
         self.state.imports = list(self.old.imports) if self.old else []
+        self.state.pending = {}  # the failed create raised: it answered, it did not die mid-call
         self.state.template = self.old.template if self.old and not self.creating else self.state.template
         self.state.status = (
             StackStatus.ROLLBACK_COMPLETE if self.creating else StackStatus.UPDATE_ROLLBACK_COMPLETE
@@ -320,3 +396,24 @@ def delete_resource(
             return False
     event(ResourceStatus.DELETE_COMPLETE)
     return True
+
+
+def clear_leftover(
+    pending: PendingCreate,
+    *,
+    stack_name: str,
+    context: Callable[[str], ResourceContext],
+    emit: Callable[[ResourceEvent], None],
+) -> None:
+    """Delete what an interrupted create may have made, found by its recorded name (best effort).
+
+    Without a name (types whose ids the cloud generates) there is nothing to look it up by: the
+    event says so. A failed deletion is reported; the create that follows then fails loudly if
+    the name is still taken.
+    """
+    if pending.name is None:
+        emit(ResourceEvent(stack_name, pending.logical_id, pending.type, ResourceStatus.DELETE_SKIPPED,
+                           reason="an interrupted create left no name to find it by; it may be orphaned"))
+        return
+    leftover = ResourceState(pending.logical_id, pending.type, pending.name, dict(pending.properties))
+    delete_resource(leftover, stack_name=stack_name, context=context, emit=emit)

@@ -2,6 +2,10 @@
 
 A `StackState` is written by a provider after every resource operation and read back
 by anything that needs to know what is live. It serialises to plain JSON.
+
+`pending` holds the intent of each create in flight, saved *before* the create call: if the
+process dies between the call and the next save, the next deploy (or delete) finds the
+leftover by the recorded physical name and deletes it before creating again.
 """
 
 from __future__ import annotations
@@ -36,6 +40,17 @@ class ResourceState:
 
 
 @dataclass
+class PendingCreate:
+    """A create about to be called: enough to find what it made if the process dies mid-call."""
+
+    logical_id: str
+    type: str
+    token: str  # seeds the generated physical name, so a retry of this intent uses the same name
+    name: str | None = None  # the physical name the create uses (custom, or generated from `token`)
+    properties: dict[str, Any] = field(default_factory=dict)  # resolved, as passed to create
+
+
+@dataclass
 class StackState:
     name: str  # CloudFormation stack name: <stage>-<app>-<service>
     status: StackStatus
@@ -48,6 +63,7 @@ class StackState:
     updated_at: str = ""
     stack_id: str = ""  # arn:aws:cloudformation:<region>:<account>:stack/<name>/<uuid>, stable across updates
     reason: str = ""  # why the last operation failed, when it did
+    pending: dict[str, PendingCreate] = field(default_factory=dict)  # creates in flight (see module doc)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -55,4 +71,5 @@ class StackState:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> StackState:
         resources = {k: ResourceState(**v) for k, v in data.get("resources", {}).items()}
-        return cls(**{**data, "status": StackStatus(data["status"]), "resources": resources})
+        pending = {k: PendingCreate(**v) for k, v in data.get("pending", {}).items()}
+        return cls(**{**data, "status": StackStatus(data["status"]), "resources": resources, "pending": pending})
