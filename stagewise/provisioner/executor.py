@@ -2,8 +2,8 @@
 
 Data flow: `Deployment(...).run()` re-resolves each resource's properties with the values
 known at that moment (so dependents of a replaced resource are repointed to the new one),
-decides again with the same `decide()` the plan used, calls the resource type, records the
-new ResourceState and saves the stack state after every operation. After every resource is
+decides again with the same `decide()` the plan used, calls the resource type and records the
+new ResourceState; the stack state is saved before every create (with its intent) and at the end. After every resource is
 done, outputs and exports are checked and recorded, then removed resources and the old copies
 of replaced ones are deleted (reverse dependency order, `Retain` honoured). On a failure every
 operation journaled so far is undone in reverse (best effort) and the stack is left in
@@ -89,7 +89,7 @@ _ALPHABET = string.ascii_uppercase + string.digits
 
 
 class Intent:
-    """Saves a create's PendingCreate once, just before the create's first AWS call."""
+    """Saves the stack state with a create's PendingCreate once, just before the create's first AWS call."""
 
     def __init__(self, pending: PendingCreate, *, save: Callable[[], None], client: Callable[[str], Any]) -> None:
         self.pending = pending
@@ -98,16 +98,37 @@ class Intent:
         self.saved = False
 
     def client(self, service: str) -> Any:
+        return _SaveFirst(self._client(service), self)
+
+    def before_call(self) -> None:
         if not self.saved:
             self.saved = True
             self._save()
-        return self._client(service)
 
     def named(self, name: str) -> None:
         if self.pending.name is None:
             self.pending.name = name
             if self.saved:
                 self._save()
+
+
+class _SaveFirst:
+    """A boto3 client whose first method call (of the create it serves) saves the intent first."""
+
+    def __init__(self, client: Any, intent: Intent) -> None:
+        self._client = client
+        self._intent = intent
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._client, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self._intent.before_call()
+            return attr(*args, **kwargs)
+
+        return call
 
 
 @dataclass(frozen=True)
@@ -272,7 +293,8 @@ class Deployment:
         self.state.resources[spec.logical_id] = new
         self.state.pending.pop(spec.logical_id, None)
         self.journal.append(JournalEntry(Step.UPDATED if old else Step.CREATED, new, old or replaced))
-        self._save()
+        # Saved with the next create's intent (before its first call) or at the end: if the process
+        # dies first, this create's saved intent finds what it made; an update is simply redone.
 
     def _record_outputs(self) -> None:
         self.scope.resources = self.state.resources
