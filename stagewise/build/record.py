@@ -5,8 +5,10 @@ Data flow: the pipeline makes `BuildRecord.create(stage=…, git=…, functions=
 `to_json()` in the target account's history → `from_json()` reads it back for promote and
 rollback, which redeploy exactly the recorded artifact keys and templates without rebuilding.
 
-The id is `b-<UTC yyyymmddHHMMSS>-<7 hex>`; the hex part is a digest of the templates and
-artifacts, so two builds with the same suffix shipped the same thing.
+The id is `b-<UTC yyyymmddHHMMSSmmm>-<7 hex>` (time to the millisecond); the hex part is a
+digest of the templates and artifacts, so two builds with the same suffix shipped the same thing.
+Within one process the clock part strictly increases (`_Clock`), so two builds of the same
+content made in the same millisecond still get different ids.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from stagewise.build.git import GitState
@@ -67,7 +70,7 @@ class BuildRecord:
         templates: Mapping[str, str],
         now: datetime | None = None,
     ) -> BuildRecord:
-        created = (now or datetime.now(UTC)).astimezone(UTC)
+        created = now.astimezone(UTC) if now else _CLOCK.now()
         ordered = tuple(sorted(functions, key=lambda f: (f.stack, f.logical_id)))
         return cls(
             id=build_id(created, content_digest(ordered, templates)),
@@ -99,8 +102,29 @@ class BuildRecord:
             ) from exc
 
 
+class _Clock:
+    """UTC now, truncated to the millisecond and strictly increasing within this process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last: datetime | None = None
+
+    def now(self) -> datetime:
+        current = datetime.now(UTC)
+        current = current.replace(microsecond=current.microsecond // 1000 * 1000)
+        with self._lock:
+            if self._last is not None and current <= self._last:
+                current = self._last + timedelta(milliseconds=1)
+            self._last = current
+        return current
+
+
+_CLOCK = _Clock()
+
+
 def build_id(created: datetime, digest: str) -> str:
-    return f"b-{created.astimezone(UTC):%Y%m%d%H%M%S}-{digest[:7]}"
+    stamp = created.astimezone(UTC)
+    return f"b-{stamp:%Y%m%d%H%M%S}{stamp.microsecond // 1000:03d}-{digest[:7]}"
 
 
 def content_digest(functions: Sequence[FunctionArtifact], templates: Mapping[str, str]) -> str:

@@ -30,7 +30,7 @@ def rollback(
 ) -> None:
     """Redeploy an earlier SUCCEEDED build without rebuilding; stacks dropping an export in use go last.
 
-    Example:  stagewise rollback prod --to b-20260101120000-1a2b3c4 --yes
+    Example:  stagewise rollback prod --to b-20260101120000312-1a2b3c4 --yes
     """
     from stagewise.pipeline.rollback import rollback as run_rollback
     from stagewise.pipeline.runner import Runner, open_stage

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from stagewise.build.git import GitState
@@ -210,16 +210,7 @@ class Runner:
         if plan.has_work and not self.confirm(plan):
             discard(self.st.provider, plan.stacks)
             return RunResult(self.stage, release.kind, RunState.CANCELLED, plan=plan)
-        return self._run(self._unique(release.deploy_record()), plan)
-
-    def _unique(self, record: DeployRecord) -> DeployRecord:
-        """A build id not used yet (the same content built twice within one second would repeat it)."""
-        taken = set(self.st.history.ids(self.stage))
-        build, n = record.build, 1
-        while build.id in taken:
-            n += 1
-            build = replace(record.build, id=f"{record.build.id}.{n}")
-        return replace(record, build=build)
+        return self._run(release.deploy_record(), plan)
 
     def _upload(self, release: Release, copy_from: PipelineStore | None) -> None:
         if copy_from is not None:

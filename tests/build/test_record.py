@@ -30,7 +30,7 @@ def _record(**changes) -> BuildRecord:
 def test_create_fills_id_time_git_and_starts_pending() -> None:
     record = _record()
 
-    assert record.id.startswith("b-20261127030405-") and len(record.id) == len("b-20261127030405-") + 7
+    assert record.id.startswith("b-20261127030405000-") and len(record.id) == len("b-20261127030405000-") + 7
     assert (record.commit, record.dirty, record.stage) == ("abc123", False, "dev")
     assert record.created_at == "2026-11-27T03:04:05+00:00"
     assert record.result is BuildResult.PENDING
@@ -43,6 +43,23 @@ def test_id_suffix_follows_the_content_not_the_time() -> None:
 
     assert later.id.split("-")[-1] == _record().id.split("-")[-1]
     assert changed.id.split("-")[-1] != _record().id.split("-")[-1]
+
+
+def test_the_id_carries_milliseconds() -> None:
+    record = _record(now=datetime(2026, 11, 27, 3, 4, 5, 678_901, tzinfo=UTC))
+
+    assert record.id.startswith("b-20261127030405678-")
+
+
+def test_same_content_built_twice_at_once_gets_two_ids() -> None:
+    args = {"stage": "dev", "git": GitState("abc123", dirty=False), "functions": FUNCTIONS,
+            "templates": {"dev-app-a": "t1"}}
+
+    ids = [BuildRecord.create(**args).id for _ in range(50)]
+
+    assert len(set(ids)) == 50
+    assert len({i.split("-")[-1] for i in ids}) == 1  # same content, same digest
+    assert ids == sorted(ids)  # and they sort in the order they were made
 
 
 def test_json_round_trip_keeps_everything() -> None:
