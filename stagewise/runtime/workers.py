@@ -89,6 +89,17 @@ def worker_environment(spec: FunctionSpec, *, base: dict[str, str], region: str)
     return {**spec.environment, **base, **reserved, **process}
 
 
+def _newest_mtime(paths: set[str]) -> float:
+    """The latest modification time among `paths` (a deleted file counts as changed now)."""
+    newest = 0.0
+    for path in paths:
+        try:
+            newest = max(newest, os.stat(path).st_mtime)
+        except OSError:
+            return time.time()
+    return newest
+
+
 class Worker:
     """One process hosting one function; used by one request at a time."""
 
@@ -168,6 +179,7 @@ class FunctionPool:
         self._all: set[Worker] = set()
         self._warming = 0
         self._generation = 0
+        self._generation_began = 0.0  # wall time the current generation's code was loaded from
         self._closed = False
         self.started = 0  # workers ever started (for tests and the console)
 
@@ -289,9 +301,11 @@ class FunctionPool:
     def restart_if_uses(self, changed: set[str]) -> bool:
         """Retire this pool's workers if any imported a changed file; pre-warm a fresh one."""
         with self._cond:
-            if not self._all or not (self.files & changed):
-                return False
+            used = self.files & changed
+            if not self._all or not used or _newest_mtime(used) < self._generation_began:
+                return False  # not ours, or already loaded (one save can arrive as two batches)
             self._generation += 1
+            self._generation_began = time.time()
             stale, self._idle = self._idle, []
         for worker in stale:
             self._discard(worker, replace=False)

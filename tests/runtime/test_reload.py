@@ -40,7 +40,9 @@ def test_shared_lib_change_restarts_only_its_importers(runtime, client, app_copy
     lib.write_text('GREETING = "changed"\n')
     wait_for(client, "/other", "greeting", "changed", limit_s=1.0)
     assert runtime.workers.pool("Env").started == 1
-    assert runtime.workers.pool("Other").started == 2
+    # Under load one save can arrive as two batches (truncate, then write) more than the watcher's
+    # step apart; a file modified after the restart is then reloaded again, rightly.
+    assert runtime.workers.pool("Other").started >= 2
 
 
 def test_unimported_file_restarts_nothing(runtime, client, app_copy):
