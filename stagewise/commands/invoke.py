@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -47,16 +48,35 @@ def invoke(
     payload = read_event(event)
     local = connect(stage, overrides=set_)
     model = RuntimeModel.from_stacks(local.states(), repo_root=local.project.root)
-    env = {"AWS_ENDPOINT_URL": local.endpoint, **local.credentials()}
-    runtime = Runtime(
-        model, repo_root=local.project.root, worker_env=env, region=local.region, hot_reload=False,
-        log=lambda line: print(line, file=sys.stderr),  # stdout carries only the result
-    )
-    try:
-        result = runtime.invoke(function, payload)
-    finally:
-        runtime.stop()
+    with local_stripe_for(model, function, local.endpoint) as model:
+        env = {"AWS_ENDPOINT_URL": local.endpoint, **local.credentials()}
+        runtime = Runtime(
+            model, repo_root=local.project.root, worker_env=env, region=local.region, hot_reload=False,
+            log=lambda line: print(line, file=sys.stderr),  # stdout carries only the result
+        )
+        try:
+            result = runtime.invoke(function, payload)
+        finally:
+            runtime.stop()
     print(json.dumps(result, indent=2))
+
+
+@contextmanager
+def local_stripe_for(model, function: str, endpoint: str):
+    """The model as is, or, when the function calls Stripe, with a local Stripe running for it."""
+    from stagewise.cloud import LocalCloud, default_state_dir
+    from stagewise.cloud.layout import STRIPE_DIR
+    from stagewise.devsession import STRIPE_KEY_VARIABLE, with_stripe_api_base
+    from stagewise.stripe_local import LocalStripe
+
+    if STRIPE_KEY_VARIABLE not in model.function(function).environment:
+        yield model
+        return
+    stripe = LocalStripe(LocalCloud(default_state_dir()).state_dir / STRIPE_DIR)
+    try:
+        yield with_stripe_api_base(model, stripe.start())
+    finally:
+        stripe.stop()
 
 
 def register(app: typer.Typer) -> None:

@@ -20,6 +20,7 @@ import pytest
 from stagewise.cloud import credentials, sent_sms
 from stagewise.localstage import connect
 from stagewise.stripe_local import LOCAL_SECRET_KEY
+from stagewise.testing import api_event
 from tests.e2e.conftest import stagewise_cli
 
 AMOUNT_FOR_10 = 4000
@@ -181,3 +182,15 @@ def test_figures_billing_latency_and_response_to_sms(api, stage, capsys) -> None
     with capsys.disabled():
         print(f"\nPOST /billing p50 {request_p50:.1f} ms; billing response → SMS listed p50 {sms_p50:.1f} ms")
     assert sms_p50 < 1000  # the target is 200 ms; this bound only catches a broken poller on a loaded machine
+
+
+def test_invoke_billing_once_uses_a_local_stripe(dev, tmp_path) -> None:
+    # GIVEN an event for POST /billing, WHEN the function is invoked alone (no API, no dev needed)
+    event = api_event("POST", "/billing", body={"storage": 100, "source": "tok_visa"},
+                      claims={"sub": "invoke-user", "email": "i@example.com"})
+    path = tmp_path / "billing.json"
+    path.write_text(json.dumps(event))
+    result = json.loads(stagewise_cli("invoke", "Billing", "--event", str(path)).stdout)
+    # THEN it charged through a local Stripe and answered like the API does
+    assert result["statusCode"] == 200, result
+    assert json.loads(result["body"]) == {"status": True, "amount": 20000}

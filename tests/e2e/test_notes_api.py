@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from stagewise.testing import Client
+from stagewise.testing import Client, api_event
 from tests.e2e.conftest import stagewise_cli
 
 pytestmark = pytest.mark.e2e
@@ -148,15 +148,8 @@ def test_token_refuses_a_non_email(dev):
     assert result.returncode == 2 and "not an email" in result.stderr
 
 
-def test_invoke_runs_one_function_with_an_event(dev, tmp_path, token):
-    event = {
-        "resource": "/notes", "path": "/notes", "httpMethod": "GET", "headers": {}, "multiValueHeaders": {},
-        "queryStringParameters": None, "multiValueQueryStringParameters": None, "pathParameters": None,
-        "stageVariables": None, "body": None, "isBase64Encoded": False,
-        "requestContext": {"resourcePath": "/notes", "httpMethod": "GET", "path": "/local/notes",
-                           "stage": "local", "requestId": "r-1", "identity": {"sourceIp": "127.0.0.1"},
-                           "authorizer": {"claims": {"sub": "invoke-user", "email": "i@example.com"}}},
-    }
+def test_invoke_runs_one_function_with_an_event(dev, tmp_path):
+    event = api_event("GET", "/notes", claims={"sub": "invoke-user", "email": "i@example.com"})
     path = tmp_path / "event.json"
     path.write_text(json.dumps(event))
     result = json.loads(stagewise_cli("invoke", "ListNotes", "--event", str(path)).stdout)
