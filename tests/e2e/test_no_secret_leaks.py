@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from stagewise.cloud import LocalCloud, credentials, default_state_dir
-from stagewise.testing import DevProcess, free_port
+from stagewise.testing import DevProcess, free_port, running_cloud
 from tests.e2e.conftest import stagewise_cli, wait_ready
 
 pytestmark = pytest.mark.e2e
@@ -28,12 +28,8 @@ CANARY = "sk_test_canary_" + secrets.token_hex(8)
 
 @pytest.fixture(scope="module")
 def cloud(app_copy):
-    local_cloud = LocalCloud(default_state_dir(), port=free_port())
-    local_cloud.start()
-    try:
+    with running_cloud(default_state_dir()) as local_cloud:
         yield local_cloud
-    finally:
-        local_cloud.stop()
 
 
 @pytest.fixture(scope="module")
