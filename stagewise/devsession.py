@@ -28,7 +28,7 @@ from stagewise.localstage import LocalStage
 from stagewise.options import load_stage
 from stagewise.runtime import Runtime, RuntimeModel
 from stagewise.secrets import SecretStore
-from stagewise.stacks.render import load_stack_module, services_of
+from stagewise.stacks.render import declared_secrets
 from stagewise.stripe_local import LOCAL_SECRET_KEY, LocalStripe
 from stagewise.target import target_for
 
@@ -162,14 +162,6 @@ class DevSession:
         finally:
             say("stopping…")
             self.stop()
-
-
-def declared_secrets(project: Project, stage: StageConfig) -> list[str]:
-    """The secret names the stage's services declare with a module-level `SECRETS` list."""
-    names: set[str] = set()
-    for service in services_of(project, stage):
-        names.update(getattr(load_stack_module(service), "SECRETS", ()) or ())
-    return sorted(names)
 
 
 def prepare_secrets(local: LocalStage, names: list[str]) -> None:

@@ -38,8 +38,9 @@ def deploy(
     Example:  stagewise deploy --stage pr-42 --local --json | jq '.stacks[] | {stack, outcome}'
     """
     from stagewise.pipeline.runner import Runner, open_stage
-    from stagewise.pipeline.source import build_release, required_secrets
+    from stagewise.pipeline.source import build_release
     from stagewise.secrets import SecretStore
+    from stagewise.stacks.render import declared_secrets
 
     project, config = load_stage(stage, set_)
     st = open_stage(project, config, local=local)
@@ -49,7 +50,7 @@ def deploy(
     if force_unlock:
         runner.force_unlock(unlock_confirmer(yes))
     st.store.require_bootstrapped()
-    SecretStore(st.target.client("ssm"), project.app.name).resolve(config, required_secrets(project, config))
+    SecretStore(st.target.client("ssm"), project.app.name).resolve(config, declared_secrets(project, config))
     release = build_release(project, config, account_id=st.target.account_id,
                             out_dir=project.root / ".stagewise" / "build")
     finish(runner.ship(release), as_json=as_json, reporter=reporter, endpoint=st.target.endpoint)

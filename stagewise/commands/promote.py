@@ -33,8 +33,8 @@ def promote(
     """
     from stagewise.pipeline.promote import promote as run_promote
     from stagewise.pipeline.runner import Runner, open_stage
-    from stagewise.pipeline.source import required_secrets
     from stagewise.secrets import SecretStore
+    from stagewise.stacks.render import declared_secrets
 
     project = load_project()
     src = open_stage(project, project.stage(source), local=local)
@@ -45,7 +45,7 @@ def promote(
     if force_unlock:
         runner.force_unlock(unlock_confirmer(yes))
     src.store.require_bootstrapped()
-    SecretStore(dst.target.client("ssm"), project.app.name).resolve(dst.stage, required_secrets(project, dst.stage))
+    SecretStore(dst.target.client("ssm"), project.app.name).resolve(dst.stage, declared_secrets(project, dst.stage))
     finish(run_promote(src, runner), as_json=as_json, reporter=reporter, endpoint=dst.target.endpoint)
 
 

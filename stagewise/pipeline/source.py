@@ -6,7 +6,8 @@ Data flow, three ways in:
   dependency layer key in the target account's bucket (`artifact_map`) → render again → stacks + artifact files + a PENDING BuildRecord.
 - `promote_release`: SRC's live record → render DST's templates with SRC's code and layer keys (no build).
 - `rollback_release`: an earlier record → its templates exactly as shipped (no build, no render).
-Secrets a service needs are its stack module's `SECRETS = [...]` list (`required_secrets`).
+Secrets a service needs are its stack module's `SECRETS = [...]` list
+(`stagewise.stacks.render.declared_secrets`).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from stagewise.build.record import BuildRecord, FunctionArtifact
 from stagewise.config import Project, StageConfig
 from stagewise.pipeline.history import DeployRecord, Kind, StackEntry
 from stagewise.stacks.naming import artifacts_bucket, stack_name
-from stagewise.stacks.render import load_stack_module, render_stage, services_of
+from stagewise.stacks.render import render_stage
 
 
 @dataclass(frozen=True)
@@ -103,11 +104,3 @@ def rollback_release(old: DeployRecord) -> Release:
     stacks = dict(old.stacks)
     return Release(old.build.stage, Kind.ROLLBACK, stacks,
                    _record(old.build.stage, git, stacks, list(old.build.functions)), source=old.id)
-
-
-def required_secrets(project: Project, stage: StageConfig) -> list[str]:
-    """The secret names the stage's services declare with a module-level `SECRETS = [...]`."""
-    names: set[str] = set()
-    for service in services_of(project, stage):
-        names.update(getattr(load_stack_module(service), "SECRETS", []) or [])
-    return sorted(names)

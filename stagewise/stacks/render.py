@@ -23,7 +23,7 @@ from stagewise.errors import UserError
 from stagewise.stacks.context import ArtifactRef, StackContext
 from stagewise.stacks.naming import stack_name
 
-__all__ = ["load_stack_module", "render_service", "render_stage", "services_of", "stack_name"]
+__all__ = ["declared_secrets", "load_stack_module", "render_service", "render_stage", "services_of", "stack_name"]
 
 MODULE_PREFIX = "stagewise_stack_"
 TEMPLATE_VERSION = "2010-09-09"
@@ -51,6 +51,14 @@ def load_stack_module(service: Service) -> ModuleType:
 def services_of(project: Project, stage: StageConfig) -> list[Service]:
     """The services this stage deploys itself: all of them, minus infra when it borrows another stage's."""
     return [s for s in project.services.values() if not (s.infra and stage.infra_from)]
+
+
+def declared_secrets(project: Project, stage: StageConfig) -> list[str]:
+    """The secret names the stage's services declare with a module-level `SECRETS = [...]`, sorted."""
+    names: set[str] = set()
+    for service in services_of(project, stage):
+        names.update(getattr(load_stack_module(service), "SECRETS", ()) or ())
+    return sorted(names)
 
 
 def render_service(
