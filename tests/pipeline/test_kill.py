@@ -16,19 +16,18 @@ from stagewise.pipeline.history import History
 from stagewise.pipeline.store import PipelineStore
 from stagewise.provisioner import Provisioner
 
-RUN_CLI = Path(__file__).with_name("run_cli.py")
+CLI = ["-m", "stagewise.cli"]  # the real command; it finds the test's cloud by STAGEWISE_STATE_DIR/cloud.port
 REPO = Path(__file__).resolve().parents[2]
 
 
 def cli_env(cloud, project_dir) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "STAGEWISE_LOCAL"}
-    env.update(STAGEWISE_PROJECT=str(project_dir), STAGEWISE_STATE_DIR=str(cloud.state_dir),
-               STAGEWISE_TEST_CLOUD_PORT=str(cloud.port), PYTHONPATH=str(REPO))
+    env.update(STAGEWISE_PROJECT=str(project_dir), STAGEWISE_STATE_DIR=str(cloud.state_dir), PYTHONPATH=str(REPO))
     return env
 
 
 def run(env, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(RUN_CLI), *args], env=env, capture_output=True, text=True,
+    return subprocess.run([sys.executable, *CLI, *args], env=env, capture_output=True, text=True,
                           timeout=120, check=False)
 
 
@@ -43,15 +42,14 @@ def pending_build(s3) -> bool:
 
 def test_kill_9_then_force_unlock_recovers(cloud, project_dir):
     """Killed while updating a function (an update the next run can simply repeat): the next run is
-    refused with the holder; --force-unlock breaks the lock, reports each stack and completes.
-    (A kill in the middle of a *create* can leave an orphan the local provisioner does not adopt yet.)"""
+    refused with the holder; --force-unlock breaks the lock, reports each stack and completes."""
     env = cli_env(cloud, project_dir)
     assert run(env, "bootstrap", "--account", "dev", "--local").returncode == 0
     assert run(env, "deploy", "--stage", "dev", "--local", "--yes").returncode == 0
     handler = project_dir / "services/api/api_pkg/handler.py"
     handler.write_text(handler.read_text().replace("VERSION = 1", "VERSION = 2"))
     s3 = client(cloud.endpoint, account_id="111111111111", region="us-east-1", service="s3")
-    child = subprocess.Popen([sys.executable, str(RUN_CLI), "deploy", "--stage", "dev", "--local", "--yes"],
+    child = subprocess.Popen([sys.executable, *CLI, "deploy", "--stage", "dev", "--local", "--yes"],
                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
@@ -85,3 +83,48 @@ def test_kill_9_then_force_unlock_recovers(cloud, project_dir):
     history = History(PipelineStore(s3, account_id="111111111111", region="us-east-1"))
     new_key = history.load("dev", builds[2]["id"]).build.functions[0].code_key
     assert code == new_key != history.load("dev", builds[0]["id"]).build.functions[0].code_key
+
+
+def creating(s3) -> bool:
+    """Some stack of the first deploy is part-way through its creates."""
+    bucket = "stagewise-state-111111111111-us-east-1"
+    try:
+        items = s3.list_objects_v2(Bucket=bucket, Prefix="stacks/").get("Contents", [])
+    except s3.exceptions.NoSuchBucket:
+        return False
+    for item in items:
+        state = json.loads(s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read())
+        if state["status"] == "CREATE_IN_PROGRESS" and (state["resources"] or state.get("pending")):
+            return True
+    return False
+
+
+def test_kill_9_in_the_middle_of_creates_then_the_rerun_completes_without_duplicates(cloud, project_dir):
+    env = cli_env(cloud, project_dir)
+    assert run(env, "bootstrap", "--account", "dev", "--local").returncode == 0
+    s3 = client(cloud.endpoint, account_id="111111111111", region="us-east-1", service="s3")
+    child = subprocess.Popen([sys.executable, *CLI, "deploy", "--stage", "dev", "--local", "--yes"],
+                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not creating(s3):
+            assert child.poll() is None, "the deploy finished before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.kill()
+        child.wait()
+
+    recovered = run(env, "deploy", "--stage", "dev", "--local", "--yes", "--force-unlock", "--json")
+    assert recovered.returncode == 0, recovered.stdout + recovered.stderr
+    assert json.loads(recovered.stdout)["result"] == "succeeded"
+    sns = client(cloud.endpoint, account_id="111111111111", region="us-east-1", service="sns")
+    live = Provisioner(lambda service: client(cloud.endpoint, account_id="111111111111", region="us-east-1",
+                                              service=service), account_id="111111111111", region="us-east-1")
+    infra = live.describe("dev-shop-infra")
+    assert infra.pending == {}
+    topics = [t["TopicArn"] for t in sns.list_topics()["Topics"]]
+    assert topics == [r.physical_id for r in infra.resources.values() if r.type == "AWS::SNS::Topic"]
+    dynamodb = client(cloud.endpoint, account_id="111111111111", region="us-east-1", service="dynamodb")
+    assert dynamodb.list_tables()["TableNames"] == [infra.resources["Table"].physical_id]
