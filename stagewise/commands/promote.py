@@ -7,25 +7,15 @@ from typing import Annotated
 import typer
 
 from stagewise.config import load_project
-from stagewise.pipeline.console import (
-    ForceUnlockOption,
-    JsonOption,
-    LocalOption,
-    YesOption,
-    confirmer,
-    finish,
-    reporter_for,
-    unlock_confirmer,
-)
+from stagewise.pipeline.cli_support import ShipFlags, require_secrets, ship_and_report, shipping_command
 
 
+@shipping_command
 def promote(
     source: Annotated[str, typer.Argument(help="Stage whose live build is promoted (e.g. dev).")],
     destination: Annotated[str, typer.Argument(help="Stage that receives it (e.g. prod).")],
-    yes: YesOption = False,
-    as_json: JsonOption = False,
-    local: LocalOption = False,
-    force_unlock: ForceUnlockOption = False,
+    *,
+    flags: ShipFlags,
 ) -> None:
     """Deploy SRC's live build to DST: same artifacts, templates rendered for DST, after showing the plan.
 
@@ -33,20 +23,17 @@ def promote(
     """
     from stagewise.pipeline.promote import promote as run_promote
     from stagewise.pipeline.runner import Runner, open_stage
-    from stagewise.secrets import SecretStore
-    from stagewise.stacks.render import declared_secrets
 
     project = load_project()
-    src = open_stage(project, project.stage(source), local=local)
-    dst = open_stage(project, project.stage(destination), local=local)
-    reporter = reporter_for(as_json)
-    runner = Runner(dst, reporter=reporter, confirm=confirmer(yes=yes, as_json=as_json, reporter=reporter),
-                    command=f"stagewise promote {source} {destination}")
-    if force_unlock:
-        runner.force_unlock(unlock_confirmer(yes))
-    src.store.require_bootstrapped()
-    SecretStore(dst.target.client("ssm"), project.app.name).resolve(dst.stage, declared_secrets(project, dst.stage))
-    finish(run_promote(src, runner), as_json=as_json, reporter=reporter, endpoint=dst.target.endpoint)
+    src = open_stage(project, project.stage(source), local=flags.local)
+    dst = open_stage(project, project.stage(destination), local=flags.local)
+
+    def run(runner: Runner):
+        src.store.require_bootstrapped()
+        require_secrets(dst)
+        return run_promote(src, runner)
+
+    ship_and_report(dst, flags, command=f"stagewise promote {source} {destination}", run=run)
 
 
 def register(app: typer.Typer) -> None:

@@ -31,6 +31,23 @@ def run(env, *args: str) -> subprocess.CompletedProcess:
                           timeout=120, check=False)
 
 
+def deploy_killed_when(env, condition) -> subprocess.Popen:
+    """Start `deploy --stage dev` in a child and SIGKILL it as soon as `condition()` holds."""
+    child = subprocess.Popen([sys.executable, *CLI, "deploy", "--stage", "dev", "--local", "--yes"],
+                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not condition():
+            assert child.poll() is None, "the deploy finished before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.kill()
+        child.wait()
+    return child
+
+
 def pending_build(s3) -> bool:
     bucket = "stagewise-111111111111-us-east-1-artifacts"
     for item in s3.list_objects_v2(Bucket=bucket, Prefix="builds/dev/").get("Contents", []):  # any record
@@ -49,18 +66,7 @@ def test_kill_9_then_force_unlock_recovers(cloud, project_dir):
     handler = project_dir / "services/api/api_pkg/handler.py"
     handler.write_text(handler.read_text().replace("VERSION = 1", "VERSION = 2"))
     s3 = client(cloud.endpoint, account_id="111111111111", region="us-east-1", service="s3")
-    child = subprocess.Popen([sys.executable, *CLI, "deploy", "--stage", "dev", "--local", "--yes"],
-                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 60
-        while not pending_build(s3):
-            assert child.poll() is None, "the deploy finished before it could be killed"
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
-        os.kill(child.pid, signal.SIGKILL)
-    finally:
-        child.kill()
-        child.wait()
+    child = deploy_killed_when(env, lambda: pending_build(s3))
 
     refused = run(env, "deploy", "--stage", "dev", "--local", "--yes")
     assert refused.returncode == 3
@@ -103,18 +109,7 @@ def test_kill_9_in_the_middle_of_creates_then_the_rerun_completes_without_duplic
     env = cli_env(cloud, project_dir)
     assert run(env, "bootstrap", "--account", "dev", "--local").returncode == 0
     s3 = client(cloud.endpoint, account_id="111111111111", region="us-east-1", service="s3")
-    child = subprocess.Popen([sys.executable, *CLI, "deploy", "--stage", "dev", "--local", "--yes"],
-                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 60
-        while not creating(s3):
-            assert child.poll() is None, "the deploy finished before it could be killed"
-            assert time.monotonic() < deadline
-            time.sleep(0.005)
-        os.kill(child.pid, signal.SIGKILL)
-    finally:
-        child.kill()
-        child.wait()
+    deploy_killed_when(env, lambda: creating(s3))
 
     recovered = run(env, "deploy", "--stage", "dev", "--local", "--yes", "--force-unlock", "--json")
     assert recovered.returncode == 0, recovered.stdout + recovered.stderr
