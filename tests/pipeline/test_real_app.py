@@ -1,5 +1,6 @@
 """The real app (infra, notes-api, billing-api, notify-job) through the pipeline on a local cloud:
-all four stacks from empty in export order, then a no-op deploy with zero write calls."""
+all four stacks from empty in export order, each function listing its service's dependency layer,
+then a no-op deploy with zero write calls; promoted to prod with the same code and layer keys."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from stagewise.config import load_project
 from stagewise.pipeline.executor import Outcome
 from stagewise.pipeline.runner import RunState
 from stagewise.pipeline.source import build_release
+from stagewise.provisioner import Provisioner
 from tests.pipeline.conftest import Stages
 
 REPO = Path(__file__).resolve().parents[2]
@@ -46,6 +48,14 @@ def test_the_app_deploys_in_export_order_and_a_rerun_writes_nothing(app_stages, 
     if "dev-notes-notify-job" in order and "dev-notes-billing-api" in order:
         assert order.index("dev-notes-billing-api") < order.index("dev-notes-notify-job")
 
+    provisioner = Provisioner(target.target.client, account_id=target.target.account_id, region=config.region)
+    for stack in ("dev-notes-notes-api", "dev-notes-billing-api", "dev-notes-notify-job"):
+        state = provisioner.describe(stack)
+        layers = {r.physical_id for r in state.resources.values() if r.type == "AWS::Lambda::LayerVersion"}
+        functions = [r for r in state.resources.values() if r.type == "AWS::Lambda::Function"]
+        assert len(layers) == 1 and functions, stack
+        assert all(set(f.properties["Layers"]) == layers for f in functions), stack
+
     calls.clear()
     again = app_stages.runner("dev").ship(release())
     assert again.state is RunState.NOTHING
@@ -68,4 +78,6 @@ def test_the_app_promotes_from_dev_to_prod_in_another_account(app_stages, tmp_pa
     assert all(o.stack.startswith("prod-notes-") for o in result.outcomes)
     shipped = prod.history.live_record("prod")
     assert {f.code_key for f in shipped.build.functions} == {f.code_key for f in release.record.functions}
+    assert {f.layer_key for f in shipped.build.functions} == {f.layer_key for f in release.record.functions}
+    assert all(f.layer_key for f in shipped.build.functions)
     assert prod.target.account_id != dev.target.account_id
