@@ -242,7 +242,8 @@ class Deployment:
         name_property = spec.handler.name_property
         custom = props.get(name_property) if name_property else None
         token = self.tokens.pop(spec.logical_id, None) or secrets.token_hex(8)
-        pending = PendingCreate(spec.logical_id, spec.type, token, custom if isinstance(custom, str) else None, props)
+        pending = PendingCreate(spec.logical_id, spec.type, token, custom if isinstance(custom, str) else None, props,
+                                retained=spec.deletion_policy == "Retain")
         self.state.pending[spec.logical_id] = pending
         intent = Intent(pending, save=self._save, client=self.scope.client)
         base = self.scope.context(spec.logical_id)
@@ -436,6 +437,13 @@ def clear_leftover(
     if pending.name is None:
         emit(ResourceEvent(stack_name, pending.logical_id, pending.type, ResourceStatus.DELETE_SKIPPED,
                            reason="an interrupted create left no name to find it by; it may be orphaned"))
+        return
+    if pending.retained:
+        # The name may belong to a resource kept on purpose (a retained table from an earlier stack),
+        # and the interrupted create may never have made anything: never delete data to tidy up.
+        emit(ResourceEvent(stack_name, pending.logical_id, pending.type, ResourceStatus.DELETE_SKIPPED,
+                           reason=f"retained resource {pending.name} is never deleted after an interrupted create; "
+                                  "if the retry says it exists, delete or rename it by hand"))
         return
     leftover = ResourceState(pending.logical_id, pending.type, pending.name, dict(pending.properties))
     delete_resource(leftover, stack_name=stack_name, context=context, emit=emit)

@@ -48,6 +48,7 @@ class PendingCreate:
     token: str  # seeds the generated physical name, so a retry of this intent uses the same name
     name: str | None = None  # the physical name the create uses (custom, or generated from `token`)
     properties: dict[str, Any] = field(default_factory=dict)  # resolved, as passed to create
+    retained: bool = False  # DeletionPolicy Retain: a leftover by this name may be data kept on purpose
 
 
 @dataclass

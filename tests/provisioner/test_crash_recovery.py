@@ -141,3 +141,18 @@ def test_a_topic_left_by_a_dead_create_is_not_duplicated(cloud: Any) -> None:
     state = _provisioner(cloud.client).deploy(STACK, TEMPLATE)
     assert [t["TopicArn"] for t in cloud.client("sns").list_topics()["Topics"]] == [leftover]
     assert state.resources["Topic"].physical_id == leftover
+
+
+def test_a_retained_resource_is_never_deleted_to_clear_an_interrupted_create(cloud: Any) -> None:
+    # GIVEN a retained table that already holds data (kept from an earlier stack)
+    retained = {**TABLE, "DeletionPolicy": "Retain"}
+    ddb = cloud.client("dynamodb")
+    ddb.create_table(**{k: v for k, v in TABLE["Properties"].items()})
+    ddb.put_item(TableName="dev-app-notes", Item={"pk": {"S": "kept"}})
+    # WHEN a create of the same name is interrupted (it would have failed: the name is taken)
+    with pytest.raises(Killed):
+        _provisioner(_client_dying_after(cloud, "CreateTable")).deploy(STACK, {"Resources": {"Table": retained}})
+    # THEN the next deploy does not delete the table to tidy up: it fails loudly instead
+    with pytest.raises(Exception, match="(?i)exist|in use"):
+        _provisioner(cloud.client).deploy(STACK, {"Resources": {"Table": retained}})
+    assert ddb.get_item(TableName="dev-app-notes", Key={"pk": {"S": "kept"}})["Item"]["pk"]["S"] == "kept"
