@@ -10,7 +10,7 @@ import typer
 
 from stagewise.config import Project, load_project
 from stagewise.errors import UserError
-from stagewise.pipeline.console import JsonOption, LocalOption
+from stagewise.pipeline.console import JsonOption, LocalOption, api_url
 
 
 def stages(as_json: JsonOption = False, local: LocalOption = False) -> None:
@@ -47,19 +47,11 @@ def stage_rows(project: Project, *, local: bool) -> list[dict[str, Any]]:
                 names += [n for n in st.history.stages() if n not in seen]
                 pointer = st.history.live(name)
                 row.update(live_build=pointer.build, last_deploy=pointer.updated_at or None,
-                           url=_url(st, pointer.fingerprints))
+                           url=api_url(st.provider, pointer.fingerprints))
         except UserError as exc:
             row["error"] = str(exc)
         rows.append(row)
     return rows
-
-
-def _url(st: Any, stacks: dict[str, str]) -> str | None:
-    for stack in sorted(stacks):
-        for key, value in st.provider.outputs(stack).items():
-            if key.lower().endswith("url") and str(value).startswith("http"):
-                return str(value)
-    return None
 
 
 def register(app: typer.Typer) -> None:

@@ -20,12 +20,14 @@ from stagewise.pipeline.console import (
     JsonOption,
     LocalOption,
     YesOption,
+    api_url,
     confirmer,
     finish,
     reporter_for,
     unlock_confirmer,
 )
-from stagewise.pipeline.runner import Runner, RunResult, StageTarget
+from stagewise.pipeline.history import Kind
+from stagewise.pipeline.runner import Runner, RunResult, RunState, StageTarget
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,10 @@ def ship_and_report(
     runner = Runner(st, reporter=reporter, confirm=confirm, command=command)
     if flags.force_unlock:
         runner.force_unlock(unlock_confirmer(flags.yes))
-    finish(run(runner), as_json=flags.as_json, reporter=reporter, endpoint=st.target.endpoint)
+    result = run(runner)
+    live = result.state is RunState.SUCCEEDED and result.kind is not Kind.REMOVE
+    url = api_url(st.provider, [o.stack for o in result.outcomes]) if live else None
+    finish(result, as_json=flags.as_json, reporter=reporter, endpoint=st.target.endpoint, url=url)
 
 
 def require_secrets(st: StageTarget) -> None:

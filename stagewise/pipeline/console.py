@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from collections.abc import Iterable
+from typing import Annotated, Any
 
 import typer
 
@@ -70,13 +71,26 @@ def unlock_confirmer(yes: bool):
     return confirm
 
 
-def finish(result: RunResult, *, as_json: bool, reporter: Reporter, endpoint: str | None = None) -> None:
+def api_url(provider: Any, stacks: Iterable[str]) -> str | None:
+    """The stage's API URL: the first `…Url` output of its stacks that is an http(s) address."""
+    for stack in sorted(stacks):
+        for key, value in provider.outputs(stack).items():
+            if key.lower().endswith("url") and str(value).startswith("http"):
+                return str(value)
+    return None
+
+
+def finish(
+    result: RunResult, *, as_json: bool, reporter: Reporter, endpoint: str | None = None, url: str | None = None
+) -> None:
     reporter.end()
     if as_json:
-        print(json.dumps({**result.to_json(), "notes": list(reporter.notes)}, indent=2))
+        print(json.dumps({**result.to_json(), "url": url, "notes": list(reporter.notes)}, indent=2))
     else:
         for line in result_lines(result):
             print(line)
         for retained in result.retained:
             print(f"  to delete {retained.logical_id}: {retained.how_to_delete(endpoint)}")
+        if url:
+            print(f"API  {url}")
     raise typer.Exit(int(result.exit_code))
