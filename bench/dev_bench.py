@@ -30,9 +30,13 @@ def _token() -> str | None:
 
 
 def _wait_authenticated_200(dev: DevProcess, token: str | None, began: float, limit: float = 60) -> tuple[float, str]:
-    while time.perf_counter() - began < limit:
-        if dev.proc and dev.proc.poll() is not None:
-            raise RuntimeError(f"stagewise dev exited: {dev.log()[-2000:]}")
+    """Poll as a developer would: wait for dev to say the API is up (reading its log costs the cloud
+    nothing), get a token if none is at hand, then call GET /notes until it answers 200."""
+    while "\nAPI " not in dev.log():
+        _check_alive(dev, began, limit)
+        time.sleep(0.01)
+    while True:
+        _check_alive(dev, began, limit)
         token = token or _token()
         if token:
             try:
@@ -44,7 +48,13 @@ def _wait_authenticated_200(dev: DevProcess, token: str | None, began: float, li
             except OSError:
                 pass
         time.sleep(0.01)
-    raise RuntimeError("no authenticated 200 from GET /notes within the limit")
+
+
+def _check_alive(dev: DevProcess, began: float, limit: float) -> None:
+    if dev.proc and dev.proc.poll() is not None:
+        raise RuntimeError(f"stagewise dev exited: {dev.log()[-2000:]}")
+    if time.perf_counter() - began > limit:
+        raise RuntimeError("no authenticated 200 from GET /notes within the limit")
 
 
 def _timed_start(token: str | None, *, cloud_port: int, extra_args: tuple[str, ...] = ()) -> tuple[float, str]:

@@ -13,19 +13,16 @@ SNS → Lambda delivery).
 from __future__ import annotations
 
 import signal
-import socket
 import sys
 import threading
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 
-from stagewise.cloud import LocalCloud, default_state_dir
+from stagewise.cloud import LocalCloud
 from stagewise.cloud.layout import STRIPE_DIR
 from stagewise.config import Project, StageConfig
-from stagewise.errors import UserError
 from stagewise.localstage import LocalStage
-from stagewise.options import load_stage
 from stagewise.runtime import Runtime, RuntimeModel
 from stagewise.secrets import SecretStore
 from stagewise.stacks.render import declared_secrets
@@ -42,16 +39,6 @@ def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def check_port_free(port: int) -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        # Like the server will: a port whose old connections linger in TIME_WAIT is free.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError as exc:
-            raise UserError(f"port {port} on 127.0.0.1 is already in use; stop what uses it or pass --port") from exc
-
-
 @dataclass
 class DevSession:
     project: Project
@@ -66,26 +53,11 @@ class DevSession:
     stripe: LocalStripe | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
 
-    @classmethod
-    def create(
-        cls,
-        *,
-        stage: str,
-        port: int,
-        cloud_port: int | None,
-        watch: bool,
-        overrides: list[str] | None,
-        keep_cloud: bool = False,
-    ) -> DevSession:
-        project, config = load_stage(stage, overrides)
-        check_port_free(port)
-        cloud = LocalCloud(default_state_dir(), port=cloud_port)
-        return cls(project=project, config=config, cloud=cloud, port=port, watch=watch, keep_cloud=keep_cloud)
-
     def start(self) -> str:
         """Overlap the cloud's boot (it restores its state) with the work that does not need it."""
         began = time.perf_counter()
-        self.started_cloud = self.cloud.begin()
+        if not self.started_cloud:  # `stagewise dev` launches it before importing this module
+            self.started_cloud = self.cloud.begin()
         needed = declared_secrets(self.project, self.config)  # imports the stack modules meanwhile
         stripe = self._start_stripe() if STRIPE_SECRET in needed else None
         self.cloud.wait_ready()

@@ -11,11 +11,27 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
-from stagewise.cloud.accounts import CloudSession, client, credentials, session
-from stagewise.cloud.messages import sent_sms
 from stagewise.cloud.process import DEFAULT_PORT, CloudState, CloudStatus, LocalCloud
 from stagewise.config import find_manifest
+
+# boto3 (clients) is imported on first use, so commands that only manage the cloud start fast.
+_LAZY = {
+    "CloudSession": "stagewise.cloud.accounts",
+    "client": "stagewise.cloud.accounts",
+    "credentials": "stagewise.cloud.accounts",
+    "session": "stagewise.cloud.accounts",
+    "sent_sms": "stagewise.cloud.messages",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'stagewise.cloud' has no attribute {name!r}")
 
 STATE_DIR_ENV = "STAGEWISE_STATE_DIR"
 

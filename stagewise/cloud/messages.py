@@ -10,7 +10,7 @@ import json
 import urllib.request
 from typing import Any
 
-from stagewise.cloud.sms import SMS_PATH
+from stagewise.cloud.layout import SMS_PATH
 from stagewise.errors import UserError
 
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from stagewise.cloud.determinism import CLOCK
+from stagewise.cloud.layout import SMS_PATH
 
-SMS_PATH = "/_stagewise/sms"
+__all__ = ["SMS_PATH", "install", "listing"]
 
 
 def install() -> None:

@@ -25,11 +25,22 @@ def dev(
 
     Example:  stagewise dev --port 3000
     """
-    from stagewise.devsession import DevSession
+    from stagewise.cloud import LocalCloud, default_state_dir
+    from stagewise.net import check_port_free
+    from stagewise.options import load_stage
 
-    session = DevSession.create(
-        stage=stage, port=port, cloud_port=cloud_port, watch=watch, overrides=set_, keep_cloud=keep_cloud
-    )
+    project, config = load_stage(stage, set_)
+    check_port_free(port)
+    cloud = LocalCloud(default_state_dir(), port=cloud_port)
+    started = cloud.begin()  # the cloud boots (~1 s) while the rest of dev is imported
+    try:
+        from stagewise.devsession import DevSession
+    except BaseException:
+        if started:
+            cloud.stop()
+        raise
+    session = DevSession(project=project, config=config, cloud=cloud, port=port, watch=watch,
+                         keep_cloud=keep_cloud, started_cloud=started)
     session.run_forever()
 
 

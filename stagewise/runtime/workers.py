@@ -180,6 +180,7 @@ class FunctionPool:
         self._warming = 0
         self._generation = 0
         self._generation_began = 0.0  # wall time the current generation's code was loaded from
+        self.last_used = 0.0  # monotonic time of the last invoke: reload pre-warms recent functions first
         self._closed = False
         self.started = 0  # workers ever started (for tests and the console)
 
@@ -196,6 +197,7 @@ class FunctionPool:
                trace_id: str | None = None) -> InvokeResult:
         request_id = request_id or str(uuid.uuid4())
         timeout_s = min(self.spec.timeout_s, wait_s) if wait_s else self.spec.timeout_s
+        self.last_used = time.monotonic()
         worker = self._acquire()
         started = time.perf_counter()
         init_ms = None
@@ -275,14 +277,17 @@ class FunctionPool:
         if replace:
             self.prewarm()
 
-    def prewarm(self) -> None:
-        """Start and initialise a worker in the background, so the next request finds it warm."""
+    def prewarm(self, *, wait: bool = False) -> None:
+        """Start and initialise a worker (in the background unless `wait`), so the next request finds it warm."""
         with self._cond:
-            if self._closed or len(self._all) >= self._max:
+            if self._closed or self._idle or len(self._all) >= self._max:
                 return
             worker = self._spawn()
             self._warming += 1
-        threading.Thread(target=self._finish_warming, args=(worker,), daemon=True).start()
+        if wait:
+            self._finish_warming(worker)
+        else:
+            threading.Thread(target=self._finish_warming, args=(worker,), daemon=True).start()
 
     def _finish_warming(self, worker: Worker) -> None:
         try:
@@ -299,7 +304,7 @@ class FunctionPool:
             self._discard(worker, replace=False)
 
     def restart_if_uses(self, changed: set[str]) -> bool:
-        """Retire this pool's workers if any imported a changed file; pre-warm a fresh one."""
+        """Retire this pool's workers if any imported a changed file (the caller pre-warms)."""
         with self._cond:
             used = self.files & changed
             if not self._all or not used or _newest_mtime(used) < self._generation_began:
@@ -309,7 +314,6 @@ class FunctionPool:
             stale, self._idle = self._idle, []
         for worker in stale:
             self._discard(worker, replace=False)
-        self.prewarm()
         return True
 
     def call_worker(self, message: dict[str, Any], timeout_s: float) -> dict[str, Any] | None:
@@ -366,8 +370,22 @@ class WorkerSet:
             return list(self._pools.values())
 
     def restart_for(self, changed: set[str]) -> list[str]:
-        """Logical ids of the functions whose workers were restarted for these changed files."""
-        return [pool.spec.logical_id for pool in self.pools() if pool.restart_if_uses(changed)]
+        """Logical ids of the functions whose workers were restarted for these changed files.
+
+        Fresh workers are pre-warmed one at a time, most recently used function first: a change to
+        shared code restarts many functions, and warming them all at once on two cores would make
+        the one being worked on wait for all of them.
+        """
+        restarted = [pool for pool in self.pools() if pool.restart_if_uses(changed)]
+        restarted.sort(key=lambda pool: pool.last_used, reverse=True)
+
+        def prewarm_in_order() -> None:
+            for pool in restarted:
+                pool.prewarm(wait=True)
+
+        if restarted:
+            threading.Thread(target=prewarm_in_order, name="reload-prewarm", daemon=True).start()
+        return [pool.spec.logical_id for pool in restarted]
 
     def stop(self) -> None:
         for pool in self.pools():
