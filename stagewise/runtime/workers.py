@@ -17,6 +17,7 @@ retires the workers of a pool that imported a changed file and pre-warms a new o
 from __future__ import annotations
 
 import enum
+import importlib.util
 import os
 import secrets
 import signal
@@ -87,6 +88,17 @@ def worker_environment(spec: FunctionSpec, *, base: dict[str, str], region: str)
         "PYTHONPATH": str(Path(stagewise.__file__).resolve().parent.parent),
     }
     return {**spec.environment, **base, **reserved, **process}
+
+
+def _drop_bytecode(paths: set[str]) -> None:
+    """Delete the cached bytecode of changed sources. Python trusts a .pyc whose recorded source
+    mtime (whole seconds) and size still match, so an edit of the same length within the same
+    second would otherwise load the old code."""
+    for path in paths:
+        try:
+            os.unlink(importlib.util.cache_from_source(path))
+        except (OSError, ValueError, NotImplementedError):
+            continue
 
 
 def _newest_mtime(paths: set[str]) -> float:
@@ -376,6 +388,7 @@ class WorkerSet:
         shared code restarts many functions, and warming them all at once on two cores would make
         the one being worked on wait for all of them.
         """
+        _drop_bytecode(changed)
         restarted = [pool for pool in self.pools() if pool.restart_if_uses(changed)]
         restarted.sort(key=lambda pool: pool.last_used, reverse=True)
 

@@ -50,3 +50,17 @@ def test_unimported_file_restarts_nothing(runtime, client, app_copy):
     (app_copy / "services/echo/echo_fn/unused.py").write_text("X = 1\n")
     assert runtime._reloader.apply({str((app_copy / "services/echo/echo_fn/unused.py").resolve())}) == []
     assert runtime.workers.pool("Env").started == 1
+
+
+def test_two_same_length_edits_in_one_second_both_take_effect(runtime, client, app_copy):
+    # GIVEN a function whose source is edited, then edited again at once to the same length
+    # (Python would trust the first edit's .pyc: same whole-second mtime, same size)
+    assert client.get("/reload").json() == {"version": "one"}
+    source = app_copy / "services/reload/reload_fn/handlers.py"
+    original = source.read_text()
+    source.write_text(original.replace('VERSION = "one"', 'VERSION = "two"'))
+    wait_for(client, "/reload", "version", "two", limit_s=2.0)
+    # WHEN it is saved again within the same second
+    source.write_text(original.replace('VERSION = "one"', 'VERSION = "six"'))
+    # THEN the second edit is what answers
+    wait_for(client, "/reload", "version", "six", limit_s=2.0)
