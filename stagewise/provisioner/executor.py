@@ -23,6 +23,7 @@ import enum
 import hashlib
 import secrets
 import string
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
@@ -243,7 +244,8 @@ class Deployment:
         custom = props.get(name_property) if name_property else None
         token = self.tokens.pop(spec.logical_id, None) or secrets.token_hex(8)
         pending = PendingCreate(spec.logical_id, spec.type, token, custom if isinstance(custom, str) else None, props,
-                                retained=spec.deletion_policy == "Retain")
+                                retained=spec.deletion_policy == "Retain", custom_name=isinstance(custom, str),
+                                recorded_at=time.time())
         self.state.pending[spec.logical_id] = pending
         intent = Intent(pending, save=self._save, client=self.scope.client)
         base = self.scope.context(spec.logical_id)
@@ -368,6 +370,9 @@ class Deployment:
         self.store.save(self.state)
 
 
+CLOCK_SKEW_S = 0.005  # the local cloud runs on this machine: its clock is ours (moto keeps microseconds)
+
+
 def _handler(rs: ResourceState, context: Callable[[str], ResourceContext]) -> ResourceType:
     cls = resource_class(rs.type)
     if cls is None:
@@ -421,6 +426,13 @@ def delete_resource(
     return True
 
 
+def _made_by(pending: PendingCreate, context: Callable[[str], ResourceContext]) -> bool:
+    """True when the resource now holding the pending name was created after the intent was saved."""
+    cls = resource_class(pending.type)
+    created = cls(context(pending.logical_id)).created_at(pending.name) if cls and pending.name else None
+    return created is not None and created >= pending.recorded_at - CLOCK_SKEW_S
+
+
 def clear_leftover(
     pending: PendingCreate,
     *,
@@ -438,12 +450,20 @@ def clear_leftover(
         emit(ResourceEvent(stack_name, pending.logical_id, pending.type, ResourceStatus.DELETE_SKIPPED,
                            reason="an interrupted create left no name to find it by; it may be orphaned"))
         return
-    if pending.retained:
+    if pending.retained and pending.custom_name and not _made_by(pending, context):
         # The name may belong to a resource kept on purpose (a retained table from an earlier stack),
         # and the interrupted create may never have made anything: never delete data to tidy up.
         emit(ResourceEvent(stack_name, pending.logical_id, pending.type, ResourceStatus.DELETE_SKIPPED,
-                           reason=f"retained resource {pending.name} is never deleted after an interrupted create; "
-                                  "if the retry says it exists, delete or rename it by hand"))
+                           reason=f"retained resource {pending.name} is never deleted after an interrupted create "
+                                  "unless it was created after the create began; if the retry says it exists, "
+                                  "delete or rename it by hand"))
         return
-    leftover = ResourceState(pending.logical_id, pending.type, pending.name, dict(pending.properties))
+    cls = resource_class(pending.type)
+    try:
+        physical_id = cls(context(pending.logical_id)).physical_id_for(pending.name) if cls else pending.name
+    except FAILURES as exc:
+        if is_not_found(exc):
+            return  # the interrupted create made nothing
+        raise
+    leftover = ResourceState(pending.logical_id, pending.type, physical_id, dict(pending.properties))
     delete_resource(leftover, stack_name=stack_name, context=context, emit=emit)

@@ -49,6 +49,8 @@ class PendingCreate:
     name: str | None = None  # the physical name the create uses (custom, or generated from `token`)
     properties: dict[str, Any] = field(default_factory=dict)  # resolved, as passed to create
     retained: bool = False  # DeletionPolicy Retain: a leftover by this name may be data kept on purpose
+    custom_name: bool = False  # the name came from the template (it may predate us), not from `token`
+    recorded_at: float = 0.0  # when the intent was saved: a leftover created after it is ours
 
 
 @dataclass

@@ -156,3 +156,16 @@ def test_a_retained_resource_is_never_deleted_to_clear_an_interrupted_create(clo
     with pytest.raises(Exception, match="(?i)exist|in use"):
         _provisioner(cloud.client).deploy(STACK, {"Resources": {"Table": retained}})
     assert ddb.get_item(TableName="dev-app-notes", Key={"pk": {"S": "kept"}})["Item"]["pk"]["S"] == "kept"
+
+
+def test_a_topic_and_a_queue_left_by_a_dead_create_are_found_by_name(cloud: Any) -> None:
+    # GIVEN creates that died right after the topic and after the queue were made
+    # (their physical ids are an ARN and a URL, not the recorded name)
+    template = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {}},
+                              "Queue": {"Type": "AWS::SQS::Queue", "Properties": {}, "DependsOn": ["Topic"]}}}
+    with pytest.raises(Killed):
+        _provisioner(_client_dying_after(cloud, "CreateQueue")).deploy(STACK, template)
+    # WHEN the deploy runs again THEN it completes with one topic and one queue
+    state = _provisioner(cloud.client).deploy(STACK, template)
+    assert [t["TopicArn"] for t in cloud.client("sns").list_topics()["Topics"]] == [state.resources["Topic"].physical_id]
+    assert cloud.client("sqs").list_queues()["QueueUrls"] == [state.resources["Queue"].physical_id]

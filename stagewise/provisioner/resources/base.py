@@ -84,6 +84,17 @@ class ResourceType(ABC):
     def delete(self, current: ResourceState) -> None:
         """Delete the resource."""
 
+    def physical_id_for(self, name: str) -> str:
+        """The physical id of this type's resource named `name` (crash recovery knows only the name)."""
+        return name
+
+    def created_at(self, physical_id: str) -> float | None:
+        """When the named resource was created (epoch seconds), if this type can tell; None otherwise.
+
+        Lets crash recovery tell a leftover of its own interrupted create from a resource that
+        already had the name (a retained table with data) — only the former may be deleted."""
+        return None
+
     def ref(self, current: ResourceState) -> Any:
         return current.physical_id
 

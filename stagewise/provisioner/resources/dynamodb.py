@@ -38,6 +38,13 @@ class Table(ResourceType):
     attributes = frozenset({"Arn", "StreamArn"})
     name_property = "TableName"
 
+    def created_at(self, physical_id: str) -> float | None:
+        try:
+            table = self.ctx.client("dynamodb").describe_table(TableName=physical_id)["Table"]
+        except Exception:  # noqa: BLE001 — gone or unreadable: nothing to judge by
+            return None
+        return table["CreationDateTime"].timestamp()
+
     def create(self, props: dict[str, Any]) -> Provisioned:
         ddb = self.ctx.client("dynamodb")
         name = props.get("TableName") or self.ctx.generated_name(max_length=255)

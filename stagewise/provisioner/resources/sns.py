@@ -50,6 +50,9 @@ class Topic(ResourceType):
     attributes = frozenset({"TopicArn", "TopicName"})
     name_property = "TopicName"
 
+    def physical_id_for(self, name: str) -> str:
+        return f"arn:{self.ctx.partition}:sns:{self.ctx.region}:{self.ctx.account_id}:{name}"
+
     def create(self, props: dict[str, Any]) -> Provisioned:
         sns = self.ctx.client("sns")
         fifo = is_true(props.get("FifoTopic", False))

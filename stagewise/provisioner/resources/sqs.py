@@ -47,6 +47,9 @@ class Queue(ResourceType):
     attributes = frozenset({"Arn", "QueueName", "QueueUrl"})
     name_property = "QueueName"
 
+    def physical_id_for(self, name: str) -> str:
+        return self.ctx.client("sqs").get_queue_url(QueueName=name)["QueueUrl"]
+
     def create(self, props: dict[str, Any]) -> Provisioned:
         fifo = is_true(props.get("FifoQueue", False))
         name = fifo_name(self.ctx, props.get("QueueName"), fifo=fifo, max_length=80)
