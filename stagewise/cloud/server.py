@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import argparse
 import fcntl
-import importlib
 import logging
 import os
 import signal
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -51,9 +49,11 @@ def build_app(state_dir: Path) -> Any:
     """The durable moto app for `state_dir`, with its snapshot restored and journal replayed."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+    from stagewise.cloud import lazy_ec2
     from stagewise.cloud.app import DurableApp
     from stagewise.cloud.journal import JOURNAL_FILE, Journal
 
+    lazy_ec2.import_ssm_without_ec2()
     _cache_module_list()
     journal = Journal(state_dir / JOURNAL_FILE)
     app = DurableApp(DomainDispatcherApplication(create_backend_app), journal=journal, state_dir=state_dir)
@@ -69,22 +69,6 @@ def build_app(state_dir: Path) -> Any:
         with app.lock:
             app.snapshot()
     return app
-
-
-def warm_ssm(app: Any) -> None:
-    """Import moto's SSM (it pulls in EC2: ~1 s) in the background while the client is still starting.
-
-    `stagewise dev` asks SSM for the stage's secrets first; on a fresh cloud that call would pay the
-    import. Warming every service this way was measured slower (it competes with the first deploy
-    for the GIL); SSM alone is the one worth moving off the critical path. The import holds the
-    app's lock: moto draws from its seeded random generator while importing, and a journaled
-    request running meanwhile would get other ids than its replay."""
-
-    def run() -> None:
-        with app.lock:
-            importlib.import_module("moto.ssm.models")
-
-    threading.Thread(target=run, name="warm-ssm", daemon=True).start()
 
 
 def serve(app: Any, port: int) -> None:
@@ -107,7 +91,6 @@ def serve(app: Any, port: int) -> None:
         print(f"cannot listen on 127.0.0.1:{port}: {exc}", file=sys.stderr)
         sys.exit(4)
     print(f"local cloud listening on http://127.0.0.1:{port}", file=sys.stderr, flush=True)
-    warm_ssm(app)
     try:
         server.serve()
     finally:

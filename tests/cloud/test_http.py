@@ -154,3 +154,13 @@ def test_a_presigned_put_labelled_as_a_form_keeps_its_bytes(cloud: LocalCloud) -
         assert answer.status == 200
     # THEN S3 keeps the bytes as they are, like the real S3
     assert s3.get_object(Bucket="uploads", Key="f.txt")["Body"].read() == b"raw bytes"
+
+
+def test_ec2_is_imported_only_when_used_and_then_works(cloud: LocalCloud) -> None:
+    # GIVEN a cloud serving SSM (moto's SSM imports EC2, which the cloud defers)
+    ssm = make_client(cloud, "ssm")
+    ssm.put_parameter(Name="/app/dev/KEY", Value="v", Type="SecureString")
+    assert ssm.get_parameter(Name="/app/dev/KEY", WithDecryption=True)["Parameter"]["Value"] == "v"
+    # WHEN something really uses EC2 THEN the real module loads and answers
+    regions = make_client(cloud, "ec2").describe_regions()["Regions"]
+    assert any(region["RegionName"] == REGION for region in regions)
