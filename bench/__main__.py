@@ -37,7 +37,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    rounds = 1 if args.quick else 3
+    rounds = 1 if args.quick else 5  # start times swing with disk fsync latency: 5 rounds, median
     figures: dict[str, float] = {}
     for name, run in _suites(rounds):
         print(f"bench: {name} …", file=sys.stderr, flush=True)
