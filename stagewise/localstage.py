@@ -70,7 +70,7 @@ class LocalStage:
         states = []
         for service in self.project.services.values():
             owner = self.stage.infra_stage if service.infra else self.stage.name
-            state = self.provisioner.describe(f"{owner}-{self.project.app.name}-{service.name}")
+            state = self.provisioner.describe(stack_name(self.project, owner, service.name))
             if state is not None:
                 states.append(state)
         if not states:

@@ -64,7 +64,7 @@ def invoke(
 @contextmanager
 def local_stripe_for(model, function: str, endpoint: str):
     """The model as is, or, when the function calls Stripe, with a local Stripe running for it."""
-    from stagewise.cloud import LocalCloud, default_state_dir
+    from stagewise.cloud import default_state_dir
     from stagewise.cloud.layout import STRIPE_DIR
     from stagewise.devsession import STRIPE_KEY_VARIABLE, with_stripe_api_base
     from stagewise.stripe_local import LocalStripe
@@ -72,7 +72,7 @@ def local_stripe_for(model, function: str, endpoint: str):
     if STRIPE_KEY_VARIABLE not in model.function(function).environment:
         yield model
         return
-    stripe = LocalStripe(LocalCloud(default_state_dir()).state_dir / STRIPE_DIR)
+    stripe = LocalStripe(default_state_dir() / STRIPE_DIR)
     try:
         yield with_stripe_api_base(model, stripe.start())
     finally:

@@ -7,12 +7,10 @@ The CLI finds the local cloud through stagewise.target; the only patch is at tha
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-import stagewise.cloud
 from stagewise.cli import app
 from stagewise.config import ConfigError
 from stagewise.errors import UserError
@@ -21,13 +19,7 @@ from tests.pipeline.conftest import set_knobs
 
 @pytest.fixture
 def cli(cloud, project_dir, monkeypatch):
-    port = cloud.port
-
-    class TestCloud(stagewise.cloud.LocalCloud):
-        def __init__(self, state_dir: Path, port_: int = port) -> None:
-            super().__init__(state_dir, port_)
-
-    monkeypatch.setattr(stagewise.cloud, "LocalCloud", TestCloud)
+    # The cloud records its port in its state dir, so the commands find it from STAGEWISE_STATE_DIR.
     monkeypatch.setenv("STAGEWISE_PROJECT", str(project_dir))
     monkeypatch.setenv("STAGEWISE_STATE_DIR", str(cloud.state_dir))
     monkeypatch.delenv("STAGEWISE_LOCAL", raising=False)
