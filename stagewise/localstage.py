@@ -49,7 +49,8 @@ class LocalStage:
 
     @cached_property
     def provisioner(self) -> Provisioner:
-        return Provisioner(self.client, account_id=self.account_id, region=self.region)
+        return Provisioner(self.client, account_id=self.account_id, region=self.region,
+                           checkpoints=self.target.checkpoints)
 
     def deploy(self, *, on_stack: Callable[[str, str], None] | None = None) -> list[StackState]:
         """Provision every stack of the stage in dependency order; unchanged stacks cost no writes."""

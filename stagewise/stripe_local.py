@@ -29,7 +29,6 @@ import argparse
 import asyncio
 import hashlib
 import json
-import os
 import pickle
 import signal
 import socket
@@ -44,6 +43,7 @@ from typing import Any
 import httpx
 
 from stagewise.errors import UserError
+from stagewise.fileio import write_atomically
 
 LOCAL_SECRET_KEY = "sk_test_local_stagewise"  # localstripe accepts any sk_… key; local stages get this one
 HOST = "127.0.0.1"
@@ -100,7 +100,9 @@ def patch_state_file(state_dir: Path) -> Path:
             dict.update(store, saved)
 
     def dump_to_disk(store: dict) -> None:
-        _atomic_write(path, pickle.dumps(dict(store), protocol=pickle.HIGHEST_PROTOCOL))
+        # Not durable (no fsync): it cost ~10-30 ms per charge here, and only a machine crash (not a
+        # killed process) could lose the last writes of a local test-mode Stripe.
+        write_atomically(path, pickle.dumps(dict(store), protocol=pickle.HIGHEST_PROTOCOL))
 
     resources.Store.try_load_from_disk = try_load_from_disk
     resources.Store.dump_to_disk = dump_to_disk
@@ -185,7 +187,7 @@ class IdempotencyCache:
         # The stripe client sends a fresh key with every POST: drop expired entries as new ones come.
         self.saved = {k: v for k, v in self.saved.items() if now - v["at"] <= IDEMPOTENCY_TTL_SECONDS}
         self.saved[key] = {**entry, "at": now}
-        _atomic_write(self.path, json.dumps(self.saved).encode())
+        write_atomically(self.path, json.dumps(self.saved).encode())
 
 
 def idempotency_middleware(cache: IdempotencyCache) -> Any:
@@ -227,17 +229,6 @@ def _stripe_error(status: int, code: str | None, message: str, kind: str) -> Any
     if code:
         error["code"] = code
     return web.json_response({"error": error}, status=status)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write-then-rename: a killed server leaves the old file or the new one, never half of one.
-
-    No fsync: it cost ~10-30 ms per charge here, and only a machine crash (not a killed
-    process) could lose the last writes of a local test-mode Stripe.
-    """
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
 
 
 def build_app(state_dir: Path) -> Any:

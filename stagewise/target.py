@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from stagewise.config import LOCAL_STAGE, Project, StageConfig
@@ -26,6 +27,14 @@ class Target:
     local: bool
     client: ClientFactory
     endpoint: str | None = None  # the local cloud's URL, for a local target
+    state_dir: Path | None = None  # the local cloud's state dir, for a local target
+
+    @property
+    def checkpoints(self) -> Path | None:
+        """Where the local provisioner keeps in-flight deploy state (None for AWS: CloudFormation does)."""
+        from stagewise.cloud.layout import PROVISIONER_DIR
+
+        return self.state_dir / PROVISIONER_DIR if self.state_dir is not None else None
 
 
 def wants_local(stage: str, flag: bool) -> bool:
@@ -42,7 +51,8 @@ def target_for(project: Project, stage: StageConfig, *, local: bool) -> Target:
 def _local_target(account_id: str, region: str) -> Target:
     from stagewise.cloud import LocalCloud, client, default_state_dir
 
-    status = LocalCloud(default_state_dir()).status()
+    state_dir = default_state_dir()
+    status = LocalCloud(state_dir).status()
     if not status.running:
         raise UserError("the local cloud is not running; start it with `stagewise cloud start` or `stagewise dev`")
     endpoint = status.endpoint
@@ -50,7 +60,8 @@ def _local_target(account_id: str, region: str) -> Target:
     def factory(service: str) -> Any:
         return client(endpoint, account_id=account_id, region=region, service=service)
 
-    return Target(account_id=account_id, region=region, local=True, client=factory, endpoint=endpoint)
+    return Target(account_id=account_id, region=region, local=True, client=factory, endpoint=endpoint,
+                  state_dir=state_dir)
 
 
 def _aws_target(project: Project, stage: StageConfig) -> Target:

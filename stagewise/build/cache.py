@@ -19,6 +19,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from stagewise.fileio import write_atomically
+
 
 def default_cache_dir() -> Path:
     env = os.environ.get("STAGEWISE_CACHE_DIR")
@@ -58,7 +60,7 @@ class LayerCache:
         self.root.mkdir(parents=True, exist_ok=True)
         _atomic_copy(zip_path, cached_zip)
         entry = {"digest": digest, "sha256": sha256}
-        _atomic_write(meta, json.dumps(entry, sort_keys=True).encode())
+        write_atomically(meta, json.dumps(entry, sort_keys=True).encode())
         return CachedLayer(zip_path=cached_zip, **entry)
 
     def _paths(self, key: str) -> tuple[Path, Path]:
@@ -82,11 +84,4 @@ def _atomic_copy(source: Path, dest: Path) -> None:
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-")
     os.close(fd)
     shutil.copyfile(source, tmp)
-    os.replace(tmp, dest)
-
-
-def _atomic_write(dest: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
     os.replace(tmp, dest)

@@ -70,17 +70,17 @@ def measure(project_dir: Path, *, stage: str = "dev") -> DeployFigures:
         cloud = LocalCloud(Path(tmp) / "cloud", _free_port())
         try:
             cloud.start()
-            return _measure(root, cloud.endpoint, stage, Path(tmp) / "build")
+            return _measure(root, cloud, stage, Path(tmp) / "build")
         finally:
             cloud.stop()
 
 
-def _measure(root: Path, endpoint: str, stage: str, out_dir: Path) -> DeployFigures:
+def _measure(root: Path, cloud: Any, stage: str, out_dir: Path) -> DeployFigures:
     from stagewise.pipeline.runner import open_stage  # noqa: F401  (keeps import cost out of the timings)
 
     writes: list[str] = []
     project = load_project(root / "stagewise.toml")
-    run = _runner_factory(project, endpoint, stage, writes)
+    run = _runner_factory(project, cloud, stage, writes)
     run(None).st.store.bootstrap()
     full = _timed(project, stage, out_dir, run, writes)
     no_op = _timed(project, stage, out_dir, run, writes)
@@ -104,13 +104,15 @@ def _timed(project: Project, stage: str, out_dir: Path, run: Any, writes: list[s
                   {o.stack: o.outcome.value for o in result.outcomes})
 
 
-def _runner_factory(project: Project, endpoint: str, stage: str, writes: list[str]) -> Any:
+def _runner_factory(project: Project, cloud: Any, stage: str, writes: list[str]) -> Any:
     from stagewise.cloud import client
     from stagewise.pipeline.progress import QuietProgress
     from stagewise.pipeline.runner import Runner, StageTarget
     from stagewise.pipeline.store import PipelineStore
-    from stagewise.providers.local import LocalProvider
+    from stagewise.providers.factory import provider_for
     from stagewise.target import Target
+
+    endpoint = cloud.endpoint
 
     config = project.stage(stage)
     account_id = project.accounts[config.account].id
@@ -126,10 +128,9 @@ def _runner_factory(project: Project, endpoint: str, stage: str, writes: list[st
         return made
 
     def runner(current: Project | None) -> Runner:
-        target = Target(account_id, config.region, True, factory, endpoint)
+        target = Target(account_id, config.region, True, factory, endpoint, cloud.state_dir)
         store = PipelineStore(factory("s3"), account_id=account_id, region=config.region, account_name=config.account)
-        st = StageTarget(current or project, config, target, LocalProvider(factory, account_id=account_id,
-                                                                           region=config.region), store)
+        st = StageTarget(current or project, config, target, provider_for(target), store)
         return Runner(st, reporter=QuietProgress(), confirm=lambda plan: True, command="bench")
 
     return runner

@@ -15,7 +15,8 @@ def provider_for(target: Target, *, upload: TemplateUpload | None = None) -> Pro
     if target.local:
         from stagewise.providers.local import LocalProvider
 
-        return LocalProvider(target.client, account_id=target.account_id, region=target.region)
+        return LocalProvider(target.client, account_id=target.account_id, region=target.region,
+                             checkpoints=target.checkpoints)
     from stagewise.providers.aws import AwsProvider
 
     return AwsProvider(target.client("cloudformation"), upload=upload)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from stagewise.providers.base import (
@@ -43,7 +44,8 @@ class LocalProvider(Provider):
 
     kind = "local"
 
-    def __init__(self, client: Callable[[str], Any], *, account_id: str, region: str) -> None:
+    def __init__(self, client: Callable[[str], Any], *, account_id: str, region: str,
+                 checkpoints: Path | None = None) -> None:
         lock = threading.Lock()
 
         def guarded(service: str) -> Any:  # boto3 client creation is not thread-safe
@@ -53,6 +55,7 @@ class LocalProvider(Provider):
         self._client = guarded
         self.account_id = account_id
         self.region = region
+        self.checkpoints = checkpoints
 
     def _provisioner(self, on_event: EventSink | None = None) -> Provisioner:
         def forward(event: ResourceEvent) -> None:
@@ -60,7 +63,8 @@ class LocalProvider(Provider):
                 on_event(StackEvent(event.stack_name, event.logical_id, event.resource_type,
                                     str(event.status), event.reason))
 
-        return Provisioner(self._client, account_id=self.account_id, region=self.region, on_event=forward)
+        return Provisioner(self._client, account_id=self.account_id, region=self.region, on_event=forward,
+                           checkpoints=self.checkpoints)
 
     def health(self, stack_name: str) -> tuple[StackHealth, str]:
         state = self._provisioner().describe(stack_name)

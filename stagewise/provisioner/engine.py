@@ -15,6 +15,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from stagewise.provisioner.errors import DeployError
@@ -52,7 +53,9 @@ class Provisioner:
         account_id: str,
         region: str,
         on_event: Callable[[ResourceEvent], None] | None = None,
+        checkpoints: Path | None = None,
     ) -> None:
+        """`checkpoints`: a local folder for in-flight deploy state (store.py says why); None writes it all to the cloud."""
         cache: dict[str, Any] = {}
 
         def cached(service: str) -> Any:
@@ -64,7 +67,7 @@ class Provisioner:
         self.account_id = account_id
         self.region = region
         self._emit = on_event or (lambda event: None)
-        self._store = StateStore(cached, account_id=account_id, region=region)
+        self._store = StateStore(cached, account_id=account_id, region=region, checkpoints=checkpoints)
 
     # -- reading --------------------------------------------------------------------------
 

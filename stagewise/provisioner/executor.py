@@ -247,7 +247,7 @@ class Deployment:
                                 retained=spec.deletion_policy == "Retain", custom_name=isinstance(custom, str),
                                 recorded_at=time.time())
         self.state.pending[spec.logical_id] = pending
-        intent = Intent(pending, save=self._save, client=self.scope.client)
+        intent = Intent(pending, save=self._checkpoint, client=self.scope.client)
         base = self.scope.context(spec.logical_id)
         values = {f.name: getattr(base, f.name) for f in fields(base)}
         return IntentContext(**{**values, "client": intent.client}, intent=intent)
@@ -366,8 +366,14 @@ class Deployment:
         )
 
     def _save(self) -> None:
+        """A settled point (start, end, rollback): written to the cloud."""
         self.state.updated_at = now()
         self.store.save(self.state)
+
+    def _checkpoint(self) -> None:
+        """Progress within the deploy (an intent, the results before it): written durably, cheaply."""
+        self.state.updated_at = now()
+        self.store.checkpoint(self.state)
 
 
 CLOCK_SKEW_S = 0.005  # the local cloud runs on this machine: its clock is ours (moto keeps microseconds)

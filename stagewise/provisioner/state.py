@@ -11,7 +11,7 @@ leftover by the recorded physical name and deletes it before creating again.
 from __future__ import annotations
 
 import enum
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -67,9 +67,19 @@ class StackState:
     stack_id: str = ""  # arn:aws:cloudformation:<region>:<account>:stack/<name>/<uuid>, stable across updates
     reason: str = ""  # why the last operation failed, when it did
     pending: dict[str, PendingCreate] = field(default_factory=dict)  # creates in flight (see module doc)
+    revision: int = 0  # bumped by every write, so the newer of two copies (cloud, checkpoint) is known
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """A JSON-ready view that shares the state's values (dump it, do not keep it).
+
+        Not `dataclasses.asdict`: that deep-copies the whole template and every property on each
+        of the ~100 writes of a fresh deploy, which cost ~0.3 s of a 2 s deploy.
+        """
+        return {
+            **vars(self),
+            "resources": {k: vars(v) for k, v in self.resources.items()},
+            "pending": {k: vars(v) for k, v in self.pending.items()},
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> StackState:

@@ -17,7 +17,7 @@ from stagewise.config import Project, load_project
 from stagewise.pipeline.progress import LineProgress
 from stagewise.pipeline.runner import Runner, StageTarget
 from stagewise.pipeline.store import PipelineStore
-from stagewise.providers.local import LocalProvider
+from stagewise.providers.factory import provider_for
 from stagewise.target import Target
 from tests.helpers import free_port
 
@@ -94,10 +94,9 @@ class Stages:
             made.meta.events.register("before-parameter-build", log)
             return made
 
-        target = Target(account_id, stage.region, True, factory, endpoint)
+        target = Target(account_id, stage.region, True, factory, endpoint, self.cloud.state_dir)
         store = PipelineStore(factory("s3"), account_id=account_id, region=stage.region, account_name=stage.account)
-        provider = LocalProvider(factory, account_id=account_id, region=stage.region)
-        return StageTarget(self.project, stage, target, provider, store)
+        return StageTarget(self.project, stage, target, provider_for(target), store)
 
     def runner(self, stage_name: str, *, confirm: bool = True) -> Runner:
         return Runner(self.target(stage_name), reporter=LineProgress(), confirm=lambda plan: confirm,

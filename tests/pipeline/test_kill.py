@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from stagewise.cloud import client
+from stagewise.cloud.layout import PROVISIONER_DIR
 from stagewise.pipeline.history import History
 from stagewise.pipeline.store import PipelineStore
 from stagewise.provisioner import Provisioner
@@ -91,15 +92,14 @@ def test_kill_9_then_force_unlock_recovers(cloud, project_dir):
     assert code == new_key != history.load("dev", builds[0]["id"]).build.functions[0].code_key
 
 
-def creating(s3) -> bool:
-    """Some stack of the first deploy is part-way through its creates."""
-    bucket = "stagewise-state-111111111111-us-east-1"
-    try:
-        items = s3.list_objects_v2(Bucket=bucket, Prefix="stacks/").get("Contents", [])
-    except s3.exceptions.NoSuchBucket:
-        return False
-    for item in items:
-        state = json.loads(s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read())
+def creating(cloud) -> bool:
+    """Some stack of the first deploy is part-way through its creates (its in-flight checkpoint says so)."""
+    folder = cloud.state_dir / PROVISIONER_DIR / "111111111111-us-east-1"
+    for path in folder.glob("*.json"):
+        try:
+            state = json.loads(path.read_text())
+        except (OSError, ValueError):  # replaced while read
+            continue
         if state["status"] == "CREATE_IN_PROGRESS" and (state["resources"] or state.get("pending")):
             return True
     return False
@@ -108,8 +108,7 @@ def creating(s3) -> bool:
 def test_kill_9_in_the_middle_of_creates_then_the_rerun_completes_without_duplicates(cloud, project_dir):
     env = cli_env(cloud, project_dir)
     assert run(env, "bootstrap", "--account", "dev", "--local").returncode == 0
-    s3 = client(cloud.endpoint, account_id="111111111111", region="us-east-1", service="s3")
-    deploy_killed_when(env, lambda: creating(s3))
+    deploy_killed_when(env, lambda: creating(cloud))
 
     recovered = run(env, "deploy", "--stage", "dev", "--local", "--yes", "--force-unlock", "--json")
     assert recovered.returncode == 0, recovered.stdout + recovered.stderr
