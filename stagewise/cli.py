@@ -14,8 +14,7 @@ import sys
 import typer
 
 from stagewise import commands
-from stagewise.config import ConfigError
-from stagewise.errors import UserError
+from stagewise.errors import ConfigError, UserError
 
 app = typer.Typer(
     name="stagewise",

@@ -25,15 +25,13 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from stagewise.errors import ConfigError
+
 MANIFEST = "stagewise.toml"
 STAGE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 SERVICE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 LOCAL_STAGE = "local"
 M = TypeVar("M", bound="BaseModel")
-
-
-class ConfigError(Exception):
-    """A problem in stagewise.toml or in a requested stage; the message says what to do."""
 
 
 class _Strict(BaseModel):

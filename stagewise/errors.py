@@ -11,3 +11,10 @@ class UserError(Exception):
     def __init__(self, message: str, *, exit_code: int = 2) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+class ConfigError(Exception):
+    """A problem in stagewise.toml or in a requested stage; the message says what to do.
+
+    Defined here, not in config.py, so the CLI can catch it without importing pydantic first.
+    """

@@ -40,8 +40,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from stagewise.errors import UserError
 from stagewise.fileio import write_atomically
 
@@ -323,6 +321,8 @@ class LocalStripe:
         found: list[dict[str, Any]] = []
         params: dict[str, Any] = {"limit": 100}
         headers = {"Authorization": f"Bearer {LOCAL_SECRET_KEY}"}
+        import httpx  # ~70 ms: only tests and `messages` read charges; `dev` imports this module at start
+
         with httpx.Client(base_url=self.base_url, headers=headers, timeout=10) as client:
             while True:
                 page = client.get("/v1/charges", params=params).raise_for_status().json()

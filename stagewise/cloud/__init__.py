@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from stagewise.cloud.process import DEFAULT_PORT, CloudState, CloudStatus, LocalCloud
-from stagewise.config import find_manifest
 
 # boto3 (clients) is imported on first use, so commands that only manage the cloud start fast.
 _LAZY = {
@@ -41,6 +40,8 @@ def default_state_dir() -> Path:
     override = os.environ.get(STATE_DIR_ENV)
     if override:
         return Path(override).resolve()
+    from stagewise.config import find_manifest  # pydantic: ~90 ms the cloud server does not need
+
     return find_manifest().parent / ".stagewise" / "cloud"
 
 

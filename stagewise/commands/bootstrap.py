@@ -6,9 +6,8 @@ from typing import Annotated
 
 import typer
 
-from stagewise.config import load_project
 from stagewise.errors import UserError
-from stagewise.pipeline.console import LocalOption
+from stagewise.options import LocalOption
 
 
 def bootstrap(
@@ -21,6 +20,7 @@ def bootstrap(
 
     Example:  stagewise bootstrap --account dev
     """
+    from stagewise.config import load_project
     from stagewise.pipeline.store import PipelineStore
     from stagewise.target import target_for
 

@@ -8,8 +8,7 @@ from typing import Annotated
 import typer
 
 from stagewise.errors import UserError
-from stagewise.options import load_stage
-from stagewise.pipeline.console import JsonOption, LocalOption
+from stagewise.options import JsonOption, LocalOption, load_stage
 
 
 def builds(

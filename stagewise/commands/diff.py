@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from stagewise.options import SetOption, load_stage
-from stagewise.pipeline.console import JsonOption, LocalOption, show_plan
+from stagewise.options import JsonOption, LocalOption, SetOption, load_stage
 
 
 def diff(
@@ -21,6 +20,7 @@ def diff(
 
     Example:  stagewise diff --stage prod
     """
+    from stagewise.pipeline.console import show_plan
     from stagewise.pipeline.progress import QuietProgress
     from stagewise.pipeline.runner import Runner, open_stage
     from stagewise.pipeline.source import build_release

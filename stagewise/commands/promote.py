@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from stagewise.config import load_project
 from stagewise.pipeline.cli_support import ShipFlags, require_secrets, ship_and_report, shipping_command
 
 
@@ -21,6 +20,7 @@ def promote(
 
     Example:  stagewise promote dev prod          (shows every change in prod, then asks)
     """
+    from stagewise.config import load_project
     from stagewise.pipeline.promote import promote as run_promote
     from stagewise.pipeline.runner import Runner, open_stage
 

@@ -4,13 +4,15 @@ its account, live build, URL and last deploy."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from stagewise.config import Project, load_project
 from stagewise.errors import UserError
-from stagewise.pipeline.console import JsonOption, LocalOption, api_url
+from stagewise.options import JsonOption, LocalOption
+
+if TYPE_CHECKING:
+    from stagewise.config import Project
 
 
 def stages(as_json: JsonOption = False, local: LocalOption = False) -> None:
@@ -18,6 +20,8 @@ def stages(as_json: JsonOption = False, local: LocalOption = False) -> None:
 
     Example:  stagewise stages --json | jq -r '.[] | select(.live_build) | .name'
     """
+    from stagewise.config import load_project
+
     rows = stage_rows(load_project(), local=local)
     if as_json:
         print(json.dumps(rows, indent=2))
@@ -28,6 +32,7 @@ def stages(as_json: JsonOption = False, local: LocalOption = False) -> None:
 
 
 def stage_rows(project: Project, *, local: bool) -> list[dict[str, Any]]:
+    from stagewise.pipeline.console import api_url
     from stagewise.pipeline.runner import open_stage
 
     rows: list[dict[str, Any]] = []

@@ -13,21 +13,12 @@ import functools
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from stagewise.pipeline.console import (
-    ForceUnlockOption,
-    JsonOption,
-    LocalOption,
-    YesOption,
-    api_url,
-    confirmer,
-    finish,
-    reporter_for,
-    unlock_confirmer,
-)
-from stagewise.pipeline.history import Kind
-from stagewise.pipeline.runner import Runner, RunResult, RunState, StageTarget
+from stagewise.options import ForceUnlockOption, JsonOption, LocalOption, YesOption
+
+if TYPE_CHECKING:  # the pipeline is imported when a command runs, not when the CLI registers its commands
+    from stagewise.pipeline.runner import Runner, RunResult, StageTarget
 
 
 @dataclass(frozen=True)
@@ -69,6 +60,10 @@ def ship_and_report(
     question: str = "Apply this plan?",
 ) -> None:
     """Run one shipping flow on `st` with the shared prompt, progress and result; exits with its code."""
+    from stagewise.pipeline.console import api_url, confirmer, finish, reporter_for, unlock_confirmer
+    from stagewise.pipeline.history import Kind
+    from stagewise.pipeline.runner import Runner, RunState
+
     reporter = reporter_for(flags.as_json)
     confirm = confirmer(yes=flags.yes, as_json=flags.as_json, reporter=reporter, question=question)
     runner = Runner(st, reporter=reporter, confirm=confirm, command=command)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 
@@ -21,14 +21,6 @@ from stagewise.pipeline.progress import LineProgress, LiveProgress, QuietProgres
 from stagewise.pipeline.runner import RunResult
 from stagewise.pipeline.show import plan_lines, result_lines
 from stagewise.pipeline.store import LockHolder
-
-YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before changing anything.")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print a machine-readable result on stdout.")]
-LocalOption = Annotated[bool, typer.Option(
-    "--local", help="Use the local cloud (each account of stagewise.toml is a simulated account there); "
-    "also STAGEWISE_LOCAL=1.")]
-ForceUnlockOption = Annotated[bool, typer.Option(
-    "--force-unlock", help="Break the stage's lock left by a run that died (asks first unless --yes).")]
 
 Reporter = LineProgress | LiveProgress
 

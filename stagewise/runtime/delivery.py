@@ -356,15 +356,11 @@ class Delivery:
 
 def cloud_clients(env: dict[str, str], *, region: str) -> tuple[Any, Any]:
     """SQS and SNS clients for the local cloud named by a worker base env (endpoint + credentials)."""
-    import boto3
     from botocore.config import Config
+
+    from stagewise.cloud.accounts import env_client
 
     config = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=2, read_timeout=15,
                     max_pool_connections=20)
-    common = {
-        "region_name": region, "endpoint_url": env.get("AWS_ENDPOINT_URL"), "config": config,
-        "aws_access_key_id": env.get("AWS_ACCESS_KEY_ID"), "aws_secret_access_key": env.get("AWS_SECRET_ACCESS_KEY"),
-        "aws_session_token": env.get("AWS_SESSION_TOKEN"),
-    }
-    return boto3.client("sqs", **common), boto3.client("sns", **common)
+    return env_client("sqs", env, region=region, config=config), env_client("sns", env, region=region, config=config)
 

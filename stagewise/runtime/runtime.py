@@ -162,15 +162,11 @@ class Runtime:
             return self._clients[pool_id]
 
     def _fetch_clients(self, pool_id: str) -> set[str]:
-        import boto3
         from botocore.exceptions import BotoCoreError, ClientError
 
-        env = self._worker_env
-        client = boto3.client(
-            "cognito-idp", region_name=self.region, endpoint_url=env.get("AWS_ENDPOINT_URL"),
-            aws_access_key_id=env.get("AWS_ACCESS_KEY_ID"), aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
-            aws_session_token=env.get("AWS_SESSION_TOKEN"),
-        )
+        from stagewise.cloud.accounts import env_client
+
+        client = env_client("cognito-idp", self._worker_env, region=self.region)
         try:
             pages = client.get_paginator("list_user_pool_clients").paginate(UserPoolId=pool_id, MaxResults=60)
             return {c["ClientId"] for page in pages for c in page["UserPoolClients"]}

@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from stagewise.cloud import CloudState, LocalCloud
 from stagewise.testing import Client, DevProcess, free_port
 from tests.e2e.conftest import stagewise_cli, wait_ready
 
@@ -33,6 +34,17 @@ def test_broken_manifest_is_one_clear_line(tmp_path, monkeypatch):
     assert result.returncode == 2
     assert "stagewise.toml" in result.stderr and "name" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_an_unknown_stage_is_one_clear_line_and_leaves_no_cloud_running(app_copy):
+    # dev starts the cloud before it reads the config (they load in parallel): a bad stage must stop it
+    cloud_port = free_port()
+    result = stagewise_cli("dev", "--stage", "no such", "--port", str(free_port()), "--cloud-port", str(cloud_port),
+                           check=False)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "no such" in result.stderr
+    _, state_dir = app_copy
+    assert LocalCloud(state_dir, cloud_port).status().state is CloudState.STOPPED  # no live server process
 
 
 def test_notes_survive_a_restart_of_dev(app_copy):
