@@ -20,6 +20,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 
 from stagewise.cloud import LocalCloud
+from stagewise.cloud.accounts import preload
 from stagewise.cloud.layout import STRIPE_DIR
 from stagewise.config import Project, StageConfig
 from stagewise.localstage import LocalStage
@@ -33,6 +34,8 @@ STRIPE_SECRET = "STRIPE_SECRET_KEY"
 # Secrets a local stage gets automatically when it has none: test values that work only locally.
 LOCAL_TEST_SECRETS = {STRIPE_SECRET: LOCAL_SECRET_KEY}
 STRIPE_KEY_VARIABLE = "STRIPE_SECRET_PARAMETER"  # a function with this variable calls Stripe
+# The clients a start makes (secrets, stack state, SNS delivery): their models are read while the cloud boots.
+STARTUP_SERVICES = ("ssm", "s3", "sqs", "sns")
 
 
 def say(message: str) -> None:
@@ -60,6 +63,7 @@ class DevSession:
             self.started_cloud = self.cloud.begin()
         needed = declared_secrets(self.project, self.config)  # imports the stack modules meanwhile
         stripe = self._start_stripe() if STRIPE_SECRET in needed else None
+        preload(STARTUP_SERVICES, region=self.config.region)
         self.cloud.wait_ready()
         say(f"local cloud  {self.cloud.endpoint}{'' if self.started_cloud else ' (reused)'}")
         self.local = LocalStage(self.project, self.config, target_for(self.project, self.config, local=True))

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -87,6 +87,14 @@ def shared_client(service: str, **options: Any) -> Any:
     """
     with _SESSION_LOCK:  # creating clients from one session is not thread-safe; using them is
         return _shared_session().client(service, **options)
+
+
+def preload(services: Iterable[str], *, region: str) -> None:
+    """Read botocore's models for `services` into the shared session now (~30-80 ms each), so the
+    clients made later, once the cloud is up, are made in a few ms. No request is sent."""
+    for service in services:
+        shared_client(service, region_name=region, endpoint_url="http://127.0.0.1:9",
+                      aws_access_key_id="preload", aws_secret_access_key="preload")
 
 
 def env_client(service: str, env: Mapping[str, str], *, region: str, config: Config | None = None) -> Any:

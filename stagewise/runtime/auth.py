@@ -16,7 +16,7 @@ import json
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import jwt
@@ -68,6 +68,17 @@ class CognitoVerifier:
         claims = self._decode(token, key, issuer=f"https://cognito-idp.{region}.amazonaws.com/{pool_id}")
         self._check_audience(claims, pool_id, scopes)
         return claims
+
+    def prefetch(self, pools: Iterable[tuple[str, str]]) -> None:
+        """Fetch the JWKS of these (region, pool id)s now, so the first request does not wait for it.
+
+        A failure is left for that request to report (it fetches again).
+        """
+        for region, pool_id in pools:
+            try:
+                self._keyset(region, pool_id, refresh=False)
+            except AuthFailure:
+                pass
 
     def _pool_for(self, issuer: object, authorizer: AuthorizerSpec) -> tuple[str, str]:
         for region, pool_id in authorizer.user_pools:

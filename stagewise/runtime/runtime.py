@@ -49,7 +49,7 @@ class Runtime:
         endpoint = cognito_endpoint or worker_env.get("AWS_ENDPOINT_URL")
         self._clients: dict[str, set[str]] = {k: set(v) for k, v in model.user_pool_clients.items()}
         self._clients_lock = threading.Lock()
-        verifier = CognitoVerifier(endpoint=endpoint, clients=self._pool_clients)
+        self.verifier = verifier = CognitoVerifier(endpoint=endpoint, clients=self._pool_clients)
         self.gateways = {api_id: Gateway(model, spec, workers=self.workers, verifier=verifier, region=region, log=log)
                          for api_id, spec in model.apis.items()}
         default = model.api(api)
@@ -73,6 +73,8 @@ class Runtime:
         if self._reloader is not None:
             self._reloader.start()
         self.url = self._server.start()
+        pools = {pool for spec in self.model.authorizers.values() for pool in spec.user_pools}
+        threading.Thread(target=self.verifier.prefetch, args=(sorted(pools),), name="jwks-prefetch", daemon=True).start()
         self._start_delivery()
         return self.url
 

@@ -68,3 +68,16 @@ def test_access_token_only_with_scopes(verifier, cognito):
 def test_unreachable_jwks_is_a_500(cognito):
     verifier = CognitoVerifier(endpoint="http://127.0.0.1:9", clients=lambda pool: {CLIENT}, timeout_s=1)
     assert refused(verifier, cognito.token()).status == 500
+
+
+def test_prefetch_fetches_the_jwks_before_the_first_request(verifier, cognito):
+    verifier.prefetch([(REGION, POOL)])
+    assert cognito.fetches == 1
+    assert verifier.verify(cognito.token(), AUTHORIZER)["sub"] == "user-1"
+    assert cognito.fetches == 1  # the first request found the keys ready
+
+
+def test_a_failed_prefetch_is_left_to_the_request_to_report(cognito):
+    verifier = CognitoVerifier(endpoint="http://127.0.0.1:9", clients=lambda pool: {CLIENT}, timeout_s=1)
+    verifier.prefetch([(REGION, POOL)])  # no exception: the cloud may still be starting
+    assert refused(verifier, cognito.token()).status == 500
