@@ -2,8 +2,8 @@
 
 Data flow: LocalCloud (moto, durable) → secrets the services declare (`SECRETS` in their
 stack modules; local stages get a test Stripe key if they have none) checked before anything is
-deployed → LocalStripe (patched localstripe on loopback, state in the cloud's state dir, started
-while the stacks deploy) → LocalStage.deploy (templates → provisioner)
+deployed → LocalStripe (patched localstripe on loopback, state in the cloud's state dir, launched
+first; nothing waits for it: its callers queue on its socket while it starts) → LocalStage.deploy (templates → provisioner)
 → RuntimeModel.from_stacks (routes, authorizers, functions, SNS subscriptions from the DEPLOYED
 state; functions that read a Stripe key get STRIPE_API_BASE = the local Stripe, at run time only,
 never in a template) → Runtime (API Gateway on 127.0.0.1:<port>, one warm worker per function,
@@ -16,13 +16,13 @@ import signal
 import sys
 import threading
 import time
-from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 
 from stagewise.cloud import LocalCloud
 from stagewise.cloud.accounts import preload
 from stagewise.cloud.layout import STRIPE_DIR
 from stagewise.config import Project, StageConfig
+from stagewise.errors import UserError
 from stagewise.localstage import LocalStage
 from stagewise.runtime import Runtime, RuntimeModel
 from stagewise.secrets import SecretStore
@@ -62,7 +62,7 @@ class DevSession:
         if not self.started_cloud:  # `stagewise dev` launches it before importing this module
             self.started_cloud = self.cloud.begin()
         needed = declared_secrets(self.project, self.config)  # imports the stack modules meanwhile
-        stripe = self._start_stripe() if STRIPE_SECRET in needed else None
+        stripe_url = self._launch_stripe() if STRIPE_SECRET in needed else None
         preload(STARTUP_SERVICES, region=self.config.region)
         self.cloud.wait_ready()
         say(f"local cloud  {self.cloud.endpoint}{'' if self.started_cloud else ' (reused)'}")
@@ -70,8 +70,8 @@ class DevSession:
         prepare_secrets(self.local, needed)
         states = self.local.deploy(on_stack=lambda name, status: say(f"  {name:<32} {status}"))
         model = RuntimeModel.from_stacks(states, repo_root=self.local.project.root)
-        if stripe is not None:
-            model = with_stripe_api_base(model, self._stripe_url(stripe))
+        if stripe_url is not None:
+            model = with_stripe_api_base(model, stripe_url)
         env = {"AWS_ENDPOINT_URL": self.cloud.endpoint, **self.local.credentials()}
         self.runtime = Runtime(
             model, repo_root=self.local.project.root, worker_env=env, region=self.local.region, log=say,
@@ -79,27 +79,22 @@ class DevSession:
         )
         url = self.runtime.start(host="127.0.0.1", port=self.port)
         self._announce(url, model, time.perf_counter() - began)
+        if self.stripe is not None:
+            threading.Thread(target=self._report_stripe, args=(self.stripe,), name="local-stripe", daemon=True).start()
         return url
 
-    def _start_stripe(self) -> Future[str]:
-        """Start the local Stripe in the background (it imports aiohttp) while the stacks deploy."""
+    def _launch_stripe(self) -> str:
+        """Launch the local Stripe; its URL is known at once and callers wait in its socket's backlog
+        while it starts (~0.5 s of imports), so nothing here waits for it (stripe_local.py)."""
         self.stripe = LocalStripe(self.cloud.state_dir / STRIPE_DIR)  # survives restarts; `cloud reset` wipes it
-        future: Future[str] = Future()
-        stripe = self.stripe
+        return self.stripe.launch()
 
-        def run() -> None:
-            try:
-                future.set_result(stripe.start())
-            except BaseException as exc:  # re-raised by future.result() on the main thread
-                future.set_exception(exc)
-
-        threading.Thread(target=run, name="local-stripe", daemon=True).start()
-        return future
-
-    def _stripe_url(self, starting: Future[str]) -> str:
-        url = starting.result()
-        say(f"local Stripe {url}")
-        return url
+    def _report_stripe(self, stripe: LocalStripe) -> None:
+        try:
+            say(f"local Stripe {stripe.wait_ready()}")
+        except UserError as exc:
+            if not self._stop.is_set() and self.stripe is stripe:
+                say(f"error: {exc}; POST /billing answers 502 until dev is restarted")
 
     def _announce(self, url: str, model: RuntimeModel, seconds: float) -> None:
         say(f"\nAPI          {url}   (ready in {seconds:.2f} s)")

@@ -1,9 +1,11 @@
 """Stripe's API on loopback for local stages: localstripe, made to behave like Stripe's test mode.
 
-Data flow: `LocalStripe(state_dir).start()` runs `python -m stagewise.stripe_local --port P
---state-dir D` in a child process (localstripe keeps its objects in module globals, so each
-instance gets its own process) and returns the base URL the child prints once it listens; the
-billing function reaches it through `STRIPE_API_BASE` with the key `LOCAL_SECRET_KEY`.
+Data flow: `LocalStripe(state_dir).launch()` opens the listening socket on 127.0.0.1, hands it
+to `python -m stagewise.stripe_local --fd N --state-dir D` in a child process (localstripe keeps
+its objects in module globals, so each instance gets its own process) and returns the base URL at
+once: a caller that comes before the child serves waits in the socket's backlog. `wait_ready()`
+waits for the child's "listening" line (`start()` = both). The billing function reaches it
+through `STRIPE_API_BASE` with the key `LOCAL_SECRET_KEY`.
 `.charges()` lists the charges through the Stripe API itself; `.stop()` ends the child.
 
 In the child, `serve()` applies the patches below to localstripe 1.15.10 and serves its aiohttp
@@ -243,12 +245,10 @@ def build_app(state_dir: Path) -> Any:
     return server.app
 
 
-async def _serve(state_dir: Path, port: int, stopping: asyncio.Event) -> None:
+async def _serve(state_dir: Path, port: int, stopping: asyncio.Event, fd: int | None = None) -> None:
     from aiohttp import web
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((HOST, port))
+    sock = socket.socket(fileno=fd) if fd is not None else _listening_socket(port)
     runner = web.AppRunner(build_app(state_dir), access_log=None)
     await runner.setup()
     await web.SockSite(runner, sock).start()
@@ -259,14 +259,23 @@ async def _serve(state_dir: Path, port: int, stopping: asyncio.Event) -> None:
         await runner.cleanup()
 
 
-def serve(state_dir: Path, port: int = 0) -> None:
-    """Serve the patched localstripe on 127.0.0.1:`port` until SIGTERM / SIGINT (the child's main)."""
+def _listening_socket(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((HOST, port))
+    sock.listen(128)
+    return sock
+
+
+def serve(state_dir: Path, port: int = 0, fd: int | None = None) -> None:
+    """Serve the patched localstripe on 127.0.0.1:`port` (or on the listening socket `fd` its parent
+    handed over) until SIGTERM / SIGINT: the child's main."""
     loop = asyncio.new_event_loop()
     stopping = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
     try:
-        loop.run_until_complete(_serve(state_dir, port, stopping))
+        loop.run_until_complete(_serve(state_dir, port, stopping, fd))
     finally:
         loop.close()
 
@@ -282,26 +291,49 @@ class LocalStripe:
         self.port = port
         self.base_url: str | None = None
         self._process: subprocess.Popen[str] | None = None
+        self._ready = False
 
     def start(self) -> str:
-        """Start the child and return its base URL (e.g. http://127.0.0.1:41234) once it listens."""
+        """Start the child and return its base URL (e.g. http://127.0.0.1:41234) once it serves."""
+        self.launch()
+        return self.wait_ready()
+
+    def launch(self) -> str:
+        """Start the child and return its base URL at once, before it has imported anything.
+
+        The listening socket is made here and handed to the child, so a client that connects
+        while the child is still starting (~0.5 s: aiohttp, localstripe) waits in the socket's
+        backlog and is served, rather than refused. `dev` therefore need not wait for it.
+        """
         if self._process is not None:
             return self.base_url or ""
-        command = [sys.executable, "-m", "stagewise.stripe_local", "--port", str(self.port), "--state-dir", str(self.state_dir)]
-        self._process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-        line = _read_line(self._process, START_TIMEOUT_SECONDS)
-        if not line.startswith(READY_PREFIX):
-            self.stop()
-            raise UserError(
-                f"local Stripe did not start on {HOST}:{self.port} (it printed {line!r}); "
-                "is the port already in use? Pick another with --port."
-            )
-        self.base_url = line[len(READY_PREFIX) :].strip()
+        try:
+            sock = _listening_socket(self.port)
+        except OSError as exc:
+            raise UserError(f"local Stripe cannot listen on {HOST}:{self.port} ({exc.strerror}); pick another port") from exc
+        with sock:
+            command = [sys.executable, "-m", "stagewise.stripe_local", "--fd", str(sock.fileno()),
+                       "--state-dir", str(self.state_dir)]
+            self._process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, pass_fds=(sock.fileno(),))
+            self.base_url = f"http://{HOST}:{sock.getsockname()[1]}"
         return self.base_url
+
+    def wait_ready(self) -> str:
+        """Wait until the launched child serves; its base URL, or a UserError saying why not."""
+        if self._process is None:
+            raise UserError("local Stripe is not launched; call launch() first")
+        if not self._ready:
+            line = _read_line(self._process, START_TIMEOUT_SECONDS)
+            if not line.startswith(READY_PREFIX):
+                self.stop()
+                raise UserError(f"local Stripe did not start on {self.base_url} (it printed {line!r})")
+            self._ready = True
+        return self.base_url or ""
 
     def stop(self) -> None:
         """Stop the child (SIGTERM, then SIGKILL after 5 s). Safe to call twice."""
         process, self._process = self._process, None
+        self._ready = False
         if process is None:
             return
         if process.poll() is None:
@@ -352,9 +384,10 @@ def _read_line(process: subprocess.Popen[str], timeout: float) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m stagewise.stripe_local", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free port)")
+    parser.add_argument("--fd", type=int, help="serve on this inherited listening socket instead of --port")
     parser.add_argument("--state-dir", type=Path, required=True, help="where the server keeps its objects")
     args = parser.parse_args(argv)
-    serve(args.state_dir, args.port)
+    serve(args.state_dir, args.port, args.fd)
 
 
 if __name__ == "__main__":

@@ -59,8 +59,21 @@ def test_a_busy_port_is_a_user_error(tmp_path: Path) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
-        with pytest.raises(UserError, match="did not start"):
+        with pytest.raises(UserError, match="cannot listen on 127.0.0.1:"):
             LocalStripe(tmp_path, port=busy.getsockname()[1]).start()
+
+
+def test_a_call_made_right_after_launch_waits_for_the_server_instead_of_failing(tmp_path: Path) -> None:
+    # dev announces the API without waiting for the local Stripe: its first caller must not be refused
+    local = LocalStripe(tmp_path)
+    try:
+        url = local.launch()  # returns before the child has imported anything
+        client = stripe.StripeClient(LOCAL_SECRET_KEY, base_addresses={"api": url}, max_network_retries=0)
+        charge = client.v1.charges.create(params=CHARGE)
+        assert charge.status == "succeeded"
+        assert local.wait_ready() == url
+    finally:
+        local.stop()
 
 
 def test_tok_visa_is_charged(server: LocalStripe) -> None:
