@@ -84,14 +84,17 @@ class DevSession:
         return url
 
     def _launch_stripe(self) -> str:
-        """Launch the local Stripe; its URL is known at once and callers wait in its socket's backlog
-        while it starts (~0.5 s of imports), so nothing here waits for it (stripe_local.py)."""
+        """The local Stripe's URL; its process starts on the first call to it (~0.5 s of imports that
+        a start of dev need not pay while everything else starts: stripe_local.py)."""
         self.stripe = LocalStripe(self.cloud.state_dir / STRIPE_DIR)  # survives restarts; `cloud reset` wipes it
-        return self.stripe.launch()
+        url = self.stripe.launch(on_first_connection=True)
+        say(f"local Stripe {url}   (starts on the first call)")
+        return url
 
     def _report_stripe(self, stripe: LocalStripe) -> None:
+        """Say so if the local Stripe fails to start once something calls it."""
         try:
-            say(f"local Stripe {stripe.wait_ready()}")
+            stripe.wait_ready()
         except UserError as exc:
             if not self._stop.is_set() and self.stripe is stripe:
                 say(f"error: {exc}; POST /billing answers 502 until dev is restarted")

@@ -3,8 +3,9 @@
 Data flow: `LocalStripe(state_dir).launch()` opens the listening socket on 127.0.0.1, hands it
 to `python -m stagewise.stripe_local --fd N --state-dir D` in a child process (localstripe keeps
 its objects in module globals, so each instance gets its own process) and returns the base URL at
-once: a caller that comes before the child serves waits in the socket's backlog. `wait_ready()`
-waits for the child's "listening" line (`start()` = both). The billing function reaches it
+once: a caller that comes before the child serves waits in the socket's backlog. With
+`on_first_connection=True` (what `dev` uses) the child starts only when the first caller
+connects. `wait_ready()` waits for the child's "listening" line (`start()` = launch + wait). The billing function reaches it
 through `STRIPE_API_BASE` with the key `LOCAL_SECRET_KEY`.
 `.charges()` lists the charges through the Stripe API itself; `.stop()` ends the child.
 
@@ -32,6 +33,7 @@ import asyncio
 import hashlib
 import json
 import pickle
+import select
 import signal
 import socket
 import subprocess
@@ -52,6 +54,7 @@ IDEMPOTENCY_FILE = "idempotency.json"
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600  # Stripe keeps idempotency keys for 24 hours
 READY_PREFIX = "stripe_local listening on "
 START_TIMEOUT_SECONDS = 15.0
+ACTIVATION_POLL_SECONDS = 0.2  # how often a socket waiting for its first client checks for stop()
 
 # Stripe's test tokens (https://docs.stripe.com/testing) → the test card each one stands for.
 TEST_TOKENS = {
@@ -292,48 +295,98 @@ class LocalStripe:
         self.base_url: str | None = None
         self._process: subprocess.Popen[str] | None = None
         self._ready = False
+        self._listener: socket.socket | None = None  # held until the child takes it over
+        self._spawned = threading.Event()
+        self._stopped = threading.Event()
+        self._lock = threading.Lock()
+
+    @property
+    def started(self) -> bool:
+        """Whether the child process has been started (launch, or the first connection)."""
+        return self._spawned.is_set()
 
     def start(self) -> str:
         """Start the child and return its base URL (e.g. http://127.0.0.1:41234) once it serves."""
         self.launch()
         return self.wait_ready()
 
-    def launch(self) -> str:
-        """Start the child and return its base URL at once, before it has imported anything.
+    def launch(self, *, on_first_connection: bool = False) -> str:
+        """Open the listening socket, hand it to the child, and return the base URL at once.
 
-        The listening socket is made here and handed to the child, so a client that connects
-        while the child is still starting (~0.5 s: aiohttp, localstripe) waits in the socket's
-        backlog and is served, rather than refused. `dev` therefore need not wait for it.
+        A client that connects while the child is still starting (~0.5 s of imports: aiohttp,
+        localstripe) waits in the socket's backlog and is served, rather than refused. With
+        `on_first_connection` the child is started only when the first client connects (socket
+        activation): `dev` does not spend those 0.5 s of CPU while everything else starts, and an
+        app that never calls Stripe never pays them.
         """
-        if self._process is not None:
-            return self.base_url or ""
-        try:
-            sock = _listening_socket(self.port)
-        except OSError as exc:
-            raise UserError(f"local Stripe cannot listen on {HOST}:{self.port} ({exc.strerror}); pick another port") from exc
-        with sock:
-            command = [sys.executable, "-m", "stagewise.stripe_local", "--fd", str(sock.fileno()),
-                       "--state-dir", str(self.state_dir)]
-            self._process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, pass_fds=(sock.fileno(),))
-            self.base_url = f"http://{HOST}:{sock.getsockname()[1]}"
+        with self._lock:
+            if self.base_url is not None:
+                return self.base_url
+            try:
+                self._listener = _listening_socket(self.port)
+            except OSError as exc:
+                raise UserError(
+                    f"local Stripe cannot listen on {HOST}:{self.port} ({exc.strerror}); pick another port"
+                ) from exc
+            self.base_url = f"http://{HOST}:{self._listener.getsockname()[1]}"
+            if not on_first_connection:
+                self._spawn()
+                return self.base_url
+        threading.Thread(target=self._spawn_on_first_connection, name="stripe-activation", daemon=True).start()
         return self.base_url
 
+    def _spawn(self) -> None:
+        """Start the child on the listening socket (the caller holds the lock)."""
+        listener, self._listener = self._listener, None
+        if listener is None:
+            return
+        with listener:
+            command = [sys.executable, "-m", "stagewise.stripe_local", "--fd", str(listener.fileno()),
+                       "--state-dir", str(self.state_dir)]
+            self._process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True,
+                                             pass_fds=(listener.fileno(),))
+        self._spawned.set()
+
+    def _spawn_on_first_connection(self) -> None:
+        while not self._stopped.is_set():
+            listener = self._listener
+            if listener is None:
+                return
+            try:
+                readable, _, _ = select.select([listener], [], [], ACTIVATION_POLL_SECONDS)
+            except (OSError, ValueError):  # closed by stop()
+                return
+            if readable:
+                with self._lock:
+                    if not self._stopped.is_set():
+                        self._spawn()
+                return
+
     def wait_ready(self) -> str:
-        """Wait until the launched child serves; its base URL, or a UserError saying why not."""
-        if self._process is None:
+        """Wait until the child serves (once something started it); its base URL, or a UserError."""
+        if self.base_url is None:
             raise UserError("local Stripe is not launched; call launch() first")
-        if not self._ready:
-            line = _read_line(self._process, START_TIMEOUT_SECONDS)
+        while not self._spawned.wait(ACTIVATION_POLL_SECONDS):
+            if self._stopped.is_set():
+                raise UserError("local Stripe was stopped before it started")
+        process = self._process
+        if not self._ready and process is not None:
+            line = _read_line(process, START_TIMEOUT_SECONDS)
             if not line.startswith(READY_PREFIX):
                 self.stop()
                 raise UserError(f"local Stripe did not start on {self.base_url} (it printed {line!r})")
             self._ready = True
-        return self.base_url or ""
+        return self.base_url
 
     def stop(self) -> None:
-        """Stop the child (SIGTERM, then SIGKILL after 5 s). Safe to call twice."""
-        process, self._process = self._process, None
-        self._ready = False
+        """Stop the child (SIGTERM, then SIGKILL after 5 s) or close the unused socket. Safe to call twice."""
+        with self._lock:
+            self._stopped.set()
+            process, self._process = self._process, None
+            listener, self._listener = self._listener, None
+            self._ready = False
+        if listener is not None:
+            listener.close()
         if process is None:
             return
         if process.poll() is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
@@ -74,6 +75,30 @@ def test_a_call_made_right_after_launch_waits_for_the_server_instead_of_failing(
         assert local.wait_ready() == url
     finally:
         local.stop()
+
+
+def test_on_first_connection_the_process_starts_only_when_called(tmp_path: Path) -> None:
+    local = LocalStripe(tmp_path)
+    try:
+        url = local.launch(on_first_connection=True)
+        time.sleep(0.5)
+        assert not local.started  # nothing called it yet: no process, no CPU spent
+        client = stripe.StripeClient(LOCAL_SECRET_KEY, base_addresses={"api": url}, max_network_retries=0)
+        assert client.v1.charges.create(params=CHARGE).status == "succeeded"
+        assert local.started and local.wait_ready() == url
+    finally:
+        local.stop()
+
+
+def test_stop_before_any_call_closes_the_socket_and_starts_nothing(tmp_path: Path) -> None:
+    local = LocalStripe(tmp_path)
+    url = local.launch(on_first_connection=True)
+    local.stop()
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(url + "/v1/charges", timeout=2)
+    assert not local.started
+    with pytest.raises(UserError, match="stopped before it started"):
+        local.wait_ready()
 
 
 def test_tok_visa_is_charged(server: LocalStripe) -> None:
