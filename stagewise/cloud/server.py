@@ -49,11 +49,11 @@ def build_app(state_dir: Path) -> Any:
     """The durable moto app for `state_dir`, with its snapshot restored and journal replayed."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    from stagewise.cloud import lazy_ec2
+    from stagewise.cloud import lazy_deps
     from stagewise.cloud.app import DurableApp
     from stagewise.cloud.journal import JOURNAL_FILE, Journal
 
-    lazy_ec2.import_ssm_without_ec2()
+    lazy_deps.install()
     _cache_module_list()
     journal = Journal(state_dir / JOURNAL_FILE)
     app = DurableApp(DomainDispatcherApplication(create_backend_app), journal=journal, state_dir=state_dir)
