@@ -32,6 +32,7 @@ from stagewise.errors import UserError
 DEFAULT_PORT = 4566
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
+READY_POLL_S = 0.01  # dev waits on this poll when the cloud boots slower than dev itself: keep it short
 
 
 class CloudState(enum.Enum):
@@ -221,7 +222,7 @@ class LocalCloud:
                     f"the local cloud exited during start (code {self._process.returncode}); "
                     f"see {self.log_file}:\n{_tail(self.log_file)}"
                 )
-            time.sleep(0.05)
+            time.sleep(READY_POLL_S)
         raise UserError(f"the local cloud did not become ready within {START_TIMEOUT:.0f} s; see {self.log_file}")
 
     def _wait_exit(self, pid: int, timeout: float) -> bool:
