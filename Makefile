@@ -12,6 +12,8 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@# bytecode caches, as a non-editable install writes them (a first `dev` then starts as fast as later ones)
+	$(BIN)/python -m compileall -q stagewise libs services infra > /dev/null
 	@touch $(STAMP)
 
 dev: $(STAMP)

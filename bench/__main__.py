@@ -6,11 +6,13 @@ Usage:  python -m bench [--quick]     (--quick: fewer rounds, for a smoke run)
 from __future__ import annotations
 
 import argparse
+import compileall
 import datetime
 import json
 import os
 import platform
 import sys
+import time
 from pathlib import Path
 
 from bench import dev_bench
@@ -33,12 +35,30 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), {mem_gib:.0f} GiB, Python {platform.python_version()}, {platform.system()}"
 
 
+def compile_sources(*roots: Path) -> None:
+    """Write the bytecode caches Python would write on a first run (PYTHONDONTWRITEBYTECODE=1, set on
+    this machine, stops it), so start-up figures are those of a second run, not of compiling."""
+    for root in roots:
+        compileall.compile_dir(root, quiet=1, workers=1)
+
+
+def cpu_reference_s(rounds: int = 3) -> float:
+    """Seconds for a fixed pure-Python loop: how fast this shared machine was while it measured."""
+    samples = []
+    for _ in range(rounds):
+        began = time.perf_counter()
+        sum(i * i for i in range(10**7))
+        samples.append(time.perf_counter() - began)
+    return round(sorted(samples)[rounds // 2], 3)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    rounds = 1 if args.quick else 5  # start times swing with disk fsync latency: 5 rounds, median
-    figures: dict[str, float] = {}
+    rounds = 1 if args.quick else 5  # start times swing with this machine's load: 5 rounds, median
+    compile_sources(*(REPO / name for name in ("stagewise", "libs", "services", "infra")))
+    figures: dict[str, float | str] = {"cpu_reference_s": cpu_reference_s()}
     for name, run in _suites(rounds):
         print(f"bench: {name} …", file=sys.stderr, flush=True)
         result = run()
@@ -64,7 +84,7 @@ def _suites(rounds: int):
     ]
 
 
-def write_report(figures: dict[str, float]) -> None:
+def write_report(figures: dict[str, float | str]) -> None:
     from bench.report import render
 
     today = datetime.date.today().isoformat()

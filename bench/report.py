@@ -4,9 +4,12 @@ from __future__ import annotations
 
 # key -> (what, unit, target or None, the issue that names it)
 ROWS: list[tuple[str, str, str, str | None]] = [
+    ("cpu_reference_s", "CPU reference: a fixed pure-Python loop (10⁷ squares); higher = machine busier", "s", None),
     ("start_provisioned_s", "`stagewise dev` start → first authenticated 200, stage already provisioned", "s", "≤ 2"),
     ("start_provisioned_cloud_running_s", "the same, local cloud left running (`dev --keep-cloud`)", "s", None),
+    ("start_provisioned_range_s", "the same, fastest–slowest of the rounds", "s", None),
     ("start_fresh_s", "`stagewise dev` start → first authenticated 200, fresh local cloud", "s", "≤ 4"),
+    ("start_fresh_range_s", "the same, fastest–slowest of the rounds", "s", None),
     ("get_note_p50_ms", "warm `GET /notes/{id}`, keep-alive, p50", "ms", "≤ 10"),
     ("get_note_p99_ms", "warm `GET /notes/{id}`, keep-alive, p99", "ms", "≤ 40"),
     ("throughput_rps_8", "8 concurrent keep-alive clients for 10 s: requests/s", "req/s", None),
@@ -24,7 +27,7 @@ ROWS: list[tuple[str, str, str, str | None]] = [
 ]
 
 
-def render(figures: dict[str, float], *, date: str, machine: str) -> str:
+def render(figures: dict[str, float | str], *, date: str, machine: str) -> str:
     lines = [
         "# Benchmarks",
         "",
