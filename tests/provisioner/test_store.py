@@ -36,6 +36,18 @@ def folder(tmp_path: Path) -> Path:
     return tmp_path / "provisioner"
 
 
+def _store(cloud: Any, folder: Path) -> StateStore:
+    return StateStore(cloud.client, account_id=ACCOUNT, region=REGION, checkpoints=folder)
+
+
+def _in_flight(cloud: Any, folder: Path) -> tuple[StateStore, StackState]:
+    """A store with a stack saved at its start and checkpointed once since (a deploy in progress)."""
+    store, state = _store(cloud, folder), _state()
+    store.save(state)
+    store.checkpoint(state)
+    return store, state
+
+
 def test_a_checkpoint_is_read_back_but_never_written_to_the_cloud(cloud: Any, folder: Path) -> None:
     calls: list[str] = []
     store = StateStore(_counting(cloud, calls), account_id=ACCOUNT, region=REGION, checkpoints=folder)
@@ -47,44 +59,33 @@ def test_a_checkpoint_is_read_back_but_never_written_to_the_cloud(cloud: Any, fo
     assert not [c for c in calls if c.startswith("PutObject")]
     assert (folder / f"{ACCOUNT}-{REGION}" / f"{STACK}.json").is_file()
     # another process (a fresh store) sees the progress too
-    other = StateStore(cloud.client, account_id=ACCOUNT, region=REGION, checkpoints=folder)
+    other = _store(cloud, folder)
     assert other.load(STACK).outputs == {"Half": "way"}
     assert [s.outputs for s in other.load_all()] == [{"Half": "way"}]
 
 
 def test_a_settled_save_goes_to_the_cloud_and_drops_the_checkpoint(cloud: Any, folder: Path) -> None:
-    store = StateStore(cloud.client, account_id=ACCOUNT, region=REGION, checkpoints=folder)
-    state = _state()
-    store.save(state)
-    store.checkpoint(state)
+    store, state = _in_flight(cloud, folder)
     state.status = StackStatus.CREATE_COMPLETE
     store.save(state)
     assert list(folder.rglob("*.json")) == []
-    fresh = StateStore(cloud.client, account_id=ACCOUNT, region=REGION, checkpoints=folder)
-    assert fresh.load(STACK).status is StackStatus.CREATE_COMPLETE
+    assert _store(cloud, folder).load(STACK).status is StackStatus.CREATE_COMPLETE
 
 
 def test_a_checkpoint_older_than_the_cloud_copy_is_ignored(cloud: Any, folder: Path) -> None:
     # GIVEN a process killed after its final save reached the cloud but before it removed the checkpoint
-    store = StateStore(cloud.client, account_id=ACCOUNT, region=REGION, checkpoints=folder)
-    state = _state()
-    store.save(state)
-    store.checkpoint(state)
+    store, state = _in_flight(cloud, folder)
     path = folder / f"{ACCOUNT}-{REGION}" / f"{STACK}.json"
     stale = path.read_bytes()
     state.status = StackStatus.CREATE_COMPLETE
     store.save(state)
     path.write_bytes(stale)
     # THEN readers take the newer cloud copy
-    fresh = StateStore(cloud.client, account_id=ACCOUNT, region=REGION, checkpoints=folder)
-    assert fresh.load(STACK).status is StackStatus.CREATE_COMPLETE
+    assert _store(cloud, folder).load(STACK).status is StackStatus.CREATE_COMPLETE
 
 
 def test_remove_deletes_the_checkpoint_and_the_cloud_copy(cloud: Any, folder: Path) -> None:
-    store = StateStore(cloud.client, account_id=ACCOUNT, region=REGION, checkpoints=folder)
-    state = _state()
-    store.save(state)
-    store.checkpoint(state)
+    store, _ = _in_flight(cloud, folder)
     store.remove(STACK)
     assert store.load(STACK) is None and store.names() == [] and list(folder.rglob("*.json")) == []
 
