@@ -262,6 +262,16 @@ async def _serve(state_dir: Path, port: int, stopping: asyncio.Event, fd: int | 
         await runner.cleanup()
 
 
+def _close_listener(listener: socket.socket) -> None:
+    """Stop accepting at once: a plain close() while the activation thread is in select() leaves the
+    socket listening until select() returns, and a client connecting then is reset, not refused."""
+    try:
+        listener.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    listener.close()
+
+
 def _listening_socket(port: int) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -386,7 +396,7 @@ class LocalStripe:
             listener, self._listener = self._listener, None
             self._ready = False
         if listener is not None:
-            listener.close()
+            _close_listener(listener)
         if process is None:
             return
         if process.poll() is None:
