@@ -1,6 +1,7 @@
 """Worker pools without HTTP: environment, tracing flag, the concurrency bound."""
 
 import json
+import sys
 import threading
 
 import pytest
@@ -54,3 +55,18 @@ def test_bounded_pool_queues_instead_of_starting_more(model):
         assert sum(r.init_ms is not None for r in results) == 1  # one cold start, then warm
     finally:
         pool.stop()
+
+
+def test_module_tracker_reports_each_newly_imported_file_once(tmp_path, monkeypatch):
+    from stagewise.runtime.worker_main import ModuleTracker
+
+    (tmp_path / "late_import_probe.py").write_text("VALUE = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    tracker = ModuleTracker()
+    tracker.new_files()
+    assert tracker.new_files() == []  # nothing imported since
+    import late_import_probe  # noqa: F401 — imported during an "invocation"
+
+    assert tracker.new_files() == [str((tmp_path / "late_import_probe.py").resolve())]
+    assert tracker.new_files() == []
+    sys.modules.pop("late_import_probe", None)
