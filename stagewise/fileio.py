@@ -33,3 +33,8 @@ def write_atomically(path: Path, data: bytes, *, durable: bool = False, mode: in
             os.fsync(folder)
         finally:
             os.close(folder)
+
+
+def leftover_temp_files(path: Path) -> list[Path]:
+    """Temp files a killed `write_atomically(path, ...)` may have left beside `path`."""
+    return sorted(path.parent.glob(f".{path.name}.*.tmp"))

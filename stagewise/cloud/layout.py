@@ -17,5 +17,5 @@ PROVISIONER_DIR = "provisioner"  # in-flight deploy checkpoints of the local pro
 HEALTH_PATH = "/_stagewise/health"
 SMS_PATH = "/_stagewise/sms"  # the SMS the cloud has sent, with their times (stagewise.cloud.sms)
 # Everything the local cloud keeps; reset removes exactly these (never a whole folder a user pointed at).
-STATE_FILES = (JOURNAL_FILE, SNAPSHOT_FILE, SNAPSHOT_FILE + ".tmp", PID_FILE, PORT_FILE, LOG_FILE, LOCK_FILE, STRIPE_DIR,
+STATE_FILES = (JOURNAL_FILE, SNAPSHOT_FILE, PID_FILE, PORT_FILE, LOG_FILE, LOCK_FILE, STRIPE_DIR,
                PROVISIONER_DIR)

@@ -28,6 +28,7 @@ from pathlib import Path
 from stagewise.cloud.journal import count_entries
 from stagewise.cloud.layout import HEALTH_PATH, JOURNAL_FILE, LOG_FILE, PID_FILE, PORT_FILE, STATE_FILES
 from stagewise.errors import UserError
+from stagewise.fileio import leftover_temp_files
 
 DEFAULT_PORT = 4566
 START_TIMEOUT = 60.0
@@ -178,6 +179,8 @@ class LocalCloud:
                 shutil.rmtree(path)
             else:
                 path.unlink(missing_ok=True)
+            for temp in leftover_temp_files(path):  # a snapshot interrupted by kill -9
+                temp.unlink(missing_ok=True)
         if self.state_dir.is_dir() and not any(self.state_dir.iterdir()):
             self.state_dir.rmdir()
         if was_running:

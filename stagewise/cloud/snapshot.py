@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import importlib
 import io
-import os
 import pickle
 import threading
 import weakref
@@ -30,6 +29,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from stagewise.cloud.layout import SNAPSHOT_FILE
+from stagewise.fileio import write_atomically
 
 __all__ = ["SNAPSHOT_FILE", "SnapshotError", "restore", "take"]
 _LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))
@@ -119,18 +119,9 @@ def take(path: Path, *, seq: int) -> int:
         _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump({"seq": seq, **_state()})
     except (pickle.PicklingError, TypeError, AttributeError) as exc:
         raise SnapshotError(f"moto state does not pickle: {exc}") from exc
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_suffix(".tmp")
-    with os.fdopen(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
-        handle.write(buffer.getvalue())  # private: it holds SecureString values, like the journal
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temp, path)
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    # durable (fsync, then the rename): the journal is emptied once this returns; private (0600):
+    # it holds SecureString values, like the journal
+    write_atomically(path, buffer.getvalue(), durable=True)
     return buffer.tell()
 
 
