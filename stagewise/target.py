@@ -9,6 +9,7 @@ each account of stagewise.toml is then its own simulated account in the cloud.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,31 +65,131 @@ def _local_target(account_id: str, region: str) -> Target:
                   state_dir=state_dir)
 
 
+# Every client of an AWS target retries the same way: parallel PR deploys share an account's API
+# rate limits, and adaptive mode backs off client-side when throttled instead of failing the deploy.
+AWS_RETRIES = {"mode": "adaptive", "max_attempts": 10}
+ROLE_SESSION_NAME = "stagewise"
+
+
+def aws_client_config() -> Any:
+    """The one botocore Config every client made for an AWS target uses."""
+    from botocore.config import Config
+
+    return Config(retries=dict(AWS_RETRIES))
+
+
 def _aws_target(project: Project, stage: StageConfig) -> Target:
     import boto3
     import botocore.exceptions
 
     account = project.accounts[stage.account]
-    how = f"profile '{account.profile}'" if account.profile else f"role {account.role_arn}"
+    config = aws_client_config()
+    botocore_session, how = _credentials_source(stage.account, account)
     try:
-        session = boto3.Session(profile_name=account.profile, region_name=stage.region)
         if account.role_arn:
-            creds = session.client("sts").assume_role(RoleArn=account.role_arn, RoleSessionName="stagewise")
-            c = creds["Credentials"]
-            session = boto3.Session(
-                aws_access_key_id=c["AccessKeyId"],
-                aws_secret_access_key=c["SecretAccessKey"],
-                aws_session_token=c["SessionToken"],
-                region_name=stage.region,
-            )
-        actual = session.client("sts").get_caller_identity()["Account"]
+            botocore_session = _assuming(botocore_session, account.role_arn, stage.region, config)
+            how = f"role {account.role_arn} assumed with {how}"
+        session = boto3.Session(botocore_session=botocore_session, region_name=stage.region)
+        actual = session.client("sts", config=config).get_caller_identity()["Account"]
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+        reason = " ".join(str(exc).split())
         raise UserError(
             f"stage '{stage.name}' needs AWS account '{stage.account}' ({account.id}) through {how}, "
-            f"and that failed: {exc}. Configure it, or add --local to use the local cloud"
+            f"and that failed: {reason}. Configure it, or add --local to use the local cloud"
         ) from exc
     if actual != account.id:
         raise UserError(
-            f"{how} reaches account {actual}, but stagewise.toml says '{stage.account}' is {account.id}"
+            f"{how} reaches account {actual}, but stagewise.toml says '{stage.account}' is {account.id}; "
+            "use credentials for that account, or fix its id"
         )
-    return Target(account_id=account.id, region=stage.region, local=False, client=session.client)
+    lock = threading.Lock()
+
+    def factory(service: str) -> Any:
+        with lock:  # making clients from one session is not thread-safe; using them is
+            return session.client(service, config=config)
+
+    return Target(account_id=account.id, region=stage.region, local=False, client=factory)
+
+
+def _credentials_source(name: str, account: Any) -> tuple[Any, str]:
+    """The botocore session whose credentials reach `account` (before any role), and how it was chosen.
+
+    A configured profile is used when it exists in the AWS config or credentials file. When it does
+    not (a CI runner with OIDC or key variables and no profiles), the default credential chain is
+    used instead: environment keys, web identity, container or instance credentials. Either way
+    the caller checks the account id with STS.
+    """
+    import botocore.exceptions
+    import botocore.session
+
+    default = botocore.session.Session()
+    if account.profile and account.profile in default.available_profiles:
+        return botocore.session.Session(profile=account.profile), f"profile '{account.profile}'"
+    try:
+        found = default.get_credentials()
+    except botocore.exceptions.BotoCoreError as exc:
+        found, problem = None, f" ({' '.join(str(exc).split())})"
+    else:
+        problem = ""
+    if found is None:
+        files = f"{_config_file('config_file')} or {_config_file('credentials_file')}"
+        if account.profile:
+            raise UserError(
+                f"account '{name}' ({account.id}) uses AWS profile '{account.profile}', which is not in {files}, "
+                f"and the environment has no AWS credentials{problem}; configure the profile "
+                f"(aws configure --profile {account.profile}) or set credentials "
+                "(AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE)"
+            )
+        raise UserError(
+            f"account '{name}' ({account.id}) has no profile and no AWS credentials were found{problem}; "
+            "set credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE) "
+            f"or add profile = \"...\" to [accounts.{name}] in stagewise.toml"
+        )
+    chain = f"the default credential chain ({found.method})"
+    if account.profile:
+        chain += f", as profile '{account.profile}' is not configured here"
+    return default, chain
+
+
+def _config_file(variable: str) -> str:
+    import botocore.session
+
+    return str(botocore.session.Session().get_config_variable(variable))
+
+
+def _assuming(source: Any, role_arn: str, region: str, config: Any) -> Any:
+    """A botocore session whose credentials assume `role_arn` with `source`'s, and renew themselves.
+
+    The first AssumeRole happens on first use; each later one shortly before the current
+    credentials expire (botocore refreshes 15 minutes ahead), so a deploy longer than the
+    role's session duration keeps working.
+    """
+    import botocore.exceptions
+    import botocore.session
+    from botocore.credentials import CredentialProvider, CredentialResolver, DeferredRefreshableCredentials
+
+    source_credentials = source.get_credentials()
+    if source_credentials is None:
+        raise botocore.exceptions.NoCredentialsError()
+
+    def assume() -> dict[str, Any]:
+        frozen = source_credentials.get_frozen_credentials()  # the source may refresh itself too
+        sts = source.create_client(
+            "sts", region_name=region, config=config, aws_access_key_id=frozen.access_key,
+            aws_secret_access_key=frozen.secret_key, aws_session_token=frozen.token,
+        )
+        creds = sts.assume_role(RoleArn=role_arn, RoleSessionName=ROLE_SESSION_NAME)["Credentials"]
+        return {"access_key": creds["AccessKeyId"], "secret_key": creds["SecretAccessKey"],
+                "token": creds["SessionToken"], "expiry_time": creds["Expiration"].isoformat()}
+
+    refreshing = DeferredRefreshableCredentials(refresh_using=assume, method="assume-role")
+
+    class _Role(CredentialProvider):
+        METHOD = "assume-role"
+
+        def load(self) -> Any:
+            return refreshing
+
+    assumed = botocore.session.Session()
+    assumed.register_component("credential_provider", CredentialResolver([_Role()]))
+    return assumed
