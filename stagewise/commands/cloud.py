@@ -1,18 +1,23 @@
-"""`stagewise cloud start|stop|status|reset`: manage the local cloud (a durable moto server).
+"""`stagewise cloud start|stop|status|reset|env`: manage the local cloud (a durable moto server).
 
 Data flow: options → `LocalCloud(state_dir, port)` (state dir from --state-dir, else
-STAGEWISE_STATE_DIR, else `<project>/.stagewise/cloud`) → one line of output.
-Exit codes: 0 done, 1 `status` found it stopped, 2 usage/config error, 3 port busy.
+STAGEWISE_STATE_DIR, else `<project>/.stagewise/cloud`) → one line of output; `env` prints the
+variables that make any AWS SDK or CLI act as one simulated account of stagewise.toml there.
+Exit codes: 0 done, 1 `status` found it stopped, 2 usage/config error (or `env` with no cloud
+running), 3 port busy.
 """
 
 from __future__ import annotations
 
+import json
+import shlex
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from stagewise.cloud import LocalCloud, default_state_dir
+from stagewise.errors import UserError
 
 PortOption = Annotated[
     int | None,
@@ -83,6 +88,46 @@ def reset(
         raise typer.Exit(1)
     cloud.reset()
     typer.echo(f"local cloud state in {cloud.state_dir} wiped")
+
+
+@cloud_app.command(
+    help="Print the export lines that make any AWS SDK or the AWS CLI act as one simulated account "
+    "(an account of stagewise.toml; default: the local stage's) on the running local cloud.\n\n"
+    "Example:  eval \"$(stagewise cloud env)\"\n\n"
+    "then:     aws cloudformation describe-stacks   (any SDK or CLI acts as it)\n\n"
+    "Example:  stagewise cloud env --account prod --json"
+)
+def env(
+    account: Annotated[str | None, typer.Option(
+        "--account", "-a", help="An account name from stagewise.toml's accounts (default: the local stage's).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the same values as one JSON object.")] = False,
+    port: PortOption = None,
+    state_dir: StateDirOption = None,
+) -> None:
+    from stagewise.config import LOCAL_STAGE, load_project
+
+    project = load_project()
+    local = project.stage(LOCAL_STAGE)
+    name = account or local.account
+    if name not in project.accounts:
+        known = ", ".join(sorted(project.accounts)) or "(none defined)"
+        raise UserError(f"no account '{name}' in {project.file}; known accounts: {known}")
+    current = _cloud(port, state_dir).status()
+    if not current.running:
+        raise UserError(f"the local cloud ({current.state_dir}) is not running; start it with `stagewise cloud start`")
+    values = account_env(current.endpoint, project.accounts[name].id, local.region)
+    if as_json:
+        typer.echo(json.dumps(values, indent=2))
+    else:
+        typer.echo("\n".join(f"export {key}={shlex.quote(value)}" for key, value in values.items()))
+
+
+def account_env(endpoint: str, account_id: str, region: str) -> dict[str, str]:
+    """AWS_ENDPOINT_URL, the account's keys (and session token), AWS_REGION and AWS_DEFAULT_REGION."""
+    from stagewise.cloud import credentials
+
+    keys = {k: v for k, v in credentials(endpoint, account_id).items() if v}
+    return {"AWS_ENDPOINT_URL": endpoint, **keys, "AWS_REGION": region, "AWS_DEFAULT_REGION": region}
 
 
 def register(app: typer.Typer) -> None:
