@@ -10,6 +10,9 @@ Reads run under the same lock, unjournaled. `replay()` feeds journal entries thr
 the same path in-process (no HTTP) before the server listens.
 
 `GET /_stagewise/health` answers without touching moto (readiness and `status`).
+CloudFormation's API is not moto's: its requests go to `self.cloudformation` (the
+provisioner behind CloudFormation's wire protocol, stagewise.cloud.cloudformation), unjournaled
+— what it changes, it changes through journaled S3 and service requests of its own.
 SQS long polls are run as repeated zero-wait receives with the lock released in
 between, so one waiting consumer never stalls the whole cloud; an empty receive
 changes nothing and is not journaled.
@@ -26,6 +29,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode
@@ -33,6 +37,7 @@ from urllib.parse import parse_qs, urlencode
 from stagewise.cloud import sms
 from stagewise.cloud.accounts import account_for_request
 from stagewise.cloud.classify import action_of, is_mutating
+from stagewise.cloud.cloudformation.protocol import is_cloudformation
 from stagewise.cloud.determinism import Determinism
 from stagewise.cloud.journal import Journal, JournalEntry
 from stagewise.cloud.layout import HEALTH_PATH
@@ -95,6 +100,7 @@ class DurableApp:
         self.determinism = Determinism()
         self.determinism.install()
         sms.install()
+        self.cloudformation: Any = None  # a CloudFormationApp, set once the server knows its port
 
     # -- entry points -------------------------------------------------------------------
 
@@ -104,6 +110,8 @@ class DurableApp:
         elif environ.get("PATH_INFO") == sms.SMS_PATH:
             with self.lock:
                 response = _json_response(sms.listing())
+        elif self.cloudformation is not None and is_cloudformation(environ):
+            response = self._cloudformation(self._normalised(environ))
         else:
             response = self.handle(self._normalised(environ))
         start_response(response.status, response.headers)
@@ -191,6 +199,10 @@ class DurableApp:
             message = f"internal error in the local cloud (moto): {type(exc).__name__}".encode()
             return Response("500 Internal Server Error", [("Content-Type", "text/plain")], message)
         return Response(captured["status"], captured["headers"], body)
+
+    def _cloudformation(self, environ: dict[str, Any]) -> Response:
+        status, headers, body = self.cloudformation.serve(environ, environ["wsgi.input"].getvalue())
+        return Response(f"{status} {HTTPStatus(status).phrase}", headers, body)
 
     def _receive(self, environ: dict[str, Any], body: bytes) -> Response:
         """SQS ReceiveMessage: poll with zero wait, releasing the lock between polls."""

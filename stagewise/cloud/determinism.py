@@ -20,6 +20,7 @@ import importlib.machinery
 import os
 import random
 import sys
+import threading
 import time
 import types
 import uuid
@@ -38,6 +39,7 @@ class _Clock:
 
     offset = 0.0
     request_at: float | None = None  # the recorded time of the journaled request being run
+    thread: int | None = None  # the thread running that request
 
     def time(self) -> float:
         return _REAL_TIME() + self.offset
@@ -50,7 +52,12 @@ CLOCK = _Clock()
 
 
 def _uuid4() -> UUID:
-    return mock_random.uuid4()
+    """Seeded only for the thread running a journaled request: the local CloudFormation's
+    deploy threads (and botocore's invocation ids in them) run beside it and must not draw
+    from, and so shift, the sequence that replay reproduces."""
+    if CLOCK.thread is not None and CLOCK.thread == threading.get_ident():
+        return mock_random.uuid4()
+    return _ORIGINAL_UUID4()
 
 
 def _utcnow() -> datetime.datetime:
@@ -151,7 +158,9 @@ class Determinism:
         mock_random.seed(seq)
         CLOCK.offset = at - _REAL_TIME()
         CLOCK.request_at = at
+        CLOCK.thread = threading.get_ident()
 
     def leave(self) -> None:
         CLOCK.offset = 0.0
         CLOCK.request_at = None
+        CLOCK.thread = None

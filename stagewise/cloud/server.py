@@ -74,8 +74,11 @@ def build_app(state_dir: Path) -> Any:
 def serve(app: Any, port: int) -> None:
     from cheroot.wsgi import Server
 
+    from stagewise.cloud.cloudformation import CloudFormationApp
     from stagewise.cloud.gateway import MotoGateway
+    from stagewise.cloud.layout import PROVISIONER_DIR
 
+    app.cloudformation = CloudFormationApp(f"http://127.0.0.1:{port}", checkpoints=app.state_dir / PROVISIONER_DIR)
     server = Server(("127.0.0.1", port), app, numthreads=THREADS, timeout=IDLE_TIMEOUT)
     server.gateway = MotoGateway
     server.nodelay = True

@@ -1,0 +1,59 @@
+"""The local CloudFormation's entry point in the cloud's server: one request in, AWS's answer out.
+
+Data flow: the caller's account comes from its credentials (a simulated account's local key,
+or a key moto issued: an IAM user's, an assumed role's); `protocol.parse` gives the action and
+its input; `CloudFormation.handle` runs it against the provisioner, whose clients call this
+same cloud over loopback as that account; `protocol.respond` serializes the result or the error.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+from stagewise.cloud.accounts import account_for_request, client
+from stagewise.cloud.cloudformation.protocol import ApiError, parse, respond
+from stagewise.cloud.cloudformation.service import CloudFormation
+
+DEFAULT_ACCOUNT = "123456789012"  # moto's, for a caller whose key names no account
+
+
+class CloudFormationApp:
+    def __init__(self, endpoint: str, *, checkpoints: Path | None = None) -> None:
+        self.endpoint = endpoint
+        self.service = CloudFormation(self._client, checkpoints=checkpoints)
+
+    def _client(self, account: str, region: str, service: str) -> Any:
+        return client(self.endpoint, account_id=account, region=region, service=service)
+
+    def serve(self, environ: dict[str, Any], body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+        action = ""
+        try:
+            request = parse(environ, body)
+            action = request.action
+            result: dict[str, Any] | ApiError = self.service.handle(caller_account(environ), request)
+        except ApiError as exc:
+            result = exc
+        except Exception as exc:  # a bug of ours: CloudFormation's InternalFailure, never a hang
+            traceback.print_exc(file=sys.stderr)
+            result = ApiError("InternalFailure", f"The local CloudFormation failed: {type(exc).__name__}", 500)
+        return respond(action, result)
+
+
+def caller_account(environ: dict[str, Any]) -> str:
+    account = account_for_request(environ)
+    if account:
+        return account
+    header = environ.get("HTTP_X_MOTO_ACCOUNT_ID")
+    if header:
+        return header
+    import re
+
+    found = re.search(r"Credential=([A-Z0-9]+)/", environ.get("HTTP_AUTHORIZATION", ""))
+    if found:
+        from moto.iam.models import get_account_id_from
+
+        return get_account_id_from(found.group(1))
+    return DEFAULT_ACCOUNT
