@@ -25,7 +25,12 @@ from stagewise.stacks import StackContext
 
 IDENTITY = "cognito-identity.amazonaws.com"
 CORS_METHODS = ["GET", "PUT", "POST", "DELETE", "HEAD"]
-RETAIN = "Retain"
+# Data outlives its stack (delete, removal from the template) but not a failed first create: what
+# that create made holds nothing yet, and keeping it would block the retry on the table's fixed
+# name ("already exists") or orphan a bucket/pool. CloudFormation has no such value for
+# UpdateReplacePolicy: a replaced table or bucket is kept with plain Retain.
+RETAIN = "RetainExceptOnCreate"
+RETAIN_REPLACED = "Retain"
 
 
 def build(ctx: StackContext) -> Template:
@@ -77,7 +82,7 @@ def notes_table(ctx: StackContext) -> dynamodb.Table:
             dynamodb.KeySchema(AttributeName="noteId", KeyType="RANGE"),
         ],
         DeletionPolicy=RETAIN,
-        UpdateReplacePolicy=RETAIN,
+        UpdateReplacePolicy=RETAIN_REPLACED,
         **extra,
     )
 
@@ -101,21 +106,21 @@ def uploads_bucket() -> s3.Bucket:
             BlockPublicAcls=True, BlockPublicPolicy=True, IgnorePublicAcls=True, RestrictPublicBuckets=True
         ),
         DeletionPolicy=RETAIN,
-        UpdateReplacePolicy=RETAIN,
+        UpdateReplacePolicy=RETAIN_REPLACED,
     )
 
 
 def user_pool(ctx: StackContext) -> cognito.UserPool:
     """Users survive removal of a protected stage (prod); a dev or preview stage's users go with it."""
-    keep = RETAIN if ctx.stage.protect else "Delete"
+    protect = ctx.stage.protect
     return cognito.UserPool(
         "UserPool",
         UserPoolName=ctx.name("users"),
         UsernameAttributes=["email"],
         AutoVerifiedAttributes=["email"],
         AdminCreateUserConfig=cognito.AdminCreateUserConfig(AllowAdminCreateUserOnly=False),
-        DeletionPolicy=keep,
-        UpdateReplacePolicy=keep,
+        DeletionPolicy=RETAIN if protect else "Delete",
+        UpdateReplacePolicy=RETAIN_REPLACED if protect else "Delete",
     )
 
 

@@ -155,7 +155,7 @@ class Provisioner:
     # -- delete ----------------------------------------------------------------------------
 
     def delete(self, stack_name: str) -> None:
-        """Delete every resource of the stack (Retain ones stay); refused while its exports are imported."""
+        """Delete every resource of the stack (Retain / RetainExceptOnCreate ones stay); refused while its exports are imported."""
         states = self._store.load_all()
         state = next((s for s in states if s.name == stack_name), None)
         if state is None:

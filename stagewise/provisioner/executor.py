@@ -5,9 +5,11 @@ known at that moment (so dependents of a replaced resource are repointed to the 
 decides again with the same `decide()` the plan used, calls the resource type and records the
 new ResourceState; the stack state is saved before every create (with its intent) and at the end. After every resource is
 done, outputs and exports are checked and recorded, then removed resources and the old copies
-of replaced ones are deleted (reverse dependency order, `Retain` honoured). On a failure every
-operation journaled so far is undone in reverse (best effort) and the stack is left in
-ROLLBACK_COMPLETE (new stack) or UPDATE_ROLLBACK_COMPLETE with its previous resources.
+of replaced ones are deleted (reverse dependency order; `Retain` and `RetainExceptOnCreate` keep
+a removed resource). On a failure every operation journaled so far is undone in reverse (best
+effort; a resource this deploy added under plain `Retain` is kept, as CloudFormation keeps it)
+and the stack is left in ROLLBACK_COMPLETE (new stack) or UPDATE_ROLLBACK_COMPLETE with its
+previous resources.
 
 Crash safety of creates: right before a create's first AWS call, its intent (`PendingCreate`:
 logical id, type, physical name, a name token) is saved in the stack state (`Intent`). A
@@ -39,7 +41,14 @@ from stagewise.provisioner.intrinsics import resolve
 from stagewise.provisioner.plan import Action, decide
 from stagewise.provisioner.resources import ResourceContext, ResourceType, resource_class
 from stagewise.provisioner.scope import StackScope
-from stagewise.provisioner.state import PendingCreate, ResourceState, StackState, StackStatus
+from stagewise.provisioner.state import (
+    PendingCreate,
+    ResourceState,
+    StackState,
+    StackStatus,
+    kept_by_rollback,
+    kept_on_delete,
+)
 from stagewise.provisioner.store import StateStore
 from stagewise.provisioner.template import ResourceSpec
 
@@ -244,7 +253,7 @@ class Deployment:
         custom = props.get(name_property) if name_property else None
         token = self.tokens.pop(spec.logical_id, None) or secrets.token_hex(8)
         pending = PendingCreate(spec.logical_id, spec.type, token, custom if isinstance(custom, str) else None, props,
-                                retained=spec.deletion_policy == "Retain", custom_name=isinstance(custom, str),
+                                retained=kept_on_delete(spec.deletion_policy), custom_name=isinstance(custom, str),
                                 recorded_at=time.time())
         self.state.pending[spec.logical_id] = pending
         intent = Intent(pending, save=self._checkpoint, client=self.scope.client)
@@ -329,6 +338,9 @@ class Deployment:
     def _rollback(self, exc: Exception) -> None:
         failures: list[str] = []
         for entry in reversed(self.journal):
+            if _kept_by_rollback(entry):
+                self._skipped(entry.new, "DeletionPolicy Retain: kept by the rollback of the deploy that created it")
+                continue
             try:
                 _undo(entry, self.scope)
             except FAILURES as undo_exc:
@@ -365,6 +377,10 @@ class Deployment:
             )
         )
 
+    def _skipped(self, rs: ResourceState, reason: str) -> None:
+        self.emit(ResourceEvent(self.state.name, rs.logical_id, rs.type, ResourceStatus.DELETE_SKIPPED,
+                                rs.physical_id, reason))
+
     def _save(self) -> None:
         """A settled point (start, end, rollback): written to the cloud."""
         self.state.updated_at = now()
@@ -386,6 +402,11 @@ def _handler(rs: ResourceState, context: Callable[[str], ResourceContext]) -> Re
             f"{rs.logical_id}: resource type {rs.type} is not supported", logical_id=rs.logical_id
         )
     return cls(context(rs.logical_id))
+
+
+def _kept_by_rollback(entry: JournalEntry) -> bool:
+    """An added resource (not the new copy of a replaced one) whose policy survives a rollback."""
+    return entry.step is Step.CREATED and entry.old is None and kept_by_rollback(entry.new.deletion_policy)
 
 
 def _undo(entry: JournalEntry, scope: StackScope) -> None:
@@ -413,13 +434,13 @@ def delete_resource(
     context: Callable[[str], ResourceContext],
     emit: Callable[[ResourceEvent], None],
 ) -> bool:
-    """Delete one resource (or skip it under Retain); True when it is gone or retained."""
+    """Delete one resource (or skip it under Retain / RetainExceptOnCreate); True when it is gone or kept."""
 
     def event(status: ResourceStatus, reason: str = "") -> None:
         emit(ResourceEvent(stack_name, rs.logical_id, rs.type, status, rs.physical_id, reason))
 
-    if rs.deletion_policy == "Retain":
-        event(ResourceStatus.DELETE_SKIPPED, "DeletionPolicy Retain: left in place")
+    if kept_on_delete(rs.deletion_policy):
+        event(ResourceStatus.DELETE_SKIPPED, f"DeletionPolicy {rs.deletion_policy}: left in place")
         return True
     event(ResourceStatus.DELETE_IN_PROGRESS)
     try:

@@ -17,7 +17,7 @@ from stagewise.provisioner.graph import dependency_order
 from stagewise.provisioner.intrinsics import resolve
 from stagewise.provisioner.resources.base import changed_properties
 from stagewise.provisioner.scope import StackScope
-from stagewise.provisioner.state import ResourceState, StackState
+from stagewise.provisioner.state import ResourceState, StackState, kept_on_delete
 
 
 class Action(enum.StrEnum):
@@ -124,7 +124,7 @@ def _removals(scope: StackScope, live: dict[str, ResourceState]) -> list[Resourc
             resource_type=live[lid].type,
             action=Action.REMOVE,
             physical_id=live[lid].physical_id,
-            retained=live[lid].deletion_policy == "Retain",
+            retained=kept_on_delete(live[lid].deletion_policy),
         )
         for lid in reversed(order)
     ]

@@ -14,6 +14,23 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+RETAIN = "Retain"
+RETAIN_EXCEPT_ON_CREATE = "RetainExceptOnCreate"
+
+
+def kept_on_delete(policy: str) -> bool:
+    """A stack delete, and an update that drops the resource from the template, leave it in place."""
+    return policy in (RETAIN, RETAIN_EXCEPT_ON_CREATE)
+
+
+def kept_by_rollback(policy: str) -> bool:
+    """A rollback of the operation that created the resource leaves it in place: only plain Retain.
+
+    CloudFormation documents RetainExceptOnCreate as Retain except for the operation that created
+    the resource: when that one rolls back, the resource goes, so a fixed name is free for the retry.
+    """
+    return policy == RETAIN
+
 
 class StackStatus(enum.StrEnum):
     CREATE_IN_PROGRESS = "CREATE_IN_PROGRESS"
@@ -36,7 +53,7 @@ class ResourceState:
     attributes: dict[str, Any] = field(default_factory=dict)  # values for Fn::GetAtt
     metadata: dict[str, Any] = field(default_factory=dict)  # the template's Metadata, as written
     depends_on: list[str] = field(default_factory=list)  # logical ids it depended on (delete order)
-    deletion_policy: str = "Delete"  # "Retain": left in place when removed or on stack delete
+    deletion_policy: str = "Delete"  # Retain / RetainExceptOnCreate: see kept_on_delete, kept_by_rollback
 
 
 @dataclass
@@ -48,7 +65,7 @@ class PendingCreate:
     token: str  # seeds the generated physical name, so a retry of this intent uses the same name
     name: str | None = None  # the physical name the create uses (custom, or generated from `token`)
     properties: dict[str, Any] = field(default_factory=dict)  # resolved, as passed to create
-    retained: bool = False  # DeletionPolicy Retain: a leftover by this name may be data kept on purpose
+    retained: bool = False  # kept_on_delete(DeletionPolicy): a leftover by this name may be data kept on purpose
     custom_name: bool = False  # the name came from the template (it may predate us), not from `token`
     recorded_at: float = 0.0  # when the intent was saved: a leftover created after it is ours
 

@@ -34,7 +34,11 @@ SECTIONS = frozenset(
 RESOURCE_KEYS = frozenset(
     {"Type", "Properties", "DependsOn", "Condition", "DeletionPolicy", "UpdateReplacePolicy", "Metadata"}
 )
-POLICIES = frozenset({"Delete", "Retain", "RetainExceptOnCreate", "Snapshot"})
+POLICIES = {
+    "DeletionPolicy": frozenset({"Delete", "Retain", "RetainExceptOnCreate", "Snapshot"}),
+    # CloudFormation has no RetainExceptOnCreate here: a replacement is never a rolled-back create.
+    "UpdateReplacePolicy": frozenset({"Delete", "Retain", "Snapshot"}),
+}
 PARAMETER_TYPES = frozenset({"String", "Number", "CommaDelimitedList", "List<Number>"})
 
 
@@ -123,9 +127,9 @@ def _resource(logical_id: str, spec: Any) -> ResourceSpec:
     handler.validate(properties, where=where)
     depends = spec.get("DependsOn", [])
     depends = [depends] if isinstance(depends, str) else depends
-    for key in ("DeletionPolicy", "UpdateReplacePolicy"):
-        if spec.get(key, "Delete") not in POLICIES:
-            raise TemplateError(f"{where}.{key} must be one of {', '.join(sorted(POLICIES))}")
+    for key, allowed in POLICIES.items():
+        if spec.get(key, "Delete") not in allowed:
+            raise TemplateError(f"{where}.{key} must be one of {', '.join(sorted(allowed))}")
     return ResourceSpec(
         logical_id=logical_id,
         type=spec["Type"],

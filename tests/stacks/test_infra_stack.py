@@ -22,7 +22,7 @@ def test_notes_table_is_keyed_by_user_and_note_on_demand_and_retained(infra) -> 
     assert table["Properties"]["KeySchema"] == [
         {"AttributeName": "userId", "KeyType": "HASH"}, {"AttributeName": "noteId", "KeyType": "RANGE"}]
     assert table["Properties"]["BillingMode"] == "PAY_PER_REQUEST"
-    assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("RetainExceptOnCreate", "Retain")
 
 
 def test_uploads_bucket_has_a_generated_name_cors_and_is_retained(infra) -> None:
@@ -31,7 +31,7 @@ def test_uploads_bucket_has_a_generated_name_cors_and_is_retained(infra) -> None
     assert "BucketName" not in bucket["Properties"]
     assert sorted(rule["AllowedMethods"]) == ["DELETE", "GET", "HEAD", "POST", "PUT"]
     assert rule["AllowedOrigins"] == ["*"]
-    assert bucket["DeletionPolicy"] == "Retain"
+    assert (bucket["DeletionPolicy"], bucket["UpdateReplacePolicy"]) == ("RetainExceptOnCreate", "Retain")
 
 
 def test_user_pool_signs_up_by_email_and_its_client_has_no_secret(infra, rendered) -> None:
@@ -42,7 +42,7 @@ def test_user_pool_signs_up_by_email_and_its_client_has_no_secret(infra, rendere
     assert client["GenerateSecret"] is False
     assert {"ALLOW_USER_PASSWORD_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH",
             "ALLOW_USER_SRP_AUTH"} <= set(client["ExplicitAuthFlows"])
-    assert rendered["prod"]["infra"]["Resources"]["UserPool"]["DeletionPolicy"] == "Retain"
+    assert rendered["prod"]["infra"]["Resources"]["UserPool"]["DeletionPolicy"] == "RetainExceptOnCreate"
 
 
 def test_identity_pool_admits_only_signed_in_users_of_the_pool(infra) -> None:
