@@ -1,4 +1,8 @@
-"""`stagewise promote SRC DST [--yes] [--json] [--local]`: DST gets exactly SRC's live build."""
+"""`stagewise promote SRC DST [--yes] [--json] [--local]`: DST gets exactly SRC's live build.
+
+DST's templates are rendered from the working tree, so promote refuses (exit 2, nothing touched)
+unless that tree is SRC's build commit and clean; see stagewise.pipeline.promote.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,8 @@ def promote(
     flags: ShipFlags,
 ) -> None:
     """Deploy SRC's live build to DST: same artifacts, templates rendered for DST, after showing the plan.
+
+    Run it from a clean checkout of the commit SRC's build was made from (see stagewise builds SRC).
 
     Example:  stagewise promote dev prod          (shows every change in prod, then asks)
     """

@@ -4,7 +4,8 @@ Data flow, three ways in:
 - `build_release` (deploy): render the stage once (placeholder code keys) → build the services
   that have functions (stagewise.build) → point each function at its content-named code key and
   dependency layer key in the target account's bucket (`artifact_map`) → render again → stacks + artifact files + a PENDING BuildRecord.
-- `promote_release`: SRC's live record → render DST's templates with SRC's code and layer keys (no build).
+- `promote_release`: SRC's live record → render DST's templates with SRC's code and layer keys (no build);
+  refused when a rendered template still holds an `unbuilt/` code key (a function SRC's build lacks).
 - `rollback_release`: an earlier record → its templates exactly as shipped (no build, no render).
 Secrets a service needs are its stack module's `SECRETS = [...]` list
 (`stagewise.stacks.render.declared_secrets`).
@@ -30,7 +31,9 @@ from stagewise.build.git import GitState
 from stagewise.build.pip import run_pip
 from stagewise.build.record import BuildRecord, FunctionArtifact
 from stagewise.config import Project, StageConfig
+from stagewise.errors import UserError
 from stagewise.pipeline.history import DeployRecord, Kind, StackEntry
+from stagewise.stacks.context import UNBUILT_PREFIX
 from stagewise.stacks.naming import artifacts_bucket, stack_name
 from stagewise.stacks.render import render_stage
 
@@ -87,10 +90,34 @@ def promote_release(project: Project, dst: StageConfig, source: DeployRecord, *,
         refs.setdefault(fn.service, {})[fn.logical_id] = {"bucket": bucket, "key": fn.code_key,
                                                           "layer_key": fn.layer_key}
     stacks = _by_stack(project, dst, render_stage(project, dst, artifacts=refs))
+    _refuse_unbuilt(stacks, source)
     functions = [_moved(fn, project, dst) for fn in source.build.functions]
     git = GitState(commit=source.build.commit, dirty=source.build.dirty)
     return Release(dst.name, Kind.PROMOTE, stacks, _record(dst.name, git, stacks, functions),
                    source=f"{source.build.stage}/{source.id}")
+
+
+def _refuse_unbuilt(stacks: dict[str, StackEntry], source: DeployRecord) -> None:
+    """Never ship a placeholder code key: it names code no build produced, so nobody tested it."""
+    for name, entry in sorted(stacks.items()):
+        for logical_id, resource in sorted(entry.template.get("Resources", {}).items()):
+            if _has_unbuilt_key(resource.get("Properties", {})):
+                raise UserError(
+                    f"{resource.get('Type', 'resource')} {logical_id} of service '{entry.service}' ({name}) has no "
+                    f"artifact in {source.build.stage}'s build {source.id}: it was added or renamed after that "
+                    f"build, so it was never built or tested there; deploy {source.build.stage} with it first, "
+                    "then promote"
+                )
+
+
+def _has_unbuilt_key(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.startswith(f"{UNBUILT_PREFIX}/")
+    if isinstance(value, dict):
+        return any(_has_unbuilt_key(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_unbuilt_key(v) for v in value)
+    return False
 
 
 def _moved(fn: FunctionArtifact, project: Project, dst: StageConfig) -> FunctionArtifact:
