@@ -145,10 +145,8 @@ def _credentials_source(name: str, account: Any) -> tuple[Any, str]:
             "set credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE) "
             f"or add profile = \"...\" to [accounts.{name}] in stagewise.toml"
         )
-    chain = f"the default credential chain ({found.method})"
-    if account.profile:
-        chain += f", as profile '{account.profile}' is not configured here"
-    return default, chain
+    missing = f"; profile '{account.profile}' is not configured here" if account.profile else ""
+    return default, f"the default credential chain ({found.method}{missing})"
 
 
 def _config_file(variable: str) -> str:

@@ -97,7 +97,7 @@ def test_environment_credentials_for_another_account_are_refused_naming_what_was
     message = str(refused.value)
     assert "\n" not in message
     assert f"reaches account {OTHER}" in message and f"'dev' is {DEV}" in message
-    assert "default credential chain (env)" in message and "profile 'shop-dev' is not configured" in message
+    assert "the default credential chain (env; profile 'shop-dev' is not configured here)" in message
 
 
 def test_a_missing_profile_and_no_credentials_says_to_configure_one_or_the_other(aws_home, tmp_path):
