@@ -2,9 +2,9 @@
 
 Data flow: `build(ctx)` imports the stage's REST API (`RestApiId`, `RootResourceId`) and its
 Cognito authorizer (`AuthorizerId`) from notes-api — no second API — and adds the `billing`
-resource with a Cognito-authorized AWS_PROXY `POST` and a MOCK `OPTIONS` preflight, plus its
-own Deployment of the API to the stage (so the route is live; its logical id hashes the route,
-so a change redeploys). The Billing function reads its Stripe key from SSM by NAME
+resource with a Cognito-authorized AWS_PROXY `POST` and a MOCK `OPTIONS` preflight. No
+Deployment: the stack the toolkit generates for notes-api's published API deploys after this
+one and snapshots every route, `/billing` included (stagewise/stacks/publish.py). The Billing function reads its Stripe key from SSM by NAME
 (`/<app>/<stage>/STRIPE_SECRET_KEY`), publishes to the `<stage>-note-purchased` topic
 (exported as NotePurchasedTopicArn for notify-job), stores idempotency records in its own table
 and keeps unpublished purchases in the outbox queue; OutboxDrain republishes them on demand.
@@ -20,7 +20,7 @@ from awacs import kms, ssm
 from awacs import sns as awacs_sns
 from awacs import sqs as awacs_sqs
 from awacs.aws import Allow, Condition, Statement, StringEquals
-from troposphere import AWSObject, GetAtt, Ref, Sub, Template, apigateway, awslambda, dynamodb, sns, sqs
+from troposphere import GetAtt, Ref, Sub, Template, awslambda, dynamodb, sns, sqs
 
 from stagewise.stacks import StackContext
 from stagewise.stacks.api import (
@@ -28,7 +28,6 @@ from stagewise.stacks.api import (
     add_cors_preflight,
     add_method,
     add_resources,
-    content_digest,
 )
 
 SECRETS = ("STRIPE_SECRET_KEY",)
@@ -136,32 +135,12 @@ def consume(outbox: sqs.Queue) -> Statement:
 
 
 def add_route(template: Template, ctx: StackContext, *, function: awslambda.Function) -> None:
-    """`/billing` on the imported API: POST (Cognito, AWS_PROXY), OPTIONS preflight, permission, deployment."""
+    """`/billing` on the imported API: POST (Cognito, AWS_PROXY), OPTIONS preflight, permission."""
     api_id = ctx.import_value("notes-api", "RestApiId")
     root = ctx.import_value("notes-api", "RootResourceId")
     resource = add_resources(template, api=api_id, paths=["billing"], root=root)["billing"]
     authorizer = ctx.import_value("notes-api", "AuthorizerId")
-    post = add_method(
-        template, api=api_id, resource=resource, http_method="POST", function=function, authorizer=authorizer
-    )
-    preflight = add_cors_preflight(template, api=api_id, resource=resource, verbs=["POST"])
+    add_method(template, api=api_id, resource=resource, http_method="POST", function=function, authorizer=authorizer)
+    add_cors_preflight(template, api=api_id, resource=resource, verbs=["POST"])
     add_api_permission(template, api=api_id, http_method="POST", path="billing", function=function)
-    deploy(template, ctx, api_id=api_id, parts=[resource, post, preflight])
 
-
-def deploy(template: Template, ctx: StackContext, *, api_id: object, parts: list[AWSObject]) -> apigateway.Deployment:
-    """A Deployment of the shared API to this stage, named by a hash of this stack's API parts.
-
-    notes-api owns the stage; deploying with its `StageName` points the stage at a snapshot that
-    includes `/billing` (CreateDeployment on an existing stage updates it).
-    """
-    digest = content_digest(parts)
-    return template.add_resource(
-        apigateway.Deployment(
-            f"BillingDeployment{digest}",
-            RestApiId=api_id,
-            StageName=ctx.stage.name,
-            Description=f"{ctx.stack_name} {digest}",
-            DependsOn=sorted(p.title for p in parts if isinstance(p, apigateway.Method)),
-        )
-    )

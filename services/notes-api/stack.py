@@ -18,7 +18,7 @@ from awacs import dynamodb as ddb
 from awacs import execute_api
 from awacs import s3 as awacs_s3
 from awacs.aws import Action, Allow, PolicyDocument, Statement
-from troposphere import AWSObject, GetAtt, ImportValue, Join, Ref, Sub, Template, apigateway, awslambda, iam
+from troposphere import GetAtt, ImportValue, Join, Ref, Template, apigateway, awslambda, iam
 
 from stagewise.stacks import StackContext
 from stagewise.stacks.api import (
@@ -26,8 +26,8 @@ from stagewise.stacks.api import (
     add_cors_preflight,
     add_resources,
     add_route,
-    content_digest,
     execute_api_arn,
+    publish_api,
 )
 
 HANDLER = "notes_api.api.handler"
@@ -119,35 +119,26 @@ def build(ctx: StackContext) -> Template:
         )
     )
     resources = add_resources(template, api=api, paths={route.path for route in ROUTES})
-    methods: list[AWSObject] = []
     for route in ROUTES:
         function = add_route_function(template, ctx, route, imports)
-        methods.append(
-            add_route(
-                template,
-                api=api,
-                resource=resources[route.path],
-                path=route.path,
-                http_method=route.method,
-                function=function,
-                authorizer=authorizer,
-            )
+        add_route(
+            template,
+            api=api,
+            resource=resources[route.path],
+            path=route.path,
+            http_method=route.method,
+            function=function,
+            authorizer=authorizer,
         )
     for path, resource in sorted(resources.items()):
         verbs = sorted({r.method for r in ROUTES if r.path == path})
         if verbs:
-            methods.append(add_cors_preflight(template, api=api, resource=resource, verbs=verbs))
-    responses = add_gateway_responses(template, api)
-    publish(template, ctx, api=api, parts=[*methods, *responses, authorizer, *resources.values()])
+            add_cors_preflight(template, api=api, resource=resource, verbs=verbs)
+    add_gateway_responses(template, api)
     grant_invoke(template, ctx, api=api, imports=imports)
-    ctx.export(template, "RestApiId", Ref(api))
+    publish_api(ctx, template, api, TracingEnabled=True)  # exports RestApiId
     ctx.export(template, "RootResourceId", GetAtt(api, "RootResourceId"))
     ctx.export(template, "AuthorizerId", Ref(authorizer))
-    ctx.export(
-        template,
-        "ApiUrl",
-        Sub(f"https://${{RestApi}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{ctx.stage.name}"),
-    )
     return template
 
 
@@ -182,30 +173,6 @@ def add_gateway_responses(template: Template, api: apigateway.RestApi) -> list[a
         )
         for kind in ("DEFAULT_4XX", "DEFAULT_5XX")
     ]
-
-
-def publish(
-    template: Template, ctx: StackContext, *, api: apigateway.RestApi, parts: list[AWSObject]
-) -> apigateway.Stage:
-    """A Deployment named by a hash of the API's parts (so a change redeploys) and the stage's Stage."""
-    digest = content_digest(parts)
-    deployment = template.add_resource(
-        apigateway.Deployment(
-            f"Deployment{digest}",
-            RestApiId=Ref(api),
-            Description=f"{ctx.stack_name} {digest}",
-            DependsOn=sorted(p.title for p in parts if isinstance(p, apigateway.Method)),
-        )
-    )
-    return template.add_resource(
-        apigateway.Stage(
-            "ApiStage",
-            RestApiId=Ref(api),
-            DeploymentId=Ref(deployment),
-            StageName=ctx.stage.name,
-            TracingEnabled=True,
-        )
-    )
 
 
 def grant_invoke(template: Template, ctx: StackContext, *, api: apigateway.RestApi, imports: Imports) -> None:

@@ -8,7 +8,8 @@ imports from the stack that owns it — and gets troposphere resources added to 
                            + `add_api_permission` (the function may be invoked for that method and path only)
     add_cors_preflight   → an OPTIONS method answered by API Gateway itself (MOCK) with CORS headers
     add_invoke_permission  a `Lambda::Permission` for any principal (API Gateway, SNS, ...)
-    content_digest       a short hash of API parts, for a Deployment's logical id (a change redeploys)
+    publish_api          the owner marks its API for publishing: `render_stage` then generates the
+                         stack that owns its Deployment and Stage (stagewise/stacks/publish.py)
 
 Logical ids come from the function (`<Function>Method`, `<Function>InvokePermission`) and the
 resource (`<Resource minus "Resource">Options`), so two stacks that use these helpers render the
@@ -17,11 +18,25 @@ same JSON they would have written by hand.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
-from troposphere import AWSHelperFn, AWSObject, GetAtt, Ref, Sub, Template, apigateway, awslambda
+from troposphere import (
+    AWSHelperFn,
+    AWSObject,
+    GetAtt,
+    Ref,
+    Sub,
+    Template,
+    apigateway,
+    awslambda,
+    encode_to_dict,
+)
+
+from stagewise.stacks.publish import PUBLISH_KEY, id_export_key
+
+if TYPE_CHECKING:
+    from stagewise.stacks.context import StackContext
 
 # Headers a browser may send: API Gateway's usual list plus Powertools Idempotency's key.
 CORS_HEADERS = "Content-Type,Authorization,X-Amz-Date,X-Api-Key,X-Amz-Security-Token,Idempotency-Key"
@@ -180,6 +195,17 @@ def add_cors_preflight(
     )
 
 
-def content_digest(parts: Iterable[AWSObject]) -> str:
-    """12 hex digits of the parts' logical ids and properties: a Deployment id that changes with them."""
-    return hashlib.sha256(json.dumps([[p.title, p.to_dict()] for p in parts], sort_keys=True).encode()).hexdigest()[:12]
+def publish_api(ctx: StackContext, template: Template, api: apigateway.RestApi, **stage: Any) -> None:
+    """Publish `api` to the stage, with every route any stack of the stage adds to it.
+
+    The Deployment and the Stage (`stage`: its properties, e.g. `TracingEnabled=True`) live in a
+    stack of their own that `render_stage` generates, `<stage>-<app>-<service>-stage`, deployed
+    after every stack that adds routes (stagewise/stacks/publish.py). Exports the API id as
+    `<LogicalId>Id` (`RestApiId`: other stacks add routes with `ctx.import_value(<service>, "RestApiId")`)
+    and the stage's URL as `ApiUrl`.
+    """
+    props = encode_to_dict(stage)  # plain JSON: it travels in the template's Metadata
+    api.Metadata = {**(getattr(api, "Metadata", None) or {}), "stagewise": {PUBLISH_KEY: props}}
+    ctx.export(template, id_export_key(api.title), Ref(api))
+    url = f"https://${{{api.title}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{ctx.stage.name}"
+    ctx.export(template, "ApiUrl", Sub(url), description="the stage's base URL (served once published)")

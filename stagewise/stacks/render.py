@@ -3,8 +3,10 @@
 Data flow: Project + StageConfig (+ built artifacts) → for every service the stage deploys
 (infra services are skipped when the stage borrows infra) → `load_stack_module` imports
 `<service>/stack.py` by file path → `build(StackContext)` → troposphere Template →
-`to_dict()` plus `Metadata.stagewise` {stage, app, service} → service → template dict.
-A broken stack module becomes a UserError naming the file and the problem.
+`to_dict()` plus `Metadata.stagewise` {stage, app, service} → service → template dict, plus
+one generated `<owner>-stage` template per published REST API (`publish.add_publishing`: the
+API's Deployment and Stage, after every stack that adds routes). A broken stack module becomes
+a UserError naming the file and the problem.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from stagewise.config import Project, Service, StageConfig
 from stagewise.errors import UserError
 from stagewise.stacks.context import ArtifactRef, StackContext
 from stagewise.stacks.naming import stack_name
+from stagewise.stacks.publish import add_publishing
 
 __all__ = ["declared_secrets", "load_stack_module", "render_service", "render_stage", "services_of", "stack_name"]
 
@@ -88,13 +91,17 @@ def render_stage(
     *,
     artifacts: Mapping[str, Mapping[str, ArtifactRef]] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """service name → CloudFormation template dict. `artifacts` is service → function logical id → {bucket, key}."""
-    return {
+    """service name → CloudFormation template dict. `artifacts` is service → function logical id → {bucket, key}.
+
+    The keys are the stage's services plus `<owner>-stage` for each published API (no folder of its own).
+    """
+    templates = {
         service.name: render_service(
             project, stage_config, service, artifacts=(artifacts or {}).get(service.name)
         )
         for service in services_of(project, stage_config)
     }
+    return add_publishing(project, stage_config, templates)
 
 
 def _where(exc: Exception, path: Any) -> str:

@@ -1,12 +1,12 @@
-"""services/notes-api/stack.py: routes, per-function least privilege, CORS, publishing, exports."""
+"""services/notes-api/stack.py: routes, per-function least privilege, CORS, publishing, exports.
+
+How the published API's Deployment and Stage are rendered is tests/stacks/test_publish.py."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-
-from stagewise.stacks.render import load_stack_module, render_stage
 
 TABLE = {"Fn::ImportValue": "dev-notes-infra-TableArn"}
 PRIVATE = {"Fn::Join": ["", [{"Fn::ImportValue": "dev-notes-infra-BucketArn"}, "/private/*"]]}
@@ -105,22 +105,9 @@ def test_preflight_and_gateway_errors_carry_cors_headers(api) -> None:
     assert responses["DEFAULT_4XX"]["ResponseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"] == "'*'"
 
 
-def test_the_stage_is_published_with_tracing_after_every_method(api) -> None:
-    (deployment_id,) = of_type(api, "AWS::ApiGateway::Deployment")
-    (stage,) = of_type(api, "AWS::ApiGateway::Stage").values()
-    assert (stage["StageName"], stage["TracingEnabled"], stage["DeploymentId"]) == ("dev", True, {"Ref": deployment_id})
-    assert set(api["Resources"][deployment_id]["DependsOn"]) == set(of_type(api, "AWS::ApiGateway::Method"))
-
-
-def test_changing_a_route_changes_the_deployments_logical_id(project, api, monkeypatch) -> None:
-    module = load_stack_module(project.service("notes-api"))
-    fewer = tuple(r for r in module.ROUTES if r.function != "DeleteNote")
-    monkeypatch.setattr("stagewise.stacks.render.load_stack_module", lambda service: module)
-    before = set(of_type(render_stage(project, project.stage("dev"))["notes-api"], "AWS::ApiGateway::Deployment"))
-    monkeypatch.setattr(module, "ROUTES", fewer)
-    after = set(of_type(render_stage(project, project.stage("dev"))["notes-api"], "AWS::ApiGateway::Deployment"))
-    assert before == set(of_type(api, "AWS::ApiGateway::Deployment"))
-    assert before != after
+def test_the_api_is_published_by_the_toolkit_not_by_this_stack(api) -> None:
+    assert of_type(api, "AWS::ApiGateway::Deployment") == of_type(api, "AWS::ApiGateway::Stage") == {}
+    assert api["Resources"]["RestApi"]["Metadata"]["stagewise"]["publish"] == {"TracingEnabled": True}
 
 
 def test_signed_in_identities_may_invoke_this_api_only(api) -> None:

@@ -61,7 +61,8 @@ def test_cfn_lint_finds_no_errors_or_warnings(rendered: dict[str, dict[str, Any]
 
 
 def test_deploy_order_follows_the_imports(rendered: dict[str, dict[str, Any]]) -> None:
-    assert deploy_phases(rendered["dev"]) == [["infra"], ["notes-api"], ["billing-api"], ["notify-job"]]
+    assert deploy_phases(rendered["dev"]) == [
+        ["infra"], ["notes-api"], ["billing-api"], ["notes-api-stage", "notify-job"]]
 
 
 def test_billing_adds_its_route_to_notes_apis_api(rendered: dict[str, dict[str, Any]]) -> None:
@@ -78,8 +79,8 @@ def test_billing_adds_its_route_to_notes_apis_api(rendered: dict[str, dict[str, 
     assert post["AuthorizerId"] == {"Fn::ImportValue": "dev-notes-notes-api-AuthorizerId"}
     assert post["Integration"]["Type"] == "AWS_PROXY"
     assert methods["BillingOptions"]["HttpMethod"] == "OPTIONS"
-    (deployment,) = resources_of(template, "AWS::ApiGateway::Deployment").values()
-    assert deployment["StageName"] == "dev"
+    # notes-api-stage (generated) owns the API's Deployment and Stage, after billing's routes
+    assert resources_of(template, "AWS::ApiGateway::Deployment") == resources_of(template, "AWS::ApiGateway::Stage") == {}
     (permission,) = resources_of(template, "AWS::Lambda::Permission").values()
     assert permission["Principal"] == "apigateway.amazonaws.com"
     assert permission["SourceArn"]["Fn::Sub"][0].endswith("/*/POST/billing")
@@ -132,7 +133,8 @@ def test_billing_role_is_least_privilege(rendered: dict[str, dict[str, Any]]) ->
 def test_billing_exports_its_topic_named_after_the_stage(rendered: dict[str, dict[str, Any]]) -> None:
     template = rendered["prod"]["billing-api"]
     assert resources_of(template, "AWS::SNS::Topic")["NotePurchasedTopic"]["TopicName"] == "prod-notes-note-purchased"
-    assert exports_of(template) == {"prod-notes-billing-api-NotePurchasedTopicArn"}
+    assert exports_of(template) == {
+        "prod-notes-billing-api-NotePurchasedTopicArn", "prod-notes-billing-api-ApiRoutesNotesApi"}
     table = resources_of(template, "AWS::DynamoDB::Table")["IdempotencyTable"]
     assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
     assert table["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
