@@ -1,13 +1,15 @@
 """A stage that lives in the local cloud: render its stacks, provision them in order, read them back.
 
 Data flow: Project + StageConfig → `render_stage` (CloudFormation JSON per service)
-→ `deploy_phases` (order from exports/imports) → the local provisioner, one stack
-at a time, in the stage's simulated account → `StackState`s, which `dev`,
-`outputs`, `token` and `invoke` read.
+→ `deploy_phases` (order from exports/imports) → the local cloud's CloudFormation API (the
+same provider `deploy` uses), one stack at a time, in the stage's simulated account; a stack
+whose live template and parameters are the rendered ones is skipped with reads only. The
+provisioner's `StackState`s behind that API are what `dev`, `outputs`, `token` and `invoke` read.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -54,16 +56,27 @@ class LocalStage:
 
     def deploy(self, *, on_stack: Callable[[str, str], None] | None = None) -> list[StackState]:
         """Provision every stack of the stage in dependency order; unchanged stacks cost no writes."""
+        from stagewise.providers.factory import provider_for
+
+        provider = provider_for(self.target)
         templates = render_stage(self.project, self.stage)
         names = {service: stack_name(self.project, self.stage, service) for service in templates}
         states = []
         for phase in deploy_phases(templates):
             for service in phase:
+                name = names[service]
+                if provider.live_template(name) != (json.loads(json.dumps(templates[service])), {}):
+                    if on_stack:
+                        on_stack(name, "deploying")
+                    result = provider.apply(provider.plan(name, templates[service], {}), lambda event: None)
+                    if not result.ok:
+                        raise UserError(f"stack {name}: {result.status}: {result.reason}")
+                state = self.provisioner.describe(name)
+                if state is None:
+                    raise UserError(f"stack {name} is not in the local cloud after its deploy")
+                states.append(state)
                 if on_stack:
-                    on_stack(names[service], "deploying")
-                states.append(self.provisioner.deploy(names[service], templates[service]))
-                if on_stack:
-                    on_stack(names[service], str(states[-1].status))
+                    on_stack(name, str(state.status))
         return states
 
     def states(self) -> list[StackState]:

@@ -138,12 +138,13 @@ def _credentials_source(name: str, account: Any) -> tuple[Any, str]:
                 f"account '{name}' ({account.id}) uses AWS profile '{account.profile}', which is not in {files}, "
                 f"and the environment has no AWS credentials{problem}; configure the profile "
                 f"(aws configure --profile {account.profile}) or set credentials "
-                "(AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE)"
+                "(AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE), "
+                "or add --local to use the local cloud"
             )
         raise UserError(
             f"account '{name}' ({account.id}) has no profile and no AWS credentials were found{problem}; "
             "set credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE) "
-            f"or add profile = \"...\" to [accounts.{name}] in stagewise.toml"
+            f"or add profile = \"...\" to [accounts.{name}] in stagewise.toml, or add --local to use the local cloud"
         )
     missing = f"; profile '{account.profile}' is not configured here" if account.profile else ""
     return default, f"the default credential chain ({found.method}{missing})"

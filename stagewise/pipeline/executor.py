@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from stagewise.pipeline.planner import Decision, PlannedStack, StagePlan
-from stagewise.providers.base import ApplyResult, PlanError, Provider, StackEvent
+from stagewise.providers.base import ApplyResult, PlanError, Provider, ProviderError, StackEvent
 
 WORKERS = 4
 
@@ -98,7 +98,7 @@ def _apply(provider: Provider, planned: PlannedStack, reporter: Reporter) -> App
             entry = planned.entry
             if entry is None:
                 raise PlanError(f"stack {stack}: nothing to deploy")
-            plan = provider.plan(stack, entry.template, entry.parameters)
+            plan = provider.plan(stack, entry.template, entry.parameters, planned.options)
         return provider.apply(plan, reporter.event)
-    except PlanError as exc:
+    except ProviderError as exc:  # PlanError, or a call the provider could not make
         return ApplyResult(stack, ok=False, status="PLAN_FAILED", reason=str(exc))

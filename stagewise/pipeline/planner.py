@@ -14,7 +14,7 @@ import of this stage that no stack exports is refused before any call.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +25,7 @@ from stagewise.providers.base import PlanError, Provider, StackHealth, StackPlan
 from stagewise.stacks.graph import deploy_phases
 
 WORKERS = 4
+OptionsFor = Callable[[str, StackEntry], Any]  # (stack, entry) -> the provider's StackOptions
 
 
 class Decision(enum.StrEnum):
@@ -45,6 +46,7 @@ class PlannedStack:
     entry: StackEntry | None
     plan: StackPlan | None = None
     note: str = ""
+    options: Any = None  # tags and protection, for a plan made later (DEFER)
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ def make_plan(
     new: Mapping[str, StackEntry],
     live: LivePointer,
     live_templates: Mapping[str, Mapping[str, Any]],
+    options_for: OptionsFor | None = None,
 ) -> StagePlan:
     """Plan every step; on a plan error, discard what was planned and re-raise (nothing touched)."""
     templates = {stack: entry.template for stack, entry in new.items()}
@@ -77,7 +80,7 @@ def make_plan(
     try:
         for steps in phases(templates, live_templates):
             with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-                done = list(pool.map(lambda s: _plan_step(provider, s, new, live, changing), steps))
+                done = list(pool.map(lambda s: _plan_step(provider, s, new, live, changing, options_for), steps))
             changing.update(p.step.stack for p in done if p.decision in CHANGING)
             planned_phases.append(tuple(done))
     except PlanError:
@@ -87,7 +90,8 @@ def make_plan(
 
 
 def _plan_step(
-    provider: Provider, step: Step, new: Mapping[str, StackEntry], live: LivePointer, changing: set[str]
+    provider: Provider, step: Step, new: Mapping[str, StackEntry], live: LivePointer, changing: set[str],
+    options_for: OptionsFor | None,
 ) -> PlannedStack:
     health, status = provider.health(step.stack)
     if step.op is Op.REMOVE:
@@ -99,15 +103,17 @@ def _plan_step(
         return PlannedStack(step, Decision.SKIP, entry)
     note = f"left {status} by an interrupted or failed operation" if health in (
         StackHealth.BUSY, StackHealth.FAILED_CREATE) else ""
+    options = options_for(step.stack, entry) if options_for else None
     try:
-        plan = provider.plan(step.stack, entry.template, entry.parameters)
+        plan = provider.plan(step.stack, entry.template, entry.parameters, options)
     except PlanError as exc:
         waiting = sorted(step.needs & changing)
         if not (exc.blocked and waiting):
             raise
-        return PlannedStack(step, Decision.DEFER, entry, note=f"waits for {', '.join(waiting)} ({exc})")
+        return PlannedStack(step, Decision.DEFER, entry, note=f"waits for {', '.join(waiting)} ({exc})",
+                            options=options)
     decision = Decision.NO_CHANGES if plan.empty else Decision.APPLY
-    return PlannedStack(step, decision, entry, plan, note)
+    return PlannedStack(step, decision, entry, plan, note, options)
 
 
 def discard(provider: Provider, planned: list[PlannedStack]) -> None:

@@ -23,12 +23,13 @@ from stagewise.build.record import BuildRecord, BuildResult
 from stagewise.config import Project, StageConfig
 from stagewise.errors import UserError
 from stagewise.pipeline.executor import Outcome, Reporter, StackOutcome, execute
-from stagewise.pipeline.history import DeployRecord, History, Kind, LivePointer
+from stagewise.pipeline.history import DeployRecord, History, Kind, LivePointer, StackEntry
 from stagewise.pipeline.planner import StagePlan, discard, make_plan
 from stagewise.pipeline.retained import Retained, retained_resources
 from stagewise.pipeline.source import Release
 from stagewise.pipeline.store import LockHeld, LockHolder, PipelineStore, me
 from stagewise.providers.base import Provider, StackHealth
+from stagewise.providers.cloudformation import StackOptions
 from stagewise.target import Target
 
 
@@ -131,12 +132,24 @@ class Runner:
     def plan(self, release: Release) -> StagePlan:
         pointer = self.st.history.live(self.stage)
         return make_plan(self.st.provider, stage=self.stage, new=release.stacks, live=pointer,
-                         live_templates=self.live_templates(pointer))
+                         live_templates=self.live_templates(pointer),
+                         options_for=lambda stack, entry: self.stack_options(entry, release.record.id))
+
+    def stack_options(self, entry: StackEntry, build: str) -> StackOptions:
+        """Every stack is tagged with its app, stage, service and build; a protected stage's stacks are protected."""
+        tags = {"app": self.st.project.app.name, "stage": self.stage, "service": entry.service, "build": build}
+        return StackOptions(tags=tags, protect=bool(self.st.stage.protect))
 
     def diff(self, release: Release) -> StagePlan:
+        """The plan deploy would run, then dropped. It holds the lock while its change sets exist: a
+        first create's change set makes a REVIEW_IN_PROGRESS stack that a deploy must not meet."""
         self.st.store.require_bootstrapped()
-        plan = self.plan(release)
-        discard(self.st.provider, plan.stacks)
+        self._lock()
+        try:
+            plan = self.plan(release)
+            discard(self.st.provider, plan.stacks)
+        finally:
+            self.st.store.release(self.stage)
         return plan
 
     # -- lock ---------------------------------------------------------------------------------
@@ -229,8 +242,9 @@ class Runner:
         history.mark_running(self.stage, record.id)
         try:
             outcomes = execute(self.st.provider, plan, self.reporter)
-        except KeyboardInterrupt:
-            history.save(record.finished(BuildResult.FAILED, "interrupted by Ctrl-C", {}))
+        except BaseException as exc:  # Ctrl-C, or a bug: the record says so, never PENDING
+            why = "interrupted by Ctrl-C" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+            history.save(record.finished(BuildResult.FAILED, why, {}))
             history.clear_running(self.stage)
             raise
         failed = [o for o in outcomes if o.outcome in (Outcome.FAILED, Outcome.NOT_RUN)]

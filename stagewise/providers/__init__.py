@@ -1,6 +1,7 @@
-"""Deploy providers: one interface (`Provider`), two implementations (aws, local).
+"""The deploy provider: CloudFormation's API (change sets), on AWS and on the local cloud alike.
 
-The pipeline receives a Provider through `provider_for(target)` and never asks which one it has.
+The pipeline receives a Provider through `provider_for(target)`; where the target is changes only
+how often it polls.
 """
 
 from __future__ import annotations

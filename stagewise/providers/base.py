@@ -1,7 +1,10 @@
 """The Provider interface: plan a stack change, apply it with progress events, read, delete.
 
-Data flow: the deployer hands a provider a stack name, a template (plain CFN JSON) and its
-parameters; `plan` answers a `StackPlan` — data only: one frozen `ResourceChange` per resource
+One implementation ships (providers.cloudformation: CloudFormation's API, on AWS or on the
+local cloud); tests may write a fake against this interface.
+
+Data flow: the deployer hands a provider a stack name, a template (plain CFN JSON), its
+parameters and its options (tags, protection); `plan` answers a `StackPlan` — data only: one frozen `ResourceChange` per resource
 (ADD / MODIFY / REPLACE / REMOVE, with the property that forces a replacement). `diff` shows
 that plan; `deploy` passes the very same object to `apply`, which streams `StackEvent`s to a
 callback and returns an `ApplyResult`. `health` and `exports` are read-only calls, so change
@@ -105,7 +108,7 @@ def export_blocked(message: str) -> bool:
 
 
 class Provider(ABC):
-    """One deploy target. Implementations: providers.aws.AwsProvider, providers.local.LocalProvider."""
+    """One deploy target (providers.cloudformation.CloudFormationProvider)."""
 
     kind: str = "?"
 
@@ -114,8 +117,11 @@ class Provider(ABC):
         """(health, raw status) of a stack; read-only."""
 
     @abstractmethod
-    def plan(self, stack_name: str, template: dict[str, Any], parameters: dict[str, str]) -> StackPlan:
-        """The change set for this template; raises PlanError naming the stack and the cause."""
+    def plan(self, stack_name: str, template: dict[str, Any], parameters: dict[str, str],
+             options: Any = None) -> StackPlan:
+        """The change set for this template; raises PlanError naming the stack and the cause.
+
+        `options` (a providers.cloudformation.StackOptions) carries the stack's tags and protection."""
 
     @abstractmethod
     def apply(self, plan: StackPlan, on_event: EventSink) -> ApplyResult:

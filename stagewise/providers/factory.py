@@ -1,22 +1,18 @@
-"""The one place that picks a provider for a target: local cloud → LocalProvider, AWS → AwsProvider."""
+"""The one place a provider is made for a target: CloudFormation's API, on AWS or on the local cloud."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from stagewise.providers.base import Provider
+from stagewise.providers.cloudformation import AWS, LOCAL, CloudFormationProvider
 from stagewise.target import Target
 
 TemplateUpload = Callable[[str, bytes], str]
 
 
-def provider_for(target: Target, *, upload: TemplateUpload | None = None) -> Provider:
-    """`upload` stores a template too large to send inline (the aws provider) and returns its URL."""
-    if target.local:
-        from stagewise.providers.local import LocalProvider
+def provider_for(target: Target, *, upload: TemplateUpload | None = None) -> CloudFormationProvider:
+    """`upload` stores a template too large to send inline and returns its URL.
 
-        return LocalProvider(target.client, account_id=target.account_id, region=target.region,
-                             checkpoints=target.checkpoints)
-    from stagewise.providers.aws import AwsProvider
-
-    return AwsProvider(target.client("cloudformation"), upload=upload)
+    The local cloud answers in milliseconds, so it is polled in milliseconds; AWS in seconds."""
+    return CloudFormationProvider(target.client("cloudformation"), polling=LOCAL if target.local else AWS,
+                                  upload=upload)

@@ -88,7 +88,7 @@ class Stages:
         def factory(service: str) -> Any:
             made = client(endpoint, account_id=account_id, region=stage.region, service=service)
             def log(params: dict[str, Any], model: Any, **_: Any) -> None:
-                shown = {k: v for k, v in params.items() if k != "Body"}
+                shown = {k: v for k, v in params.items() if k not in ("Body", "TemplateBody")}
                 self.calls.calls.append((service, model.name, repr(shown)))
 
             made.meta.events.register("before-parameter-build", log)

@@ -28,7 +28,8 @@ class FakeProvider(Provider):
     def health(self, stack_name: str) -> tuple[StackHealth, str]:
         return (StackHealth.READY, "UPDATE_COMPLETE") if stack_name in self.stacks else (StackHealth.ABSENT, "")
 
-    def plan(self, stack_name: str, template: dict[str, Any], parameters: dict[str, str]) -> StackPlan:
+    def plan(self, stack_name: str, template: dict[str, Any], parameters: dict[str, str],
+             options: Any = None) -> StackPlan:
         old = self.stacks.get(stack_name, {}).get("Resources", {})
         new = template.get("Resources", {})
         changes = [ResourceChange(Action.ADD if lid not in old else Action.MODIFY, lid, res["Type"])

@@ -4,8 +4,6 @@ a template that still holds an `unbuilt/` code key. The fixture project is a git
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,33 +13,13 @@ from stagewise.errors import UserError
 from stagewise.pipeline.promote import promote, source_build
 from stagewise.pipeline.runner import RunState
 from stagewise.pipeline.source import promote_release
+from tests.helpers import commit_all, git, make_repo
 from tests.pipeline.test_deploy_local import release
 
-GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@example.com", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
 API_STACK = "services/api/stack.py"
 HELLO = '''    ctx.function(t, "Hello", handler="api_pkg.handler.main",
                  environment={"TOPIC_ARN": ctx.import_value("infra", "TopicArn")})
 '''
-
-
-def git(root: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True,
-                          env={**os.environ, **GIT_ENV})
-    return done.stdout.strip()
-
-
-def commit_all(root: Path, message: str) -> str:
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", message)
-    return git(root, "rev-parse", "HEAD")
-
-
-def make_repo(root: Path) -> str:
-    """Make `root` a git repository with everything committed (what promote needs); returns the commit."""
-    (root / ".gitignore").write_text("__pycache__/\n*.pyc\n.stagewise/\nknobs.json\n")
-    git(root, "init", "-q")
-    return commit_all(root, "the fixture project")
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from stagewise.pipeline.executor import Outcome
 from stagewise.pipeline.runner import RunState
 from stagewise.pipeline.source import build_release
 from stagewise.provisioner import Provisioner
+from tests.helpers import make_repo
 from tests.pipeline.conftest import Stages
 
 REPO = Path(__file__).resolve().parents[2]
@@ -67,6 +68,7 @@ def test_the_app_promotes_from_dev_to_prod_in_another_account(app_stages, tmp_pa
     from stagewise.pipeline.promote import promote
 
     project = app_stages.project
+    make_repo(project.root)  # promote ships a build made from a commit, at that commit
     dev = app_stages.target("dev")
     dev.store.bootstrap()
     release = build_release(project, project.stage("dev"), account_id=dev.target.account_id, out_dir=tmp_path / "b")

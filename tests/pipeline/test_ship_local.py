@@ -14,6 +14,7 @@ from stagewise.pipeline.remover import guard_protected
 from stagewise.pipeline.rollback import rollback
 from stagewise.pipeline.runner import RunState
 from stagewise.pipeline.store import LockHeld, LockHolder, NotBootstrapped
+from tests.helpers import make_repo
 from tests.pipeline.conftest import set_knobs
 from tests.pipeline.test_deploy_local import release
 
@@ -32,6 +33,7 @@ def code_key(target, stack):
 
 
 def test_promote_gives_prod_the_dev_artifacts_in_its_own_account(stages, project_dir, tmp_path):
+    make_repo(project_dir)  # promote ships a build made from a commit, at that commit
     dev_result = deploy_dev(stages, project_dir, tmp_path)
     prod = stages.target("prod")
     prod.store.bootstrap()

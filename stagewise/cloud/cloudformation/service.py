@@ -447,32 +447,36 @@ class CloudFormation:
             acct.records.save_stack(record)
             self._ops.pop(acct.key(record.name), None)
 
-    def recover(self, acct: Account, name: str, record: StackRecord | None, state: StackState | None) -> str:
-        """Settle an operation a killed cloud left mid-way; answers the status to report meanwhile."""
-        record = record or acct.adopt(name, state)
-        interrupted = record.operation or (str(state.status).removesuffix("_IN_PROGRESS") if state else "")
-        if interrupted == "DELETE":
-            kind, status = "DELETE", "DELETE_IN_PROGRESS"
-        elif interrupted == "CREATE":
-            kind, status = "DELETE", "ROLLBACK_IN_PROGRESS"
+    def recover(self, acct: Account, name: str) -> str:
+        """Settle an operation a killed cloud left mid-way; answers the status to report meanwhile.
+
+        Checked again under the lock with fresh reads: an operation of this process that has just
+        settled looks interrupted to a reader that loaded the stack before it settled."""
+        with self._lock:
+            running = self._ops.get(acct.key(name))
+            if running is not None:
+                return running.status
+            record, state = acct.stack(name)
+            if not _interrupted(record, state):
+                return acct.settled_status(record, state)
+            record = record or acct.adopt(name, state)
+            interrupted = record.operation or (str(state.status).removesuffix("_IN_PROGRESS") if state else "")
+            kind, status = {"DELETE": ("DELETE", "DELETE_IN_PROGRESS"),
+                            "CREATE": ("DELETE", "ROLLBACK_IN_PROGRESS")}.get(interrupted,
+                                                                             ("ROLLBACK", "UPDATE_ROLLBACK_IN_PROGRESS"))
+            op = self._ops[acct.key(name)] = Operation(kind, status)
+        op.events.append(acct.event(record, name, "AWS::CloudFormation::Stack", status,
+                                    reason="The operation was interrupted (the local cloud stopped)"))
+        if interrupted == "CREATE":
+            run = lambda: self._roll_back_create(acct, record, op)  # noqa: E731
+        elif interrupted == "DELETE":
+            run = lambda: self._delete(acct, record, op)  # noqa: E731
         else:
-            kind, status = "ROLLBACK", "UPDATE_ROLLBACK_IN_PROGRESS"
-        try:
-            with self._claim(acct, name, kind, status) as op:
-                op.events.append(acct.event(record, name, "AWS::CloudFormation::Stack", status,
-                                            reason="The operation was interrupted (the local cloud stopped)"))
-                if interrupted == "CREATE":
-                    run = lambda: self._roll_back_create(acct, record, op)  # noqa: E731
-                elif interrupted == "DELETE":
-                    run = lambda: self._delete(acct, record, op)  # noqa: E731
-                else:
-                    body = record.previous_body or record.template_body or json.dumps(state.template if state else {})
-                    params = record.previous_parameters or (dict(state.parameters) if state else {})
-                    record.template_body = body
-                    run = lambda: self._deploy(acct, record, op, json.loads(body), params)  # noqa: E731
-                self._start(acct, record, op, run)
-        except ApiError:
-            pass  # another request started the recovery meanwhile
+            body = record.previous_body or record.template_body or json.dumps(state.template if state else {})
+            params = record.previous_parameters or (dict(state.parameters) if state else {})
+            record.template_body = body
+            run = lambda: self._deploy(acct, record, op, json.loads(body), params)  # noqa: E731
+        self._start(acct, record, op, run)
         return status
 
     def _roll_back_create(self, acct: Account, record: StackRecord, op: Operation) -> None:
@@ -543,10 +547,12 @@ class Account:
         op = self.cfn._ops.get(self.key(name))
         if op is not None:
             return op.status
-        interrupted = (record is not None and record.operation) or (
-            state is not None and str(state.status).endswith("_IN_PROGRESS"))
-        if interrupted:
-            return self.cfn.recover(self, name, record, state)
+        if _interrupted(record, state):
+            return self.cfn.recover(self, name)
+        return self.settled_status(record, state)
+
+    @staticmethod
+    def settled_status(record: StackRecord | None, state: StackState | None) -> str:
         if record is not None and record.status:
             return record.status
         return str(state.status) if state is not None else ""
@@ -627,6 +633,13 @@ class Account:
             return self.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read().decode()
         except Exception as exc:
             raise validation(f"TemplateURL must reference a valid S3 object to which you have access: {url}") from exc
+
+
+def _interrupted(record: StackRecord | None, state: StackState | None) -> bool:
+    """An operation is recorded as running but no thread of this process runs it (checked by the caller)."""
+    if record is not None and record.operation:
+        return True
+    return state is not None and str(state.status).endswith("_IN_PROGRESS")
 
 
 def _plain_name(stack: str) -> str:
