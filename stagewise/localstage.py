@@ -21,6 +21,7 @@ from stagewise.errors import UserError
 from stagewise.provisioner import Provisioner
 from stagewise.provisioner.state import StackState
 from stagewise.stacks.graph import deploy_phases
+from stagewise.stacks.publish import publishing_service
 from stagewise.stacks.render import render_stage, stack_name
 from stagewise.target import Target
 
@@ -84,9 +85,11 @@ class LocalStage:
         states = []
         for service in self.project.services.values():
             owner = self.stage.infra_stage if service.infra else self.stage.name
-            state = self.provisioner.describe(stack_name(self.project, owner, service.name))
-            if state is not None:
-                states.append(state)
+            # a service's own stack, and the stack publishing its API when it owns one (stacks/publish.py)
+            for name in (service.name, publishing_service(service.name)):
+                state = self.provisioner.describe(stack_name(self.project, owner, name))
+                if state is not None:
+                    states.append(state)
         if not states:
             raise UserError(
                 f"stage '{self.stage.name}' has no stacks in the local cloud; run `stagewise dev --stage {self.stage.name}`"

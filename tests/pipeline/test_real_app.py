@@ -4,12 +4,18 @@ then a no-op deploy with zero write calls; promoted to prod with the same code a
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
+import boto3
 import pytest
 
 from stagewise.config import load_project
+from stagewise.localstage import LocalStage
 from stagewise.pipeline.executor import Outcome
 from stagewise.pipeline.runner import RunState
 from stagewise.pipeline.source import build_release
@@ -57,11 +63,37 @@ def test_the_app_deploys_in_export_order_and_a_rerun_writes_nothing(app_stages, 
         assert len(layers) == 1 and functions, stack
         assert all(set(f.properties["Layers"]) == layers for f in functions), stack
 
+    assert "dev-notes-notes-api-stage" in {s.name for s in LocalStage(project, config, target.target).states()}
+
     calls.clear()
     again = app_stages.runner("dev").ship(release())
     assert again.state is RunState.NOTHING
     assert {o.outcome for o in again.outcomes} == {Outcome.SKIPPED}
     assert calls.writes() == []
+
+
+def test_cloud_env_makes_plain_boto3_list_the_stage_stacks_and_exports(app_stages, tmp_path):
+    """What the issue asks for, as a user does it: `stagewise cloud env` in, any AWS SDK out."""
+    project, target = app_stages.project, app_stages.target("dev")
+    target.store.bootstrap()
+    release = build_release(project, project.stage("dev"), account_id=target.target.account_id, out_dir=tmp_path / "b")
+    assert app_stages.runner("dev").ship(release).state is RunState.SUCCEEDED
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(STAGEWISE_PROJECT=str(project.root), STAGEWISE_STATE_DIR=str(app_stages.cloud.state_dir))
+    done = subprocess.run([sys.executable, "-m", "stagewise.cli", "cloud", "env", "--account", "dev", "--json"],
+                          capture_output=True, text=True, env=env, timeout=60, check=True)
+    values = json.loads(done.stdout)
+    cfn = boto3.session.Session().client(
+        "cloudformation", endpoint_url=values["AWS_ENDPOINT_URL"], region_name=values["AWS_REGION"],
+        aws_access_key_id=values["AWS_ACCESS_KEY_ID"], aws_secret_access_key=values["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=values.get("AWS_SESSION_TOKEN"))
+    stacks = {s["StackName"]: s["StackStatus"] for s in cfn.describe_stacks()["Stacks"]}
+    assert {name for name in stacks if name.startswith("dev-notes-")} == {
+        "dev-notes-infra", "dev-notes-notes-api", "dev-notes-billing-api", "dev-notes-notify-job",
+        "dev-notes-notes-api-stage"}
+    assert set(stacks.values()) == {"CREATE_COMPLETE"}
+    exports = {e["Name"] for e in cfn.get_paginator("list_exports").paginate().build_full_result()["Exports"]}
+    assert {"dev-notes-infra-TableName", "dev-notes-notes-api-RestApiId"} <= exports
 
 
 def test_the_app_promotes_from_dev_to_prod_in_another_account(app_stages, tmp_path):

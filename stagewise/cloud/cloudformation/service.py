@@ -472,12 +472,22 @@ class CloudFormation:
         elif interrupted == "DELETE":
             run = lambda: self._delete(acct, record, op)  # noqa: E731
         else:
-            body = record.previous_body or record.template_body or json.dumps(state.template if state else {})
-            params = record.previous_parameters or (dict(state.parameters) if state else {})
-            record.template_body = body
-            run = lambda: self._deploy(acct, record, op, json.loads(body), params)  # noqa: E731
+            run = lambda: self._roll_back_update(acct, record, op, state)  # noqa: E731
         self._start(acct, record, op, run)
         return status
+
+    def _roll_back_update(self, acct: Account, record: StackRecord, op: Operation, state: StackState | None) -> None:
+        """Finish the cut update first (the provisioner redoes an interrupted deploy, so its state matches
+        the resources again: an update is only recorded at the next save), then deploy the previous template."""
+        if state is not None:
+            try:
+                acct.provisioner(self._sink(acct, record, op)).deploy(record.name, state.template, state.parameters)
+            except ProvisionerError:
+                pass  # it rolled itself back to its recorded state; the previous template follows either way
+        body = record.previous_body or record.template_body or json.dumps(state.template if state else {})
+        params = record.previous_parameters or (dict(state.parameters) if state else {})
+        record.template_body = body
+        self._deploy(acct, record, op, json.loads(body), params)
 
     def _roll_back_create(self, acct: Account, record: StackRecord, op: Operation) -> None:
         try:

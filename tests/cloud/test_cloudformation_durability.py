@@ -1,0 +1,133 @@
+"""The local CloudFormation across restarts and kill -9: what it acknowledged is still there, and a
+stack operation the kill cut short is rolled back (create, update) or finished (delete) by the
+cloud that comes up next — never left stuck."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from stagewise.cloud import LocalCloud
+from stagewise.providers.cloudformation import LOCAL, CloudFormationProvider
+from tests.cloud.conftest import make_client
+from tests.cloud.test_durability import kill_and_restart
+
+COUNT = 40  # parameters per stack: enough that a kill lands mid-operation
+
+
+def params(stack: str, value: str, count: int = COUNT) -> dict[str, Any]:
+    resources = {f"P{i}": {"Type": "AWS::SSM::Parameter",
+                           "Properties": {"Name": f"/{stack}/p{i}", "Type": "String", "Value": value}}
+                 for i in range(count)}
+    return {"Resources": resources}
+
+
+def settled(cfn: Any, stack: str, timeout: float = 60) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = cfn.describe_stacks(StackName=stack)["Stacks"][0]
+        if not found["StackStatus"].endswith("_IN_PROGRESS"):
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"{stack} did not settle")
+
+
+def execute_until_midway(cfn: Any, stack: str, template: dict[str, Any], kind: str) -> None:
+    """Start a change set and return once some, not all, of its resources are done."""
+    made = cfn.create_change_set(StackName=stack, ChangeSetName="c" + str(time.time_ns()), ChangeSetType=kind,
+                                 TemplateBody=json.dumps(template))
+    cfn.execute_change_set(ChangeSetName=made["Id"])
+    done = "CREATE_COMPLETE" if kind == "CREATE" else "UPDATE_COMPLETE"
+    for _ in range(2000):
+        events = cfn.describe_stack_events(StackName=stack)["StackEvents"]
+        finished = sum(1 for e in events if e["ResourceStatus"] == done and e["LogicalResourceId"] != stack)
+        if finished >= 3:
+            assert finished < COUNT, "the operation ended before the kill: raise COUNT"
+            return
+        time.sleep(0.005)
+    raise AssertionError("no progress")
+
+
+def ssm_values(cloud: LocalCloud, stack: str) -> dict[str, str]:
+    ssm = make_client(cloud, "ssm")
+    pages = ssm.get_paginator("get_parameters_by_path").paginate(Path=f"/{stack}", Recursive=True)
+    found = [p for page in pages for p in page["Parameters"]]
+    return {p["Name"]: p["Value"] for p in found}
+
+
+def test_stacks_change_sets_events_and_guards_survive_a_restart(cloud: LocalCloud) -> None:
+    cfn = make_client(cloud, "cloudformation")
+    stack_id = cfn.create_stack(StackName="kept", TemplateBody=json.dumps(params("kept", "v", 2)),
+                                EnableTerminationProtection=True, Tags=[{"Key": "stage", "Value": "dev"}])["StackId"]
+    settled(cfn, "kept")
+    cfn.set_stack_policy(StackName="kept", StackPolicyBody='{"Statement":[{"Effect":"Allow","Action":"Update:*",'
+                                                           '"Principal":"*","Resource":"*"}]}')
+    pending = cfn.create_change_set(StackName="kept", ChangeSetName="later", TemplateBody=json.dumps(
+        params("kept", "w", 2)))["Id"]
+    events_before = len(cfn.describe_stack_events(StackName="kept")["StackEvents"])
+
+    kill_and_restart(cloud)
+
+    cfn = make_client(cloud, "cloudformation")
+    stack = cfn.describe_stacks(StackName="kept")["Stacks"][0]
+    assert (stack["StackId"], stack["StackStatus"], stack["EnableTerminationProtection"]) == (
+        stack_id, "CREATE_COMPLETE", True)
+    assert stack["Tags"] == [{"Key": "stage", "Value": "dev"}]
+    assert "Update:*" in cfn.get_stack_policy(StackName="kept")["StackPolicyBody"]
+    assert len(cfn.describe_stack_events(StackName="kept")["StackEvents"]) == events_before
+    assert cfn.describe_change_set(ChangeSetName=pending)["Status"] == "CREATE_COMPLETE"
+    cfn.execute_change_set(ChangeSetName=pending)
+    assert settled(cfn, "kept")["StackStatus"] == "UPDATE_COMPLETE"
+    assert set(ssm_values(cloud, "kept").values()) == {"w"}
+
+
+def test_a_create_cut_short_by_kill_9_is_rolled_back_and_the_next_deploy_creates_it(cloud: LocalCloud) -> None:
+    cfn = make_client(cloud, "cloudformation")
+    execute_until_midway(cfn, "cut", params("cut", "v"), "CREATE")
+
+    kill_and_restart(cloud)
+
+    cfn = make_client(cloud, "cloudformation")
+    stack = settled(cfn, "cut")
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert ssm_values(cloud, "cut") == {}  # what the cut create made, leftovers included, is gone
+    provider = CloudFormationProvider(cfn, polling=LOCAL)
+    assert provider.apply(provider.plan("cut", params("cut", "v"), {}), lambda e: None).ok
+    assert len(ssm_values(cloud, "cut")) == COUNT
+
+
+def test_an_update_cut_short_by_kill_9_is_rolled_back_to_the_previous_template(cloud: LocalCloud) -> None:
+    cfn = make_client(cloud, "cloudformation")
+    cfn.create_stack(StackName="upd", TemplateBody=json.dumps(params("upd", "old")))
+    settled(cfn, "upd")
+    execute_until_midway(cfn, "upd", params("upd", "new"), "UPDATE")
+
+    kill_and_restart(cloud)
+
+    cfn = make_client(cloud, "cloudformation")
+    assert settled(cfn, "upd")["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    assert set(ssm_values(cloud, "upd").values()) == {"old"}
+    body = cfn.get_template(StackName="upd")["TemplateBody"]
+    assert json.loads(json.dumps(body))["Resources"]["P0"]["Properties"]["Value"] == "old"
+
+
+def test_a_delete_cut_short_by_kill_9_is_finished(cloud: LocalCloud) -> None:
+    cfn = make_client(cloud, "cloudformation")
+    cfn.create_stack(StackName="gone", TemplateBody=json.dumps(params("gone", "v")))
+    settled(cfn, "gone")
+    cfn.delete_stack(StackName="gone")
+    for _ in range(2000):
+        events = cfn.describe_stack_events(StackName="gone")["StackEvents"]
+        if sum(1 for e in events if e["ResourceStatus"] == "DELETE_COMPLETE") >= 3:
+            break
+        time.sleep(0.005)
+
+    kill_and_restart(cloud)
+
+    cfn = make_client(cloud, "cloudformation")
+    deadline = time.monotonic() + 60
+    while any(s["StackName"] == "gone" for s in cfn.describe_stacks()["Stacks"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(s["StackName"] == "gone" for s in cfn.describe_stacks()["Stacks"])
+    assert ssm_values(cloud, "gone") == {}
