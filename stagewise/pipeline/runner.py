@@ -301,6 +301,9 @@ class Runner:
             if not self.confirm(plan):
                 return RunResult(self.stage, Kind.REMOVE, RunState.CANCELLED, plan=plan)
             retained = retained_resources(self.st.provider, live)
+            if self.st.stage.protect:  # the command made the user confirm (--force and the stage's name)
+                for name in live:
+                    self.st.provider.unprotect(name)
             record = DeployRecord(build=BuildRecord.create(stage=self.stage, git=GitState(None, False),
                                                            functions=[], templates={}),
                                   kind=Kind.REMOVE, stacks={})

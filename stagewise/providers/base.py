@@ -136,6 +136,10 @@ class Provider(ABC):
         """Delete a stack (retained resources stay)."""
 
     @abstractmethod
+    def unprotect(self, stack_name: str) -> None:
+        """Turn a stack's termination protection off (a removal the user confirmed)."""
+
+    @abstractmethod
     def outputs(self, stack_name: str) -> dict[str, str]:
         """Output name → value of a deployed stack ({} when absent)."""
 

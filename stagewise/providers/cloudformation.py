@@ -307,6 +307,10 @@ class CloudFormationProvider(Provider):
         self.cfn.update_termination_protection(StackName=stack_name, EnableTerminationProtection=True)
         self.cfn.set_stack_policy(StackName=stack_name, StackPolicyBody=retention_policy(template))
 
+    def unprotect(self, stack_name: str) -> None:
+        if self.health(stack_name)[0] is not StackHealth.ABSENT:
+            self.cfn.update_termination_protection(StackName=stack_name, EnableTerminationProtection=False)
+
     def delete(self, stack_name: str, on_event: EventSink) -> ApplyResult:
         try:
             if self._stack(stack_name) is None:

@@ -54,6 +54,9 @@ class FakeProvider(Provider):
         self.stacks.pop(stack_name, None)
         return ApplyResult(stack_name, ok=True, status="DELETE_COMPLETE")
 
+    def unprotect(self, stack_name: str) -> None:
+        """Fake stacks are never protected."""
+
     def outputs(self, stack_name: str) -> dict[str, str]:
         return {}
 

@@ -50,6 +50,16 @@ def test_promote_gives_prod_the_dev_artifacts_in_its_own_account(stages, project
     assert prod.target.account_id == "222222222222"
     assert prod.target.client("lambda").get_function(FunctionName=hello)["Configuration"]["FunctionName"] == hello
 
+    # prod is protected: every stack is tagged, guarded against deletion, and keeps its retained table
+    cfn = prod.target.client("cloudformation")
+    infra = cfn.describe_stacks(StackName="prod-shop-infra")["Stacks"][0]
+    assert infra["EnableTerminationProtection"] is True
+    assert {t["Key"]: t["Value"] for t in infra["Tags"]} == {
+        "app": "shop", "stage": "prod", "service": "infra", "build": prod_record.id}
+    assert "LogicalResourceId/Table" in cfn.get_stack_policy(StackName="prod-shop-infra")["StackPolicyBody"]
+    removed = stages.runner("prod").remove()  # the command asked for --force and the typed name first
+    assert removed.state is RunState.SUCCEEDED and prod.provider.health("prod-shop-infra")[1] == ""
+
 
 def test_promote_refuses_a_stage_without_a_live_build(stages):
     stages.target("dev").store.bootstrap()
@@ -109,6 +119,18 @@ def test_a_protected_stage_needs_force_and_its_typed_name(project):
     with pytest.raises(UserError, match="nothing was removed"):
         guard_protected(prod, force=True, ask_name=lambda: "dev")
     guard_protected(prod, force=True, ask_name=lambda: "prod")
+
+
+def test_diff_holds_the_lock_and_leaves_no_change_set_or_empty_stack(stages, project_dir, tmp_path):
+    target = stages.target("dev")
+    target.store.bootstrap()
+    planned = stages.runner("dev").diff(release(stages, project_dir, tmp_path))
+    assert [p.plan.creating for p in planned.stacks if p.plan] == [True]  # infra; the others wait for its exports
+    cfn = target.target.client("cloudformation")
+    assert cfn.describe_stacks()["Stacks"] == []  # no REVIEW_IN_PROGRESS stack is left for a deploy to meet
+    target.store.acquire("dev", LockHolder("ana@ci-7", 4242, "2026-01-02T03:04:05+00:00", "stagewise deploy"))
+    with pytest.raises(LockHeld):
+        stages.runner("dev").diff(release(stages, project_dir, tmp_path))
 
 
 @pytest.mark.parametrize("change", [True, False], ids=["changed", "unchanged"])

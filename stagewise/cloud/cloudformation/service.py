@@ -38,6 +38,7 @@ from stagewise.cloud.cloudformation import policy as stack_policy
 from stagewise.cloud.cloudformation.protocol import ApiError, Request, new_uuid, validation
 from stagewise.cloud.cloudformation.records import ChangeSet, RecordStore, StackRecord, now
 from stagewise.provisioner import Action, Provisioner, ProvisionerError, ResourceEvent, StackState
+from stagewise.provisioner.parameters import bind_parameters
 from stagewise.provisioner.template import parse_template
 
 NAME = re.compile(r"^[A-Za-z][-A-Za-z0-9]{0,127}$")
@@ -94,6 +95,10 @@ class CloudFormation:
         body, template = acct.template_of(p, record)
         parameters = _parameters(p, state)
         _check_capabilities(template, p.get("Capabilities", []))
+        try:
+            bind_parameters(template.get("Parameters", {}), parameters)
+        except ProvisionerError as exc:  # CloudFormation refuses these at once, not in a FAILED change set
+            raise validation(str(exc)) from exc
         if kind == "CREATE":
             if status and status != "REVIEW_IN_PROGRESS":
                 raise ApiError("AlreadyExistsException",
