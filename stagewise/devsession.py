@@ -4,7 +4,7 @@ Data flow: LocalCloud (moto, durable) → secrets the services declare (`SECRETS
 stack modules; local stages get a test Stripe key if they have none) checked before anything is
 deployed → LocalStripe (patched localstripe on loopback, state in the cloud's state dir; its
 socket is opened at once and its process started by the first call) → LocalStage.deploy
-(templates → provisioner)
+(templates → the local cloud's CloudFormation API, the provider `deploy` uses)
 → RuntimeModel.from_stacks (routes, authorizers, functions, SNS subscriptions from the DEPLOYED
 state; functions that read a Stripe key get STRIPE_API_BASE = the local Stripe, at run time only,
 never in a template) → Runtime (API Gateway on 127.0.0.1:<port>, one warm worker per function,

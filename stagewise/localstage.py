@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -56,28 +57,31 @@ class LocalStage:
                            checkpoints=self.target.checkpoints)
 
     def deploy(self, *, on_stack: Callable[[str, str], None] | None = None) -> list[StackState]:
-        """Provision every stack of the stage in dependency order; unchanged stacks cost no writes."""
+        """Provision every stack of the stage in dependency order, the stacks of one phase together;
+        unchanged stacks cost no writes."""
         from stagewise.providers.factory import provider_for
 
         provider = provider_for(self.target)
         templates = render_stage(self.project, self.stage)
-        names = {service: stack_name(self.project, self.stage, service) for service in templates}
-        states = []
-        for phase in deploy_phases(templates):
-            for service in phase:
-                name = names[service]
-                if provider.live_template(name) != (json.loads(json.dumps(templates[service])), {}):
-                    if on_stack:
-                        on_stack(name, "deploying")
-                    result = provider.apply(provider.plan(name, templates[service], {}), lambda event: None)
-                    if not result.ok:
-                        raise UserError(f"stack {name}: {result.status}: {result.reason}")
-                state = self.provisioner.describe(name)
-                if state is None:
-                    raise UserError(f"stack {name} is not in the local cloud after its deploy")
-                states.append(state)
-                if on_stack:
-                    on_stack(name, str(state.status))
+        report = on_stack or (lambda name, status: None)
+
+        def one(service: str) -> StackState:
+            name = stack_name(self.project, self.stage, service)
+            if provider.live_template(name) != (json.loads(json.dumps(templates[service])), {}):
+                report(name, "deploying")
+                result = provider.apply(provider.plan(name, templates[service], {}), lambda event: None)
+                if not result.ok:
+                    raise UserError(f"stack {name}: {result.status}: {result.reason}")
+            state = self.provisioner.describe(name)
+            if state is None:
+                raise UserError(f"stack {name} is not in the local cloud after its deploy")
+            report(name, str(state.status))
+            return state
+
+        states: list[StackState] = []
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            for phase in deploy_phases(templates):
+                states += pool.map(one, phase)
         return states
 
     def states(self) -> list[StackState]:

@@ -32,7 +32,8 @@ class Target:
 
     @property
     def checkpoints(self) -> Path | None:
-        """Where the local provisioner keeps in-flight deploy state (None for AWS: CloudFormation does)."""
+        """Where the local cloud's provisioner keeps in-flight deploy state, which readers of its stacks look at too
+        (None for AWS)."""
         from stagewise.cloud.layout import PROVISIONER_DIR
 
         return self.state_dir / PROVISIONER_DIR if self.state_dir is not None else None

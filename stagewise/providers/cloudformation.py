@@ -70,7 +70,7 @@ class Polling:
             wait = min(wait * 1.5, self.longest)
 
 
-LOCAL = Polling(first=0.01, longest=0.1, deadline=600)
+LOCAL = Polling(first=0.005, longest=0.03, deadline=600)
 AWS = Polling(first=1.0, longest=10.0, deadline=3 * 3600)
 
 

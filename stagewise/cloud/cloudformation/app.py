@@ -23,10 +23,15 @@ DEFAULT_ACCOUNT = "123456789012"  # moto's, for a caller whose key names no acco
 class CloudFormationApp:
     def __init__(self, endpoint: str, *, checkpoints: Path | None = None) -> None:
         self.endpoint = endpoint
+        self._clients: dict[tuple[str, str, str], Any] = {}
         self.service = CloudFormation(self._client, checkpoints=checkpoints)
 
     def _client(self, account: str, region: str, service: str) -> Any:
-        return client(self.endpoint, account_id=account, region=region, service=service)
+        """One client per account, region and service (boto3 clients are thread-safe to call)."""
+        key = (account, region, service)
+        if key not in self._clients:
+            self._clients[key] = client(self.endpoint, account_id=account, region=region, service=service)
+        return self._clients[key]
 
     def serve(self, environ: dict[str, Any], body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
         action = ""

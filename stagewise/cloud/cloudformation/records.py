@@ -14,7 +14,7 @@ them.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -77,22 +77,30 @@ class RecordStore:
         self.region = region
         self.bucket = f"stagewise-state-{account_id}-{region}"
         self._bucket_ready = False
+        # Only the cloud's own process writes records, so what it read or wrote once stays true:
+        # polling a stack reads memory, not S3. Copies go out, so a caller's edits stay its own.
+        self._stacks: dict[str, StackRecord | None] = {}
 
     # -- stacks ------------------------------------------------------------------------------
     def stack(self, name: str) -> StackRecord | None:
-        data = self._get(f"{PREFIX}stacks/{name}.json")
-        return StackRecord(**data) if data is not None else None
+        if name not in self._stacks:
+            data = self._get(f"{PREFIX}stacks/{name}.json")
+            self._stacks[name] = StackRecord(**data) if data is not None else None
+        cached = self._stacks[name]
+        return replace(cached) if cached is not None else None
 
     def stack_names(self) -> list[str]:
         return [key[len(f"{PREFIX}stacks/"):-len(".json")] for key in self._keys(f"{PREFIX}stacks/")]
 
     def save_stack(self, record: StackRecord) -> None:
         self._put(f"{PREFIX}stacks/{record.name}.json", asdict(record))
+        self._stacks[record.name] = replace(record)
 
     def drop_stack(self, name: str) -> None:
         for change_set in self.change_sets(name):
             self.drop_change_set(change_set)
         self._delete(f"{PREFIX}stacks/{name}.json")
+        self._stacks[name] = None
 
     # -- change sets ---------------------------------------------------------------------------
     def change_sets(self, stack_name: str) -> list[ChangeSet]:

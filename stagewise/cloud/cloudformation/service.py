@@ -70,13 +70,23 @@ class CloudFormation:
         self.checkpoints = checkpoints
         self._ops: dict[tuple[str, str, str], Operation] = {}
         self._lock = threading.Lock()
+        self._accounts: dict[tuple[str, str], Account] = {}
+        # The provisioner's stack states as last read. Only this process's operations change them,
+        # so a state read once serves every poll until an operation on that stack starts or ends.
+        self._states: dict[tuple[str, str, str], StackState | None] = {}
 
     # -- dispatch ------------------------------------------------------------------------------
     def handle(self, account: str, request: Request) -> dict[str, Any]:
         method = getattr(self, "_" + re.sub(r"(?<!^)(?=[A-Z])", "_", request.action).lower(), None)
         if method is None:
             raise ApiError("InvalidAction", f"The local CloudFormation does not support {request.action}")
-        return method(Account(self, account, request.region), request.params)
+        return method(self._account(account, request.region), request.params)
+
+    def _account(self, account: str, region: str) -> Account:
+        key = (account, region)
+        if key not in self._accounts:
+            self._accounts[key] = Account(self, account, region)
+        return self._accounts[key]
 
     def wait_idle(self, timeout: float = 30.0) -> None:
         """Join every running operation (tests, and a clean stop of the cloud)."""
@@ -408,7 +418,7 @@ class CloudFormation:
             state = acct.provisioner(self._sink(acct, record, op)).deploy(record.name, template, parameters)
             final, reason = str(state.status), ""
         except ProvisionerError as exc:
-            _, state = acct.stack(record.name)
+            _, state = acct.stack(record.name, fresh=True)
             final, reason = (str(state.status) if state else _failed_status(op.kind)), str(exc)
         if op.kind == "ROLLBACK":  # recovering an interrupted update: it ends rolled back
             final = "UPDATE_ROLLBACK_COMPLETE" if not reason else "UPDATE_ROLLBACK_FAILED"
@@ -443,10 +453,12 @@ class CloudFormation:
             return
         with self._lock:
             acct.records.drop_stack(record.name)
+            self._states.pop(acct.key(record.name), None)
             self._ops.pop(acct.key(record.name), None)
 
     def _settle(self, acct: Account, record: StackRecord, op: Operation) -> None:
         with self._lock:
+            self._states.pop(acct.key(record.name), None)
             record.operation, record.previous_body, record.previous_parameters = "", "", {}
             record.add_events(op.events)
             acct.records.save_stack(record)
@@ -461,7 +473,7 @@ class CloudFormation:
             running = self._ops.get(acct.key(name))
             if running is not None:
                 return running.status
-            record, state = acct.stack(name)
+            record, state = acct.stack(name, fresh=True)
             if not _interrupted(record, state):
                 return acct.settled_status(record, state)
             record = record or acct.adopt(name, state)
@@ -470,6 +482,7 @@ class CloudFormation:
                             "CREATE": ("DELETE", "ROLLBACK_IN_PROGRESS")}.get(interrupted,
                                                                              ("ROLLBACK", "UPDATE_ROLLBACK_IN_PROGRESS"))
             op = self._ops[acct.key(name)] = Operation(kind, status)
+            self._states.pop(acct.key(name), None)
         op.events.append(acct.event(record, name, "AWS::CloudFormation::Stack", status,
                                     reason="The operation was interrupted (the local cloud stopped)"))
         if interrupted == "CREATE":
@@ -517,6 +530,7 @@ class _Claim:
             if running is not None:
                 raise validation(f"Stack:{self.key[2]} is in {running.status} state and can not be updated.")
             self.cfn._ops[self.key] = self.op
+            self.cfn._states.pop(self.key, None)
         return self.op
 
     def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
@@ -545,8 +559,12 @@ class Account:
     def new_stack_id(self, name: str) -> str:
         return f"arn:aws:cloudformation:{self.region}:{self.account}:stack/{name}/{new_uuid()}"
 
-    def stack(self, name: str) -> tuple[StackRecord | None, StackState | None]:
-        return self.records.stack(name), self.provisioner().describe(name)
+    def stack(self, name: str, *, fresh: bool = False) -> tuple[StackRecord | None, StackState | None]:
+        """The stack's record and provisioner state; `fresh` reads the state again."""
+        key = self.key(name)
+        if fresh or key not in self.cfn._states:
+            self.cfn._states[key] = self.provisioner().describe(name)
+        return self.records.stack(name), self.cfn._states[key]
 
     def stack_names(self) -> list[str]:
         return sorted(set(self.records.stack_names()) | {s.name for s in self.provisioner().list_stacks()})
