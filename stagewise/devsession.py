@@ -103,9 +103,10 @@ class DevSession:
     def _announce(self, url: str, model: RuntimeModel, seconds: float) -> None:
         say(f"\nAPI          {url}   (ready in {seconds:.2f} s)")
         api = model.default_api()
-        for route in api.routes if api else []:
-            if route.method != "OPTIONS":
-                say(f"  {route.method:<7} {url.rstrip('/')}{route.path}")
+        verbs = ("POST", "GET", "PUT", "PATCH", "DELETE", "ANY")
+        shown = [r for r in (api.routes if api else []) if r.method != "OPTIONS"]
+        for route in sorted(shown, key=lambda r: (r.path, verbs.index(r.method) if r.method in verbs else 9)):
+            say(f"  {route.method:<7} {url.rstrip('/')}{route.path}")
         say(f"OpenAPI      {url.rstrip('/')}/openapi.json   docs: {url.rstrip('/')}/docs")
         say(f'Token        curl -H "Authorization: $(stagewise token you@example.com --stage {self.config.name})" '
             f"{url.rstrip('/')}/notes")

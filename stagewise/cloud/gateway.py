@@ -8,6 +8,7 @@ whose names contain `_` under their own spelling (WSGI folds `-` and `_` togethe
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from cheroot.wsgi import Gateway_10
@@ -18,14 +19,19 @@ from moto.core.request import (
 )
 
 
+def preserved_names(header_names: Iterable[str]) -> dict[str, str]:
+    """The environ entry moto reads for header names WSGI would fold (`x-amz-meta-a_b`)."""
+    names: dict[str, str] = {}
+    for name in header_names:
+        if should_preserve_original_header_name(name):
+            names.setdefault(environ_key_for_header(name), name)
+    return names
+
+
 class MotoGateway(Gateway_10):
     def get_environ(self) -> dict[str, Any]:
         environ = super().get_environ()
         environ["RAW_URI"] = environ.get("REQUEST_URI", "")
-        names: dict[str, str] = {}
-        for raw_name in self.req.inheaders:
-            name = raw_name.decode("latin-1")
-            if should_preserve_original_header_name(name):
-                names.setdefault(environ_key_for_header(name), name)
-        environ[PRESERVED_HEADER_NAMES_ENVIRON_KEY] = names
+        environ[PRESERVED_HEADER_NAMES_ENVIRON_KEY] = preserved_names(
+            raw.decode("latin-1") for raw in self.req.inheaders)
         return environ

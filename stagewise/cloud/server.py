@@ -78,7 +78,8 @@ def serve(app: Any, port: int) -> None:
     from stagewise.cloud.gateway import MotoGateway
     from stagewise.cloud.layout import PROVISIONER_DIR
 
-    app.cloudformation = CloudFormationApp(f"http://127.0.0.1:{port}", checkpoints=app.state_dir / PROVISIONER_DIR)
+    app.cloudformation = CloudFormationApp(f"http://127.0.0.1:{port}", checkpoints=app.state_dir / PROVISIONER_DIR,
+                                           wsgi=app)
     server = Server(("127.0.0.1", port), app, numthreads=THREADS, timeout=IDLE_TIMEOUT)
     server.gateway = MotoGateway
     server.nodelay = True

@@ -16,13 +16,17 @@ from typing import Any
 from stagewise.cloud.accounts import account_for_request, client
 from stagewise.cloud.cloudformation.protocol import ApiError, parse, respond
 from stagewise.cloud.cloudformation.service import CloudFormation
+from stagewise.cloud.inprocess import in_process
 
 DEFAULT_ACCOUNT = "123456789012"  # moto's, for a caller whose key names no account
 
 
 class CloudFormationApp:
-    def __init__(self, endpoint: str, *, checkpoints: Path | None = None) -> None:
+    """`wsgi`: the cloud's own app; when given, the deploys' calls are answered in-process."""
+
+    def __init__(self, endpoint: str, *, checkpoints: Path | None = None, wsgi: Any = None) -> None:
         self.endpoint = endpoint
+        self.wsgi = wsgi
         self._clients: dict[tuple[str, str, str], Any] = {}
         self.service = CloudFormation(self._client, checkpoints=checkpoints)
 
@@ -30,7 +34,8 @@ class CloudFormationApp:
         """One client per account, region and service (boto3 clients are thread-safe to call)."""
         key = (account, region, service)
         if key not in self._clients:
-            self._clients[key] = client(self.endpoint, account_id=account, region=region, service=service)
+            made = client(self.endpoint, account_id=account, region=region, service=service)
+            self._clients[key] = in_process(made, self.wsgi) if self.wsgi is not None else made
         return self._clients[key]
 
     def serve(self, environ: dict[str, Any], body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
