@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ARGS   ?=
 
-.PHONY: dev test bench lint synth clean
+.PHONY: dev test test-aws bench lint synth clean
 
 # Re-install only when the dependency list changes.
 $(STAMP): pyproject.toml
@@ -20,14 +20,18 @@ dev: $(STAMP)
 	$(BIN)/stagewise dev $(ARGS)
 
 test: $(STAMP)
-	$(BIN)/python -m ruff check stagewise libs services infra tests bench
+	$(BIN)/python -m ruff check stagewise libs services infra tests tests_aws bench
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(ARGS)
+
+# Against a real AWS account (not run by CI): STAGEWISE_AWS_ACCOUNT_ID=<id> and its credentials in the environment.
+test-aws: $(STAMP)
+	$(BIN)/python -m pytest tests_aws $(ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(ARGS)
 
 lint: $(STAMP)
-	$(BIN)/python -m ruff check stagewise libs services infra tests bench
+	$(BIN)/python -m ruff check stagewise libs services infra tests tests_aws bench
 
 synth: $(STAMP)
 	$(BIN)/stagewise synth --stage dev --out out/
