@@ -32,6 +32,26 @@ PREFIX = "stacks/"
 MISSING = ("NoSuchKey", "NoSuchBucket", "404")
 
 
+def state_bucket(account_id: str, region: str) -> str:
+    """The account's bucket for the local cloud's stack state (and the local CloudFormation's records)."""
+    return f"stagewise-state-{account_id}-{region}"
+
+
+def ensure_bucket(s3: Any, bucket: str, region: str) -> None:
+    """Create `bucket` unless it exists (another writer may have made it meanwhile)."""
+    try:
+        s3.head_bucket(Bucket=bucket)
+        return
+    except ClientError:
+        pass
+    extra = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    try:
+        s3.create_bucket(Bucket=bucket, **extra)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+            raise
+
+
 def encode(state: StackState) -> bytes:
     return json.dumps(state.to_json(), sort_keys=True, default=str).encode()
 
@@ -48,7 +68,7 @@ class StateStore:
     ) -> None:
         self._client = client
         self.region = region
-        self.bucket = f"stagewise-state-{account_id}-{region}"
+        self.bucket = state_bucket(account_id, region)
         self._checkpoints = checkpoints / f"{account_id}-{region}" if checkpoints is not None else None
         self._bucket_ready = False
         self._bodies: dict[str, tuple[str, bytes]] = {}  # key -> (ETag, body) as last read or written
@@ -59,18 +79,9 @@ class StateStore:
         return self._client("s3")
 
     def _ensure_bucket(self) -> None:
-        if self._bucket_ready:
-            return
-        try:
-            self._s3.head_bucket(Bucket=self.bucket)
-        except ClientError:
-            extra = (
-                {}
-                if self.region == "us-east-1"
-                else {"CreateBucketConfiguration": {"LocationConstraint": self.region}}
-            )
-            self._s3.create_bucket(Bucket=self.bucket, **extra)
-        self._bucket_ready = True
+        if not self._bucket_ready:
+            ensure_bucket(self._s3, self.bucket, self.region)
+            self._bucket_ready = True
 
     # -- reading --------------------------------------------------------------------------
 

@@ -20,6 +20,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from stagewise.provisioner.store import ensure_bucket, state_bucket
+
 PREFIX = "cloudformation/"
 EVENTS_KEPT = 500  # per stack, newest kept (AWS keeps 90 days; a laptop needs the recent ones)
 
@@ -75,7 +77,7 @@ class RecordStore:
     def __init__(self, s3: Any, *, account_id: str, region: str) -> None:
         self.s3 = s3
         self.region = region
-        self.bucket = f"stagewise-state-{account_id}-{region}"
+        self.bucket = state_bucket(account_id, region)
         self._bucket_ready = False
         # Only the cloud's own process writes records, so what it read or wrote once stays true:
         # polling a stack reads memory, not S3. Copies go out, so a caller's edits stay its own.
@@ -148,16 +150,6 @@ class RecordStore:
                 raise
 
     def _ensure_bucket(self) -> None:
-        if self._bucket_ready:
-            return
-        try:
-            self.s3.head_bucket(Bucket=self.bucket)
-        except ClientError:
-            extra = {} if self.region == "us-east-1" else {
-                "CreateBucketConfiguration": {"LocationConstraint": self.region}}
-            try:
-                self.s3.create_bucket(Bucket=self.bucket, **extra)
-            except ClientError as exc:  # made meanwhile by the provisioner's store
-                if exc.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
-                    raise
-        self._bucket_ready = True
+        if not self._bucket_ready:
+            ensure_bucket(self.s3, self.bucket, self.region)
+            self._bucket_ready = True
