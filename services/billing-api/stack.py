@@ -24,6 +24,8 @@ from troposphere import GetAtt, Ref, Sub, Template, awslambda, dynamodb, sns, sq
 
 from stagewise.stacks import StackContext
 from stagewise.stacks.api import (
+    DEFAULT_CORS_HEADERS,
+    Cognito,
     add_api_permission,
     add_cors_preflight,
     add_method,
@@ -34,6 +36,8 @@ SECRETS = ("STRIPE_SECRET_KEY",)
 STRIPE_SECRET = SECRETS[0]
 OUTBOX_RETENTION_SECONDS = 14 * 24 * 3600  # SQS's maximum: two weeks to get SNS back
 IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"  # the attribute Powertools Idempotency writes
+# A browser may send Powertools Idempotency's key (billing_api.api.IDEMPOTENCY_HEADER) too.
+CORS_HEADERS = (*DEFAULT_CORS_HEADERS, "Idempotency-Key")
 
 
 def secret_parameter(ctx: StackContext, stage: str, name: str = STRIPE_SECRET) -> str:
@@ -139,8 +143,8 @@ def add_route(template: Template, ctx: StackContext, *, function: awslambda.Func
     api_id = ctx.import_value("notes-api", "RestApiId")
     root = ctx.import_value("notes-api", "RootResourceId")
     resource = add_resources(template, api=api_id, paths=["billing"], root=root)["billing"]
-    authorizer = ctx.import_value("notes-api", "AuthorizerId")
-    add_method(template, api=api_id, resource=resource, http_method="POST", function=function, authorizer=authorizer)
-    add_cors_preflight(template, api=api_id, resource=resource, verbs=["POST"])
+    signed_in = Cognito(ctx.import_value("notes-api", "AuthorizerId"))
+    add_method(template, api=api_id, resource=resource, http_method="POST", function=function, authorization=signed_in)
+    add_cors_preflight(template, api=api_id, resource=resource, verbs=["POST"], headers=CORS_HEADERS)
     add_api_permission(template, api=api_id, http_method="POST", path="billing", function=function)
 

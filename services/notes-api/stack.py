@@ -4,9 +4,10 @@ Data flow: `build(ctx)` reads the table, bucket, user pool and auth role from in
 (`ctx.import_value("infra", ...)`), declares every route in ROUTES (method, path, function,
 IAM statements), and turns each into a Lambda function with its own role, an
 `AWS::ApiGateway::Method` (AWS_PROXY, Cognito), and a `Lambda::Permission` for exactly
-that route. CORS preflight (MOCK OPTIONS methods) and gateway responses make the API usable
-from a browser. A Deployment whose logical id hashes the API's methods, and a Stage named
-after the stage, publish it. Exports: RestApiId, RootResourceId, AuthorizerId, ApiUrl.
+that route. CORS preflight (MOCK OPTIONS methods, the toolkit's default allowed headers) and
+gateway responses make the API usable from a browser. `publish_api` marks it for the generated
+`notes-api-stage` stack (its Deployment and Stage). Exports: RestApiId, RootResourceId,
+AuthorizerId, ApiUrl.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from troposphere import GetAtt, ImportValue, Join, Ref, Template, apigateway, aw
 
 from stagewise.stacks import StackContext
 from stagewise.stacks.api import (
-    CORS_HEADERS,
+    Cognito,
+    add_cors_gateway_responses,
     add_cors_preflight,
     add_resources,
     add_route,
@@ -119,6 +121,7 @@ def build(ctx: StackContext) -> Template:
         )
     )
     resources = add_resources(template, api=api, paths={route.path for route in ROUTES})
+    signed_in = Cognito(authorizer)
     for route in ROUTES:
         function = add_route_function(template, ctx, route, imports)
         add_route(
@@ -128,13 +131,13 @@ def build(ctx: StackContext) -> Template:
             path=route.path,
             http_method=route.method,
             function=function,
-            authorizer=authorizer,
+            authorization=signed_in,
         )
     for path, resource in sorted(resources.items()):
         verbs = sorted({r.method for r in ROUTES if r.path == path})
         if verbs:
             add_cors_preflight(template, api=api, resource=resource, verbs=verbs)
-    add_gateway_responses(template, api)
+    add_cors_gateway_responses(template, api=api)  # 401 from the authorizer, ... readable by a browser
     grant_invoke(template, ctx, api=api, imports=imports)
     publish_api(ctx, template, api, TracingEnabled=True)  # exports RestApiId
     ctx.export(template, "RootResourceId", GetAtt(api, "RootResourceId"))
@@ -154,25 +157,6 @@ def add_route_function(
         environment={"TABLE_NAME": imports.table_name, "BUCKET_NAME": imports.bucket_name},
         description=f"{route.method} /{route.path}",
     )
-
-
-def add_gateway_responses(template: Template, api: apigateway.RestApi) -> list[apigateway.GatewayResponse]:
-    """API Gateway's own 4xx/5xx answers (401 from the authorizer, ...) carry CORS headers too."""
-    headers = {
-        "gatewayresponse.header.Access-Control-Allow-Origin": "'*'",
-        "gatewayresponse.header.Access-Control-Allow-Headers": f"'{CORS_HEADERS}'",
-    }
-    return [
-        template.add_resource(
-            apigateway.GatewayResponse(
-                f"{kind.title().replace('_', '')}Response",
-                RestApiId=Ref(api),
-                ResponseType=kind,
-                ResponseParameters=headers,
-            )
-        )
-        for kind in ("DEFAULT_4XX", "DEFAULT_5XX")
-    ]
 
 
 def grant_invoke(template: Template, ctx: StackContext, *, api: apigateway.RestApi, imports: Imports) -> None:

@@ -4,22 +4,31 @@ Data flow: a stack passes its API — the `apigateway.RestApi` it owns, or the `
 imports from the stack that owns it — and gets troposphere resources added to its template:
 
     add_resources        paths → one `AWS::ApiGateway::Resource` per segment, parents first
-    add_route            → `add_method` (COGNITO_USER_POOLS + AWS_PROXY to the function)
+    add_route            → `add_method` (the route's `authorization=` + AWS_PROXY to the function)
                            + `add_api_permission` (the function may be invoked for that method and path only)
+    add_lambda_authorizer  a TOKEN or REQUEST `AWS::ApiGateway::Authorizer` backed by a function,
+                           + the permission letting API Gateway invoke it as this API's authorizer
     add_cors_preflight   → an OPTIONS method answered by API Gateway itself (MOCK) with CORS headers
+    add_cors_gateway_responses  API Gateway's own 4xx/5xx answers carry CORS headers too
     add_invoke_permission  a `Lambda::Permission` for any principal (API Gateway, SNS, ...)
     publish_api          the owner marks its API for publishing: `render_stage` then generates the
                          stack that owns its Deployment and Stage (stagewise/stacks/publish.py)
 
-Logical ids come from the function (`<Function>Method`, `<Function>InvokePermission`) and the
-resource (`<Resource minus "Resource">Options`), so two stacks that use these helpers render the
-same JSON they would have written by hand.
+Authorization is a value per route (stagewise/stacks/authorization.py, re-exported here):
+`Public()`, `Cognito(authorizer, scopes=())`, `Iam()`, `Custom(authorizer)`. The CORS headers a
+browser may send are the caller's choice (`headers=`; default `DEFAULT_CORS_HEADERS`, API
+Gateway's usual list): the toolkit knows no app's headers.
+
+Logical ids come from the function (`<Function>Method`, `<Function>InvokePermission`,
+`<Function>Authorizer` + `<Function>AuthorizerPermission`) and the resource (`<Resource minus
+"Resource">Options`), so two stacks that use these helpers render the same JSON they would have
+written by hand.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from troposphere import (
     AWSHelperFn,
@@ -33,13 +42,48 @@ from troposphere import (
     encode_to_dict,
 )
 
+from stagewise.stacks.authorization import (
+    MAX_TTL_SECONDS,
+    Authorization,
+    Cognito,
+    Custom,
+    Iam,
+    Public,
+    identity_sources,
+    method_properties,
+)
 from stagewise.stacks.publish import PUBLISH_KEY, id_export_key
 
 if TYPE_CHECKING:
     from stagewise.stacks.context import StackContext
 
-# Headers a browser may send: API Gateway's usual list plus Powertools Idempotency's key.
-CORS_HEADERS = "Content-Type,Authorization,X-Amz-Date,X-Api-Key,X-Amz-Security-Token,Idempotency-Key"
+__all__ = [
+    "DEFAULT_CORS_HEADERS",
+    "Api",
+    "Authorization",
+    "Cognito",
+    "Custom",
+    "Iam",
+    "Public",
+    "add_api_permission",
+    "add_cors_gateway_responses",
+    "add_cors_preflight",
+    "add_invoke_permission",
+    "add_lambda_authorizer",
+    "add_method",
+    "add_resources",
+    "add_route",
+    "execute_api_arn",
+    "function_invocation_uri",
+    "publish_api",
+    "ref",
+    "resource_id",
+    "source_path",
+]
+
+# Headers a browser may send by default: API Gateway's usual list. An app adds its own
+# (billing-api: `Idempotency-Key`) with `headers=(*DEFAULT_CORS_HEADERS, "Idempotency-Key")`.
+DEFAULT_CORS_HEADERS = ("Content-Type", "Authorization", "X-Amz-Date", "X-Api-Key", "X-Amz-Security-Token")
 EXECUTE_API_ARN = "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}"
 
 Api = apigateway.RestApi | AWSHelperFn  # owned here, or imported (Fn::ImportValue of RestApiId)
@@ -86,6 +130,14 @@ def add_resources(
     return resources
 
 
+def function_invocation_uri(function: awslambda.Function) -> Sub:
+    """`arn:<partition>:apigateway:<region>:lambda:path/2015-03-31/functions/<function arn>/invocations`."""
+    return Sub(
+        "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
+        f"${{{function.title}.Arn}}/invocations"
+    )
+
+
 def add_method(
     template: Template,
     *,
@@ -93,22 +145,19 @@ def add_method(
     resource: apigateway.Resource,
     http_method: str,
     function: awslambda.Function,
-    authorizer: apigateway.Authorizer | AWSHelperFn,
+    authorization: Authorization,
 ) -> apigateway.Method:
-    """`<Function>Method`: Cognito-authorized, integrated with the function through AWS_PROXY."""
-    uri = Sub(
-        "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
-        f"${{{function.title}.Arn}}/invocations"
-    )
+    """`<Function>Method`: authorized as `authorization` says, integrated with the function through AWS_PROXY."""
     return template.add_resource(
         apigateway.Method(
             f"{function.title}Method",
             RestApiId=ref(api),
             ResourceId=Ref(resource),
             HttpMethod=http_method,
-            AuthorizationType="COGNITO_USER_POOLS",
-            AuthorizerId=ref(authorizer),
-            Integration=apigateway.Integration(Type="AWS_PROXY", IntegrationHttpMethod="POST", Uri=uri),
+            **method_properties(authorization),
+            Integration=apigateway.Integration(
+                Type="AWS_PROXY", IntegrationHttpMethod="POST", Uri=function_invocation_uri(function)
+            ),
         )
     )
 
@@ -148,14 +197,81 @@ def add_route(
     path: str,
     http_method: str,
     function: awslambda.Function,
-    authorizer: apigateway.Authorizer | AWSHelperFn,
+    authorization: Authorization,
 ) -> apigateway.Method:
     """The method of one route and the permission that lets it, and only it, invoke the function."""
     method = add_method(
-        template, api=api, resource=resource, http_method=http_method, function=function, authorizer=authorizer
+        template,
+        api=api,
+        resource=resource,
+        http_method=http_method,
+        function=function,
+        authorization=authorization,
     )
     add_api_permission(template, api=api, http_method=http_method, path=path, function=function)
     return method
+
+
+def add_lambda_authorizer(
+    template: Template,
+    *,
+    api: Api,
+    name: str | AWSHelperFn,
+    function: awslambda.Function,
+    kind: Literal["TOKEN", "REQUEST"] = "TOKEN",
+    identity_source: str | Iterable[str] | None = None,
+    validation_expression: str | None = None,
+    ttl_seconds: int = 300,
+    logical_id: str | None = None,
+) -> apigateway.Authorizer:
+    """`<Function>Authorizer`: a Lambda authorizer on `api`, and `<Function>AuthorizerPermission`.
+
+    `name` is the authorizer's `Name` (give it the stage: `ctx.name("token")`). `kind` TOKEN reads
+    one header (`identity_source`, default `method.request.header.Authorization`) that
+    `validation_expression` (a regex, TOKEN only) must match before the function runs; REQUEST
+    reads the mapping expressions of `identity_source` (`method.request.header.X-Key`,
+    `method.request.querystring.key`, ...; rendered joined by ", "), required when results are
+    cached. `ttl_seconds` (0..3600; 0 = no cache) is `AuthorizerResultTtlInSeconds`. The permission
+    lets API Gateway invoke the function as any authorizer of this API (`.../<api>/authorizers/*`).
+    Use it on routes with `Custom(authorizer)`.
+    """
+    if kind not in ("TOKEN", "REQUEST"):
+        raise ValueError(f"kind is TOKEN or REQUEST, not {kind!r}")
+    if not isinstance(ttl_seconds, int) or isinstance(ttl_seconds, bool) or not 0 <= ttl_seconds <= MAX_TTL_SECONDS:
+        raise ValueError(f"ttl_seconds is a whole number from 0 to {MAX_TTL_SECONDS}, not {ttl_seconds!r}")
+    if validation_expression is not None and kind != "TOKEN":
+        raise ValueError("validation_expression applies to TOKEN authorizers only")
+    logical_id = logical_id or f"{function.title}Authorizer"
+    props: dict[str, Any] = {
+        "Name": name,
+        "RestApiId": ref(api),
+        "Type": kind,
+        "AuthorizerUri": function_invocation_uri(function),
+        "AuthorizerResultTtlInSeconds": ttl_seconds,
+    }
+    source = identity_sources(kind, identity_source, ttl_seconds)
+    if source is not None:
+        props["IdentitySource"] = source
+    if validation_expression is not None:
+        props["IdentityValidationExpression"] = validation_expression
+    authorizer = template.add_resource(apigateway.Authorizer(logical_id, **props))
+    template.add_resource(
+        awslambda.Permission(
+            f"{logical_id}Permission",
+            Action="lambda:InvokeFunction",
+            FunctionName=GetAtt(function, "Arn"),
+            Principal="apigateway.amazonaws.com",
+            SourceArn=execute_api_arn(api, "authorizers/*"),
+        )
+    )
+    return authorizer
+
+
+def _header_list(headers: str | Iterable[str]) -> str:
+    names = [h.strip() for h in (headers.split(",") if isinstance(headers, str) else headers)]
+    if not names or not all(names) or any("'" in h or " " in h for h in names):
+        raise ValueError(f"CORS headers are header names, not {headers!r}")
+    return ",".join(names)
 
 
 def add_cors_preflight(
@@ -164,11 +280,14 @@ def add_cors_preflight(
     api: Api,
     resource: apigateway.Resource,
     verbs: Iterable[str],
-    allow_headers: str = CORS_HEADERS,
+    headers: str | Iterable[str] = DEFAULT_CORS_HEADERS,
 ) -> apigateway.Method:
-    """OPTIONS answered by API Gateway itself (MOCK) with the CORS headers; no authorizer, as browsers send none."""
-    headers = {
-        "method.response.header.Access-Control-Allow-Headers": f"'{allow_headers}'",
+    """OPTIONS answered by API Gateway itself (MOCK) with the CORS headers; no authorizer, as browsers send none.
+
+    `headers`: the request headers a browser may send (names, or one comma-separated string).
+    """
+    allowed = {
+        "method.response.header.Access-Control-Allow-Headers": f"'{_header_list(headers)}'",
         "method.response.header.Access-Control-Allow-Methods": f"'{','.join(['OPTIONS', *verbs])}'",
         "method.response.header.Access-Control-Allow-Origin": "'*'",
     }
@@ -184,15 +303,43 @@ def add_cors_preflight(
                 RequestTemplates={"application/json": '{"statusCode": 200}'},
                 IntegrationResponses=[
                     apigateway.IntegrationResponse(
-                        StatusCode="200", ResponseParameters=headers, ResponseTemplates={"application/json": ""}
+                        StatusCode="200", ResponseParameters=allowed, ResponseTemplates={"application/json": ""}
                     )
                 ],
             ),
             MethodResponses=[
-                apigateway.MethodResponse(StatusCode="200", ResponseParameters={key: False for key in headers})
+                apigateway.MethodResponse(StatusCode="200", ResponseParameters={key: False for key in allowed})
             ],
         )
     )
+
+
+def add_cors_gateway_responses(
+    template: Template,
+    *,
+    api: Api,
+    headers: str | Iterable[str] = DEFAULT_CORS_HEADERS,
+    kinds: Iterable[str] = ("DEFAULT_4XX", "DEFAULT_5XX"),
+) -> list[apigateway.GatewayResponse]:
+    """API Gateway's own answers (401 from an authorizer, 403, 5xx, ...) carry CORS headers too.
+
+    One `<Kind>Response` (`DEFAULT_4XX` → `Default4XxResponse`) per response type.
+    """
+    parameters = {
+        "gatewayresponse.header.Access-Control-Allow-Origin": "'*'",
+        "gatewayresponse.header.Access-Control-Allow-Headers": f"'{_header_list(headers)}'",
+    }
+    return [
+        template.add_resource(
+            apigateway.GatewayResponse(
+                f"{kind.title().replace('_', '')}Response",
+                RestApiId=ref(api),
+                ResponseType=kind,
+                ResponseParameters=parameters,
+            )
+        )
+        for kind in kinds
+    ]
 
 
 def publish_api(ctx: StackContext, template: Template, api: apigateway.RestApi, **stage: Any) -> None:

@@ -99,6 +99,9 @@ def test_preflight_and_gateway_errors_carry_cors_headers(api) -> None:
     assert set(options) == {"/notes", "/notes/{id}", "/attachments"}
     headers = options["/notes/{id}"]["Integration"]["IntegrationResponses"][0]["ResponseParameters"]
     assert headers["method.response.header.Access-Control-Allow-Methods"] == "'OPTIONS,DELETE,GET,PUT'"
+    # the toolkit's default list: no other service's header (billing's Idempotency-Key is billing's)
+    assert headers["method.response.header.Access-Control-Allow-Headers"] == (
+        "'Content-Type,Authorization,X-Amz-Date,X-Api-Key,X-Amz-Security-Token'")
     assert options["/notes"]["AuthorizationType"] == "NONE" and options["/notes"]["Integration"]["Type"] == "MOCK"
     responses = {r["ResponseType"]: r for r in of_type(api, "AWS::ApiGateway::GatewayResponse").values()}
     assert set(responses) == {"DEFAULT_4XX", "DEFAULT_5XX"}

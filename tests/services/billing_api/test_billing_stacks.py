@@ -79,6 +79,9 @@ def test_billing_adds_its_route_to_notes_apis_api(rendered: dict[str, dict[str, 
     assert post["AuthorizerId"] == {"Fn::ImportValue": "dev-notes-notes-api-AuthorizerId"}
     assert post["Integration"]["Type"] == "AWS_PROXY"
     assert methods["BillingOptions"]["HttpMethod"] == "OPTIONS"
+    allowed = methods["BillingOptions"]["Integration"]["IntegrationResponses"][0]["ResponseParameters"]
+    assert allowed["method.response.header.Access-Control-Allow-Headers"] == (
+        "'Content-Type,Authorization,X-Amz-Date,X-Api-Key,X-Amz-Security-Token,Idempotency-Key'")
     # notes-api-stage (generated) owns the API's Deployment and Stage, after billing's routes
     assert resources_of(template, "AWS::ApiGateway::Deployment") == resources_of(template, "AWS::ApiGateway::Stage") == {}
     (permission,) = resources_of(template, "AWS::Lambda::Permission").values()
