@@ -5,10 +5,10 @@ from __future__ import annotations
 # key -> (what, unit, target or None, the issue that names it)
 ROWS: list[tuple[str, str, str, str | None]] = [
     ("cpu_reference_s", "CPU reference: a fixed pure-Python loop (10⁷ squares); higher = machine busier", "s", None),
-    ("start_provisioned_s", "`stagewise dev` start → first authenticated 200, stage already provisioned", "s", "≤ 2"),
+    ("start_provisioned_s", "`stagewise dev` start → first authenticated 200, stage already provisioned", "s", "≤ 1.5"),
     ("start_provisioned_cloud_running_s", "the same, local cloud left running (`dev --keep-cloud`)", "s", None),
     ("start_provisioned_range_s", "the same, fastest–slowest of the rounds", "s", None),
-    ("start_fresh_s", "`stagewise dev` start → first authenticated 200, fresh local cloud", "s", "≤ 4"),
+    ("start_fresh_s", "`stagewise dev` start → first authenticated 200, fresh local cloud", "s", "≤ 3"),
     ("start_fresh_range_s", "the same, fastest–slowest of the rounds", "s", None),
     ("get_note_p50_ms", "warm `GET /notes/{id}`, keep-alive, p50", "ms", "≤ 10"),
     ("get_note_p99_ms", "warm `GET /notes/{id}`, keep-alive, p99", "ms", "≤ 40"),
@@ -19,10 +19,10 @@ ROWS: list[tuple[str, str, str, str | None]] = [
     ("hot_reload_ms", "hot reload: file saved → new code answering", "ms", "≤ 1000"),
     ("billing_p50_ms", "`POST /billing` end to end, p50", "ms", "≤ 30"),
     ("sms_after_billing_p50_ms", "billing response → SMS listed, p50", "ms", "≤ 200"),
-    ("deploy_full_s", "full deploy of all stacks to an empty local cloud", "s", "≤ 5"),
-    ("deploy_noop_s", "no-op deploy", "s", "≤ 1"),
+    ("deploy_full_s", "full deploy of all stacks to an empty local cloud (through its CloudFormation API)", "s", "≤ 3"),
+    ("deploy_noop_s", "no-op deploy", "s", "≤ 0.3"),
     ("deploy_noop_writes", "no-op deploy: write calls", "", "0"),
-    ("deploy_one_service_s", "one-service change deploy", "s", "≤ 2"),
+    ("deploy_one_service_s", "one-service change deploy", "s", "≤ 0.5"),
     ("build_warm_s", "build of all artifacts, warm wheel cache", "s", "≤ 3"),
 ]
 

@@ -65,7 +65,11 @@ def account_for_request(environ: dict[str, Any]) -> str | None:
         credential = parse_qs(environ["QUERY_STRING"]).get("X-Amz-Credential", [""])[0]
         key_id = credential.split("/", 1)[0]
     local = LOCAL_KEY.fullmatch(key_id or "")
-    return local.group(1) if local else None
+    if local:
+        return local.group(1)
+    from stagewise.cloud.identities import account_of  # a Cognito identity's key names its pool's account
+
+    return account_of(key_id or "")
 
 
 _SESSION_LOCK = threading.Lock()

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
-from stagewise.cloud import sms
+from stagewise.cloud import cognito_identity, sms
 from stagewise.cloud.accounts import account_for_request
 from stagewise.cloud.classify import action_of, is_mutating
 from stagewise.cloud.cloudformation.protocol import is_cloudformation
@@ -101,6 +101,7 @@ class DurableApp:
         self.determinism.install()
         sms.install()
         self.cloudformation: Any = None  # a CloudFormationApp, set once the server knows its port
+        self.cognito_identity: Any = None  # a CognitoIdentity (sign-in calls moto gets wrong), set with it
 
     # -- entry points -------------------------------------------------------------------
 
@@ -112,6 +113,8 @@ class DurableApp:
                 response = _json_response(sms.listing())
         elif self.cloudformation is not None and is_cloudformation(environ):
             response = self._cloudformation(self._normalised(environ))
+        elif self.cognito_identity is not None and cognito_identity.serves(environ):
+            response = self._served_by(self.cognito_identity, self._normalised(environ))
         else:
             response = self.handle(self._normalised(environ))
         start_response(response.status, response.headers)
@@ -201,7 +204,11 @@ class DurableApp:
         return Response(captured["status"], captured["headers"], body)
 
     def _cloudformation(self, environ: dict[str, Any]) -> Response:
-        status, headers, body = self.cloudformation.serve(environ, environ["wsgi.input"].getvalue())
+        return self._served_by(self.cloudformation, environ)
+
+    @staticmethod
+    def _served_by(service: Any, environ: dict[str, Any]) -> Response:
+        status, headers, body = service.serve(environ, environ["wsgi.input"].getvalue())
         return Response(f"{status} {HTTPStatus(status).phrase}", headers, body)
 
     def _receive(self, environ: dict[str, Any], body: bytes) -> Response:

@@ -75,11 +75,15 @@ def serve(app: Any, port: int) -> None:
     from cheroot.wsgi import Server
 
     from stagewise.cloud.cloudformation import CloudFormationApp
+    from stagewise.cloud.cognito_identity import CognitoIdentity
     from stagewise.cloud.gateway import MotoGateway
+    from stagewise.cloud.identities import IdentityKeys, load_key
     from stagewise.cloud.layout import PROVISIONER_DIR
 
     app.cloudformation = CloudFormationApp(f"http://127.0.0.1:{port}", checkpoints=app.state_dir / PROVISIONER_DIR,
                                            wsgi=app)
+    app.cognito_identity = CognitoIdentity(IdentityKeys(load_key(app.state_dir)), moto_lock=app.lock,
+                                           states_of=app.cloudformation.stack_states)
     server = Server(("127.0.0.1", port), app, numthreads=THREADS, timeout=IDLE_TIMEOUT)
     server.gateway = MotoGateway
     server.nodelay = True

@@ -38,6 +38,10 @@ class CloudFormationApp:
             self._clients[key] = in_process(made, self.wsgi) if self.wsgi is not None else made
         return self._clients[key]
 
+    def stack_states(self, account: str, region: str) -> list[Any]:
+        """The provisioner's stack states of one account and region (what other local services read)."""
+        return self.service._account(account, region).provisioner().list_stacks()
+
     def serve(self, environ: dict[str, Any], body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
         action = ""
         try:

@@ -1,0 +1,152 @@
+"""Verifying an AWS Signature Version 4 request as an AWS service does (API Gateway's AWS_IAM).
+
+Data flow: the request as it arrived (method, raw path, raw query, headers, body) → parse the
+`Authorization` header (credential, signed headers, signature) → check the credential scope
+(date, region, service) and the clock (±5 minutes of `X-Amz-Date`) → look the caller's secret up
+(`secret_for(access key id, session token)`, which also refuses unknown or expired credentials)
+→ recompute the canonical request with botocore's own SigV4 code over exactly the signed headers
+→ compare signatures in constant time. A refusal is a `SignatureError` carrying the message AWS
+answers; the caller picks the status and body shape of its service.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest, HTTPHeaders
+from botocore.credentials import Credentials
+
+ALGORITHM = "AWS4-HMAC-SHA256"
+TIMESTAMP = "%Y%m%dT%H%M%SZ"
+MAX_SKEW = timedelta(minutes=5)
+_PART = re.compile(r"(Credential|SignedHeaders|Signature)=([^,\s]*)")
+
+SecretFor = Callable[[str, str | None], str]  # (access key id, session token) -> secret, or SignatureError
+
+
+class SignatureError(Exception):
+    """A refused signature; `message` is AWS's wording."""
+
+    def __init__(self, message: str, *, kind: str = "InvalidSignatureException") -> None:
+        super().__init__(message)
+        self.message = message
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class Signed:
+    """Who signed a verified request."""
+
+    access_key_id: str
+    session_token: str | None
+    region: str
+    service: str
+
+
+@dataclass(frozen=True)
+class Incoming:
+    method: str
+    raw_path: str  # as sent, still percent-encoded
+    raw_query: str
+    headers: Mapping[str, str]  # names in any case
+    body: bytes
+    scheme: str = "http"
+
+    def header(self, name: str) -> str | None:
+        wanted = name.lower()
+        return next((v for k, v in self.headers.items() if k.lower() == wanted), None)
+
+
+def verify(request: Incoming, *, service: str, region: str, secret_for: SecretFor,
+           now: datetime | None = None) -> Signed:
+    """The signer of `request`, or SignatureError with AWS's message."""
+    authorization = request.header("Authorization")
+    if not authorization:
+        raise SignatureError("Missing Authentication Token", kind="MissingAuthenticationTokenException")
+    key_id, scope, signed_headers, signature = _parse(authorization)
+    stamp = request.header("X-Amz-Date") or ""
+    when = _timestamp(stamp)
+    _check_scope(scope, stamp, service=service, region=region)
+    _check_clock(when, now or datetime.now(UTC))
+    token = request.header("X-Amz-Security-Token")
+    secret = secret_for(key_id, token)
+    expected = _signature(request, secret=secret, service=service, region=region, stamp=stamp,
+                          signed_headers=signed_headers)
+    if not hmac.compare_digest(expected.encode(), signature.encode()):
+        raise SignatureError("The request signature we calculated does not match the signature you provided. "
+                             "Check your AWS Secret Access Key and signing method. Consult the service "
+                             "documentation for details.")
+    return Signed(key_id, token, region, service)
+
+
+def _parse(authorization: str) -> tuple[str, list[str], list[str], str]:
+    algorithm, _, rest = authorization.partition(" ")
+    parts = dict(_PART.findall(rest))
+    missing = [name for name in ("Credential", "Signature", "SignedHeaders") if not parts.get(name)]
+    if algorithm != ALGORITHM or missing:
+        wanted = " ".join(f"Authorization header requires '{name}' parameter." for name in missing)
+        raise SignatureError(f"{wanted or 'Authorization header requires the AWS4-HMAC-SHA256 algorithm.'} "
+                             f"Authorization={authorization[:100]}", kind="IncompleteSignatureException")
+    credential = parts["Credential"].split("/")
+    if len(credential) != 5 or credential[4] != "aws4_request":
+        raise SignatureError(f"Credential should be scoped with a valid terminator: 'aws4_request', "
+                             f"not '{credential[-1] if credential else ''}'.", kind="IncompleteSignatureException")
+    return credential[0], credential[1:4], parts["SignedHeaders"].split(";"), parts["Signature"]
+
+
+def _timestamp(stamp: str) -> datetime:
+    try:
+        return datetime.strptime(stamp, TIMESTAMP).replace(tzinfo=UTC)
+    except ValueError:
+        raise SignatureError("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' "
+                             "header.", kind="IncompleteSignatureException") from None
+
+
+def _check_scope(scope: list[str], stamp: str, *, service: str, region: str) -> None:
+    date, scoped_region, scoped_service = scope
+    if date != stamp[:8]:
+        raise SignatureError(f"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date "
+                             f"from HTTP: '{date}' != '{stamp[:8]}', from '{stamp}'.")
+    if scoped_region != region:
+        raise SignatureError(f"Credential should be scoped to a valid region, not '{scoped_region}'. ")
+    if scoped_service != service:
+        raise SignatureError(f"Credential should be scoped to correct service: '{service}'. ")
+
+
+def _check_clock(when: datetime, now: datetime) -> None:
+    if when < now - MAX_SKEW:
+        raise SignatureError(f"Signature expired: {when.strftime(TIMESTAMP)} is now earlier than "
+                             f"{(now - MAX_SKEW).strftime(TIMESTAMP)} ({now.strftime(TIMESTAMP)} - 5 min.)")
+    if when > now + MAX_SKEW:
+        raise SignatureError(f"Signature not yet current: {when.strftime(TIMESTAMP)} is still later than "
+                             f"{(now + MAX_SKEW).strftime(TIMESTAMP)} ({now.strftime(TIMESTAMP)} + 5 min.)")
+
+
+class _Recomputed(SigV4Auth):
+    """botocore's SigV4 over exactly the headers the client signed, at the client's timestamp."""
+
+    def __init__(self, secret: str, service: str, region: str, signed: list[str]) -> None:
+        super().__init__(Credentials("verifier", secret), service, region)
+        self._signed = signed
+
+    def headers_to_sign(self, request: AWSRequest) -> HTTPHeaders:
+        chosen = HTTPHeaders()
+        for name in self._signed:
+            values = [v for k, v in request.headers.items() if k.lower() == name]
+            chosen[name] = ",".join(values)
+        return chosen
+
+
+def _signature(request: Incoming, *, secret: str, service: str, region: str, stamp: str,
+               signed_headers: list[str]) -> str:
+    host = request.header("Host") or "localhost"
+    url = f"{request.scheme}://{host}{request.raw_path}" + (f"?{request.raw_query}" if request.raw_query else "")
+    rebuilt = AWSRequest(method=request.method, url=url, headers=dict(request.headers), data=request.body)
+    rebuilt.context["timestamp"] = stamp
+    auth = _Recomputed(secret, service, region, signed_headers)
+    return auth.signature(auth.string_to_sign(rebuilt, auth.canonical_request(rebuilt)), rebuilt)

@@ -1,0 +1,69 @@
+"""SigV4 verification against requests signed by botocore's own signer, as a client sends them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from stagewise.sigv4 import Incoming, SignatureError, verify
+
+SECRET = "s3cr3t/key+material"
+KEYS = {"AKIDLOCAL": (SECRET, None), "ASIATEMP": (SECRET, "token-1")}
+
+
+def secret_for(key_id: str, token: str | None) -> str:
+    if key_id not in KEYS or KEYS[key_id][1] != token:
+        raise SignatureError("The security token included in the request is invalid.",
+                             kind="UnrecognizedClientException")
+    return KEYS[key_id][0]
+
+
+def signed(method: str = "POST", path: str = "/dev/notes/a%20b", query: str = "x=1&a=2", body: bytes = b'{"a":1}',
+           *, key: str = "AKIDLOCAL", token: str | None = None, region: str = "us-east-1",
+           service: str = "execute-api", secret: str = SECRET, headers: dict | None = None) -> Incoming:
+    url = f"http://127.0.0.1:3000{path}" + (f"?{query}" if query else "")
+    request = AWSRequest(method=method, url=url, data=body,
+                         headers={"Content-Type": "application/json", **(headers or {})})
+    SigV4Auth(Credentials(key, secret, token), service, region).add_auth(request)
+    prepared = request.prepare()
+    sent = {"Host": "127.0.0.1:3000", **dict(prepared.headers)}
+    return Incoming(method, path, query, sent, body)
+
+
+def check(request: Incoming, **kwargs) -> str:
+    with pytest.raises(SignatureError) as caught:
+        verify(request, service="execute-api", region="us-east-1", secret_for=secret_for, **kwargs)
+    return caught.value.message
+
+
+def test_a_botocore_signed_request_verifies_with_its_key_and_token() -> None:
+    assert verify(signed(), service="execute-api", region="us-east-1", secret_for=secret_for).access_key_id == "AKIDLOCAL"
+    who = verify(signed(key="ASIATEMP", token="token-1", method="GET", body=b""), service="execute-api",
+                 region="us-east-1", secret_for=secret_for)
+    assert (who.access_key_id, who.session_token) == ("ASIATEMP", "token-1")
+
+
+def test_every_tampering_is_refused_with_awss_message() -> None:
+    good = signed()
+    mismatch = "The request signature we calculated does not match"
+    assert check(Incoming(good.method, good.raw_path, good.raw_query, good.headers, b'{"a":2}')).startswith(mismatch)
+    assert check(Incoming("PUT", good.raw_path, good.raw_query, good.headers, good.body)).startswith(mismatch)
+    assert check(Incoming(good.method, "/dev/other", good.raw_query, good.headers, good.body)).startswith(mismatch)
+    assert check(Incoming(good.method, good.raw_path, "x=2&a=2", good.headers, good.body)).startswith(mismatch)
+    assert check(signed(secret="wrong")).startswith(mismatch)
+    assert check(signed(key="ASIATEMP", token="token-2")) == "The security token included in the request is invalid."
+
+
+def test_scope_clock_and_header_errors() -> None:
+    assert check(Incoming("GET", "/", "", {}, b"")) == "Missing Authentication Token"
+    assert check(signed(region="eu-west-1")) == "Credential should be scoped to a valid region, not 'eu-west-1'. "
+    assert check(signed(service="s3")) == "Credential should be scoped to correct service: 'execute-api'. "
+    later = datetime.now(UTC) + timedelta(minutes=6)
+    assert check(signed(), now=later).startswith("Signature expired: ")
+    assert check(signed(), now=later - timedelta(minutes=12)).startswith("Signature not yet current: ")
+    malformed = Incoming("GET", "/", "", {"Authorization": "AWS4-HMAC-SHA256 Credential=AKIDLOCAL/x"}, b"")
+    assert "requires 'Signature' parameter" in check(malformed)
