@@ -32,13 +32,20 @@ ClientsLookup = Callable[[str], set[str]]
 
 
 class AuthFailure(Exception):
-    """The request is refused; `status` and `message` are what API Gateway answers."""
+    """The request is refused; `status` and `message` are what API Gateway answers.
 
-    def __init__(self, message: str = UNAUTHORIZED, *, status: int = 401, reason: str = "") -> None:
-        super().__init__(reason or message)
+    `message=None` gives `{"message": null}` (API Gateway's body for an authorizer configuration
+    error); `key` is the body's key (API Gateway spells it `Message` when a Lambda authorizer's
+    policy denies). `reason` is logged on the console, never sent.
+    """
+
+    def __init__(self, message: str | None = UNAUTHORIZED, *, status: int = 401, reason: str = "",
+                 key: str = "message") -> None:
+        self.reason = reason or message or "authorizer configuration error"
+        super().__init__(self.reason)
         self.status = status
         self.message = message
-        self.reason = reason or message
+        self.key = key
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Build the API Gateway REST (v1) Lambda proxy event for one HTTP request.
 
-Data flow: the HTTP server's `HttpRequest` + the matched route + verified token claims
-→ `proxy_event()` → a dict shaped exactly like the event API Gateway sends with an
+Data flow: the HTTP server's `HttpRequest` + the matched route + what the route's authorizer
+plug-in returned (`requestContext.authorizer`, extra `requestContext.identity` keys) → `proxy_event()` → a dict shaped exactly like the event API Gateway sends with an
 `AWS_PROXY` integration (the shape of AWS's and Powertools' sample
 `apiGatewayProxyEvent.json`). API Gateway's quirks are kept: empty query strings and
 path parameters are `null`, the single-value maps hold the *last* value of a repeated
@@ -80,8 +80,15 @@ def proxy_event(
     api: ApiContext,
     claims: dict[str, Any] | None = None,
     request_id: str | None = None,
+    authorizer: dict[str, Any] | None = None,
+    identity: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """`authorizer`: what the route's authorizer plug-in returned for `requestContext.authorizer`
+    (as is; absent when None); `identity`: keys it sets in `requestContext.identity`. `claims` is the
+    Cognito shorthand: `authorizer={"claims": claims_as_strings(claims)}`."""
     request_id = request_id or new_request_id()
+    if claims is not None and authorizer is None:
+        authorizer = {"claims": claims_as_strings(claims)}
     headers, multi_headers = _single_and_multi(_with_gateway_headers(request))
     query, multi_query = _single_and_multi(request.query)
     body, is_base64 = encode_body(request.body, request.header("content-type"))
@@ -95,14 +102,16 @@ def proxy_event(
         "multiValueQueryStringParameters": multi_query,
         "pathParameters": path_parameters or None,
         "stageVariables": api.stage_variables or None,
-        "requestContext": _request_context(request, route=route, api=api, claims=claims, request_id=request_id),
+        "requestContext": _request_context(request, route=route, api=api, authorizer=authorizer, identity=identity,
+                                           request_id=request_id),
         "body": body,
         "isBase64Encoded": is_base64,
     }
 
 
 def _request_context(
-    request: HttpRequest, *, route: RouteSpec, api: ApiContext, claims: dict[str, Any] | None, request_id: str
+    request: HttpRequest, *, route: RouteSpec, api: ApiContext, authorizer: dict[str, Any] | None,
+    identity: dict[str, Any] | None, request_id: str,
 ) -> dict[str, Any]:
     now = time.time()
     context: dict[str, Any] = {
@@ -117,23 +126,25 @@ def _request_context(
         "extendedRequestId": request_id.replace("-", "")[:16] + "=",
         "requestTime": datetime.fromtimestamp(now, UTC).strftime("%d/%b/%Y:%H:%M:%S +0000"),
         "requestTimeEpoch": int(now * 1000),
-        "identity": _identity(request),
+        "identity": _identity(request, identity),
         "domainName": api.domain_name,
         "domainPrefix": api.api_id,
         "protocol": "HTTP/1.1",
     }
-    if claims is not None:
-        context["authorizer"] = {"claims": claims_as_strings(claims)}
+    if authorizer is not None:
+        context["authorizer"] = authorizer
     return context
 
 
-def _identity(request: HttpRequest) -> dict[str, Any]:
+def _identity(request: HttpRequest, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     keys = ("cognitoIdentityPoolId", "accountId", "cognitoIdentityId", "caller", "accessKey",
             "cognitoAuthenticationType", "cognitoAuthenticationProvider", "userArn", "user",
             "principalOrgId", "apiKey", "apiKeyId", "clientCert")
     identity: dict[str, Any] = dict.fromkeys(keys)
     identity["sourceIp"] = request.source_ip
     identity["userAgent"] = request.header("user-agent")
+    if extra:
+        identity.update(extra)
     return identity
 
 
@@ -149,6 +160,18 @@ def claims_as_strings(claims: dict[str, Any]) -> dict[str, str]:
             out[key] = ",".join(str(v) for v in value)
         else:
             out[key] = str(value)
+    return out
+
+
+def context_as_strings(context: dict[str, Any]) -> dict[str, str | None]:
+    """A Lambda authorizer's `context` as the integration sees it: every value a string
+    (numbers as written, booleans `true`/`false`); a null stays null."""
+    out: dict[str, str | None] = {}
+    for key, value in context.items():
+        if isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        else:
+            out[key] = None if value is None else str(value)
     return out
 
 

@@ -3,7 +3,9 @@
 Data flow: `Gateway.handle(HttpRequest)`:
   payload limit (10 MB → 413) → `RouteTable.match` (NONE → 404, PARTIAL → 405, a
   preflight OPTIONS → the template's MOCK answer or a permissive default) →
-  Cognito authorizer (401 with API Gateway's body) → `proxy_event` →
+  the route's authorizer plug-in (`authorizers/`, one per AuthorizationType: NONE, Cognito,
+  Lambda TOKEN/REQUEST; a type without one → 500 `{"message": null}`, never served; a refusal →
+  API Gateway's status and body, the reason on the console) → `proxy_event` →
   `FunctionPool.invoke` (timeout → 504, init error / exception / crash → 502) →
   `responses.from_proxy` (malformed → 502) → `HttpResponse` (no body for HEAD).
 Unknown routes differ from AWS on purpose: AWS answers 403 "Missing Authentication
@@ -12,11 +14,13 @@ Token" for both cases; locally 404/405 say what is actually wrong.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Any
 
 from stagewise.runtime.auth import AuthFailure, CognitoVerifier
+from stagewise.runtime.authorizers import AuthCall, AuthorizerDeps, Authorizers
 from stagewise.runtime.events import (
     ApiContext,
     HttpRequest,
@@ -53,6 +57,11 @@ class Gateway:
         account = next((f.account_id for f in model.functions.values() if f.account_id), "000000000000")
         self.context = ApiContext(account_id=account, api_id=api.api_id, stage=api.stage, region=region,
                                   stage_variables=api.stage_variables)
+        self.authorizers = Authorizers(AuthorizerDeps(model=model, workers=workers, region=region, log=log,
+                                                      cognito=verifier, base_env=workers.base_env))
+        for kind in sorted({r.authorization for r in api.routes if r.function and not self.authorizers.supports(r.authorization)}):
+            paths = ", ".join(f"{r.method} {r.path}" for r in api.routes if r.authorization == kind and r.function)
+            log(f"warning: {kind} authorization is not emulated locally; these routes answer 500: {paths}")
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
@@ -86,25 +95,19 @@ class Gateway:
         if route.function is None:
             self._log(f"{route.method} {route.path}: integration {route.integration_type} has no local function")
             return gateway_error(500, INTERNAL, error_type="InternalServerErrorException", request_id=request_id)
+        call = AuthCall(api=self.context, method=request.method, path=request.path,
+                        path_parameters=match.path_parameters, request_id=request_id,
+                        authorizer=self.model.authorizers.get(route.authorizer_id or ""))
         try:
-            claims = self._authorize(request, route)
+            auth = self.authorizers.authorize(request, route, call)
         except AuthFailure as exc:
             self._log(f"{request.method} {request.path}: {exc.status} ({exc.reason})")
-            kind = "UnauthorizedException" if exc.status == 401 else "AuthorizerConfigurationException"
-            return gateway_error(exc.status, exc.message, error_type=kind, request_id=request_id)
+            return _auth_error(exc, request_id)
         event = proxy_event(request, route=route, path_parameters=match.path_parameters, api=self.context,
-                            claims=claims, request_id=request_id)
+                            authorizer=auth.authorizer, identity=auth.identity, request_id=request_id)
         root = next((v for k, v in event["headers"].items() if k.lower() == "x-amzn-trace-id"), new_trace_root())
         pool = self._workers.pool(route.function)
         return self._invoke(route.function, event, request_id, lambda_trace_header(root, sampled=pool.sampled))
-
-    def _authorize(self, request: HttpRequest, route: RouteSpec) -> dict[str, Any] | None:
-        if route.authorization != "COGNITO_USER_POOLS":
-            return None
-        authorizer = self.model.authorizers.get(route.authorizer_id or "")
-        if authorizer is None:
-            raise AuthFailure(INTERNAL, status=500, reason=f"authorizer {route.authorizer_id} is not deployed")
-        return self._verifier.verify(request.header(authorizer.header), authorizer, route.scopes)
 
     def _invoke(self, function: str, event: dict[str, Any], request_id: str, trace: str) -> HttpResponse:
         result = self._workers.pool(function).invoke(event, request_id=request_id, wait_s=INTEGRATION_TIMEOUT_S,
@@ -141,6 +144,17 @@ class Gateway:
             ("x-amzn-RequestId", request_id),
         ]
         return HttpResponse(204, headers, b"")
+
+
+_AUTH_ERROR_TYPES = {401: "UnauthorizedException", 403: "AccessDeniedException"}
+
+
+def _auth_error(exc: AuthFailure, request_id: str) -> HttpResponse:
+    kind = _AUTH_ERROR_TYPES.get(exc.status, "AuthorizerConfigurationException")
+    if exc.key == "message":
+        return gateway_error(exc.status, exc.message, error_type=kind, request_id=request_id)  # type: ignore[arg-type]
+    headers = [("Content-Type", "application/json"), ("x-amzn-RequestId", request_id), ("x-amzn-ErrorType", kind)]
+    return HttpResponse(exc.status, headers, json.dumps({exc.key: exc.message}).encode())
 
 
 def _mock(route: RouteSpec, request_id: str) -> HttpResponse:

@@ -2,7 +2,7 @@
 
 Data flow: `StackState`s (resolved properties, physical ids, attributes) from the
 provisioner → `RuntimeModel.from_stacks()` → functions, REST APIs with their routes,
-Cognito authorizers and SNS→Lambda subscriptions. Nothing here is hand-written: a
+authorizers (Cognito user pools, Lambda TOKEN / REQUEST) and SNS→Lambda subscriptions. Nothing here is hand-written: a
 route exists locally because a deployed `AWS::ApiGateway::Method` declares it.
 
 Methods are matched to their RestApi by the resolved `RestApiId`, so a method in one
@@ -24,6 +24,7 @@ from stagewise.provisioner.state import ResourceState, StackState
 DEFAULT_TIMEOUT_S = 3
 DEFAULT_MEMORY_MB = 128
 DEFAULT_STAGE = "local"
+DEFAULT_AUTHORIZER_TTL_S = 300  # API Gateway's AuthorizerResultTtlInSeconds when unset
 ASYNC_RETRIES = 2  # Lambda's default MaximumRetryAttempts for asynchronous invocations
 _FUNCTION_IN_URI = re.compile(r"/functions/(arn:[^/]+)/invocations")
 _USER_POOL_ARN = re.compile(r"^arn:aws[a-z-]*:cognito-idp:([a-z0-9-]+):\d{12}:userpool/(.+)$")
@@ -57,10 +58,18 @@ class FunctionSpec:
 
 @dataclass(frozen=True)
 class AuthorizerSpec:
+    """One deployed `AWS::ApiGateway::Authorizer`: COGNITO_USER_POOLS, or a Lambda one (TOKEN / REQUEST)."""
+
     authorizer_id: str
     name: str
-    user_pools: tuple[tuple[str, str], ...]  # (region, pool id)
-    header: str  # the request header holding the token, e.g. "Authorization"
+    user_pools: tuple[tuple[str, str], ...]  # (region, pool id); COGNITO_USER_POOLS only
+    header: str  # the request header holding the token, e.g. "Authorization" (COGNITO_USER_POOLS, TOKEN)
+    type: str = "COGNITO_USER_POOLS"  # or TOKEN / REQUEST
+    function: str | None = None  # TOKEN / REQUEST: logical id of the function named by AuthorizerUri
+    function_arn: str = ""  # ... and that ARN as the template resolved it
+    identity_sources: tuple[str, ...] = ()  # "method.request.header.X", "method.request.querystring.q", ...
+    validation_expression: str | None = None  # TOKEN: IdentityValidationExpression
+    ttl_s: int = DEFAULT_AUTHORIZER_TTL_S  # AuthorizerResultTtlInSeconds; 0 = no cache
 
 
 @dataclass(frozen=True)
@@ -165,7 +174,7 @@ class _Builder:
         return RuntimeModel(
             functions=functions,
             apis=apis,
-            authorizers=self.authorizers(),
+            authorizers=self.authorizers(by_arn),
             subscriptions=self.subscriptions(by_arn),
             user_pool_clients=self.pool_clients(),
             warnings=self.warnings,
@@ -283,22 +292,51 @@ class _Builder:
                 paths[node_id] = "/" + "/".join(reversed(parts))
         return paths
 
-    def authorizers(self) -> dict[str, AuthorizerSpec]:
+    def authorizers(self, by_arn: _QualifiedIndex) -> dict[str, AuthorizerSpec]:
         found: dict[str, AuthorizerSpec] = {}
         for stack, res in self.of_type("AWS::ApiGateway::Authorizer"):
             props = res.properties
-            if props.get("Type") != "COGNITO_USER_POOLS":
-                self.warnings.append(f"{stack}/{res.logical_id}: authorizer type {props.get('Type')} is not emulated")
-                continue
-            pools = tuple(_pool_of(arn) for arn in props.get("ProviderARNs") or ())
-            source = props.get("IdentitySource", "method.request.header.Authorization")
-            found[res.physical_id] = AuthorizerSpec(
-                authorizer_id=res.physical_id,
-                name=props.get("Name", res.logical_id),
-                user_pools=pools,
-                header=source.rsplit(".", 1)[-1],
-            )
+            kind = props.get("Type")
+            name = props.get("Name", res.logical_id)
+            if kind == "COGNITO_USER_POOLS":
+                pools = tuple(_pool_of(arn) for arn in props.get("ProviderARNs") or ())
+                source = props.get("IdentitySource", "method.request.header.Authorization")
+                found[res.physical_id] = AuthorizerSpec(
+                    authorizer_id=res.physical_id, name=name, user_pools=pools, header=source.rsplit(".", 1)[-1],
+                    identity_sources=(source,),
+                )
+            elif kind in ("TOKEN", "REQUEST"):
+                found[res.physical_id] = self.lambda_authorizer(stack, res, by_arn)
+            else:
+                self.warnings.append(f"{stack}/{res.logical_id}: authorizer type {kind} is not emulated; "
+                                     "methods using it are refused (500)")
         return found
+
+    def lambda_authorizer(self, stack: str, res: ResourceState, by_arn: _QualifiedIndex) -> AuthorizerSpec:
+        props = res.properties
+        kind = props["Type"]
+        match = _FUNCTION_IN_URI.search(str(props.get("AuthorizerUri", "")))
+        function_arn = match.group(1) if match else ""
+        function = by_arn.get(function_arn) if function_arn else None
+        if function is None:
+            self.warnings.append(f"{stack}/{res.logical_id}: AuthorizerUri {props.get('AuthorizerUri')} names no "
+                                 "known function; methods using it are refused (500)")
+        default_source = "method.request.header.Authorization" if kind == "TOKEN" else ""
+        raw = str(props.get("IdentitySource", default_source) or "")
+        sources = tuple(part.strip() for part in raw.split(",") if part.strip())
+        ttl = props.get("AuthorizerResultTtlInSeconds")
+        return AuthorizerSpec(
+            authorizer_id=res.physical_id,
+            name=props.get("Name", res.logical_id),
+            user_pools=(),
+            header=sources[0].rsplit(".", 1)[-1] if kind == "TOKEN" and sources else "",
+            type=kind,
+            function=function,
+            function_arn=function_arn,
+            identity_sources=sources,
+            validation_expression=props.get("IdentityValidationExpression") or None,
+            ttl_s=DEFAULT_AUTHORIZER_TTL_S if ttl in (None, "") else int(ttl),
+        )
 
     def subscriptions(self, by_arn: _QualifiedIndex) -> list[SubscriptionSpec]:
         subs = []

@@ -366,6 +366,11 @@ class WorkerSet:
         self._pools: dict[str, FunctionPool] = {}
         self._lock = threading.Lock()
 
+    @property
+    def base_env(self) -> dict[str, str]:
+        """The caller's base variables every worker gets (the local cloud's endpoint and credentials)."""
+        return dict(self._base)
+
     def pool(self, logical_id: str) -> FunctionPool:
         with self._lock:
             pool = self._pools.get(logical_id)
