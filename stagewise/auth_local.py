@@ -1,7 +1,9 @@
-"""Tokens for local stages: a confirmed user in the stage's local user pool, signed in.
+"""Signing in to a local stage: a confirmed user in its user pool, signed in (`id_token`), and that
+user's Cognito identity with its credentials from the identity pool (`identity_credentials`).
 
-`stagewise token EMAIL` uses this so that a developer can call the local API with
-real Cognito tokens (verified by the local API Gateway like AWS verifies them).
+`stagewise token EMAIL` prints the ID token (for COGNITO_USER_POOLS methods); `stagewise
+credentials EMAIL` and `stagewise call --as EMAIL` use the identity's credentials to sign requests
+(SigV4, for AWS_IAM methods and straight-to-S3 uploads), as the seed's web client does.
 """
 
 from __future__ import annotations
@@ -42,3 +44,33 @@ def id_token(cognito: Any, *, pool_id: str, client_id: str, email: str) -> str:
         AuthParameters={"USERNAME": email, "PASSWORD": password},
     )
     return result["AuthenticationResult"]["IdToken"]
+
+
+def identity_credentials(identity: Any, *, token: str, region: str, user_pool_id: str,
+                         identity_pool_id: str) -> dict[str, Any]:
+    """GetId + GetCredentialsForIdentity with the user's ID token (the calls need no signature):
+    `{"identityId", "accessKeyId", "secretAccessKey", "sessionToken", "expiration"}`."""
+    logins = {f"cognito-idp.{region}.amazonaws.com/{user_pool_id}": token}
+    identity_id = identity.get_id(IdentityPoolId=identity_pool_id, Logins=logins)["IdentityId"]
+    answer = identity.get_credentials_for_identity(IdentityId=identity_id, Logins=logins)["Credentials"]
+    return {"identityId": identity_id, "accessKeyId": answer["AccessKeyId"],
+            "secretAccessKey": answer["SecretKey"], "sessionToken": answer["SessionToken"],
+            "expiration": answer["Expiration"].isoformat()}
+
+
+def sign_in(stage: str, email: str, *, overrides: list[str] | None = None) -> dict[str, Any]:
+    """The identity credentials of `email` (created if missing) on a local stage."""
+    from botocore import UNSIGNED
+    from botocore.config import Config
+
+    from stagewise.cloud.accounts import shared_client
+    from stagewise.localstage import connect
+
+    local = connect(stage, overrides=overrides)
+    pool_id = local.output("UserPoolId")
+    token = id_token(local.client("cognito-idp"), pool_id=pool_id, client_id=local.output("UserPoolClientId"),
+                     email=email)
+    identity = shared_client("cognito-identity", region_name=local.region, endpoint_url=local.endpoint,
+                             config=Config(signature_version=UNSIGNED))
+    return identity_credentials(identity, token=token, region=local.region, user_pool_id=pool_id,
+                                identity_pool_id=local.output("IdentityPoolId")) | {"region": local.region}

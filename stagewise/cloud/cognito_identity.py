@@ -86,7 +86,7 @@ class CognitoIdentity:
     # -- actions -------------------------------------------------------------------------------
     def _GetId(self, p: dict[str, Any]) -> dict[str, Any]:  # noqa: N802 (AWS's action names)
         pool = self._pool(p["IdentityPoolId"])
-        return {"IdentityId": self._identity(pool, p.get("Logins") or {})}
+        return {"IdentityId": self._identity(pool, p.get("Logins") or {})[0]}
 
     def _GetCredentialsForIdentity(self, p: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         identity_id = p["IdentityId"]
@@ -94,13 +94,16 @@ class CognitoIdentity:
         if not logins:
             raise IdentityError("NotAuthorizedException", "Unauthenticated access is not supported for this identity pool.")
         for pool in self._pools(identity_id.split(":", 1)[0]):
-            if any(name in logins for name, _ in pool.providers) and self._identity(pool, logins) == identity_id:
+            if not any(name in logins for name, _ in pool.providers):
+                continue
+            found, provider = self._identity(pool, logins)
+            if found == identity_id:
                 role = self._roles(pool).get("authenticated")
                 if not role:
                     raise IdentityError("InvalidIdentityPoolConfigurationException",
                                         "Invalid identity pool configuration. Check assigned IAM roles for this pool.")
                 credentials = self.keys.issue(account_id=pool.account_id, identity_id=identity_id,
-                                              pool_id=pool.pool_id, role_arn=role)
+                                              pool_id=pool.pool_id, role_arn=role, provider=provider)
                 return {"IdentityId": identity_id, "Credentials": credentials}
         raise IdentityError("NotAuthorizedException", "Invalid login token. The logins do not belong to this identity.")
 
@@ -109,7 +112,9 @@ class CognitoIdentity:
         return {"IdentityPoolId": pool.pool_id, "Roles": self._roles(pool)}
 
     # -- helpers -------------------------------------------------------------------------------
-    def _identity(self, pool: Pool, logins: dict[str, str]) -> str:
+    def _identity(self, pool: Pool, logins: dict[str, str]) -> tuple[str, str]:
+        """The identity id of these logins, and how API Gateway names its provider
+        (`cognito-idp…/<pool>,cognito-idp…/<pool>:CognitoSignIn:<sub>`)."""
         if not logins:
             if pool.allow_unauthenticated:
                 raise IdentityError("NotAuthorizedException", "Unauthenticated identities are not emulated locally.")
@@ -120,8 +125,10 @@ class CognitoIdentity:
             if client_id is None:
                 raise IdentityError("NotAuthorizedException", f"Invalid login token. Provider {provider} is not "
                                     f"configured for identity pool {pool.pool_id}.")
-            subjects.append(f"{provider}|{self._subject(pool, provider, client_id, token)}")
-        return f"{pool.region}:{uuid.uuid5(NAMESPACE, pool.pool_id + '|' + subjects[0])}"
+            subjects.append((provider, self._subject(pool, provider, client_id, token)))
+        provider, sub = subjects[0]
+        identity_id = f"{pool.region}:{uuid.uuid5(NAMESPACE, pool.pool_id + '|' + provider + '|' + sub)}"
+        return identity_id, f"{provider},{provider}:CognitoSignIn:{sub}"
 
     def _subject(self, pool: Pool, provider: str, client_id: str, token: str) -> str:
         """The `sub` of a valid ID token of the provider's user pool, or NotAuthorizedException."""

@@ -53,6 +53,7 @@ class Identity:
     expires_at: int
     access_key_id: str
     secret_access_key: str
+    provider: str = ""  # requestContext.identity.cognitoAuthenticationProvider: the login it came from
 
     @property
     def session_name(self) -> str:
@@ -96,13 +97,14 @@ class IdentityKeys:
         digest = hmac.new(self._key, f"secret:{access_key_id}".encode(), hashlib.sha256).digest()
         return base64.b64encode(digest).decode()[:40]
 
-    def issue(self, *, account_id: str, identity_id: str, pool_id: str, role_arn: str,
+    def issue(self, *, account_id: str, identity_id: str, pool_id: str, role_arn: str, provider: str = "",
               now: float | None = None) -> dict[str, object]:
         """GetCredentialsForIdentity's `Credentials` (Expiration as epoch seconds) for one identity."""
         suffix = "".join(secrets.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(6))
         key_id = f"LI{account_id}{suffix}"
         expires = int((now if now is not None else time.time()) + LIFETIME_S)
-        claims = {"a": account_id, "i": identity_id, "p": pool_id, "r": role_arn, "e": expires, "k": key_id}
+        claims = {"a": account_id, "i": identity_id, "p": pool_id, "r": role_arn, "e": expires, "k": key_id,
+                  "v": provider}
         payload = base64.urlsafe_b64encode(json.dumps(claims, sort_keys=True).encode()).decode().rstrip("=")
         token = f"{payload}.{self._mac('token', payload)}"
         return {"AccessKeyId": key_id, "SecretKey": self._secret(key_id), "SessionToken": token,
@@ -121,7 +123,7 @@ class IdentityKeys:
         if claims["e"] <= (now if now is not None else time.time()):
             raise CredentialError(EXPIRED, expired=True)
         return Identity(claims["a"], claims["i"], claims["p"], claims["r"], claims["e"], access_key_id,
-                        self._secret(access_key_id))
+                        self._secret(access_key_id), claims.get("v", ""))
 
 
 def is_identity_key(access_key_id: str) -> bool:

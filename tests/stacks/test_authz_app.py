@@ -90,7 +90,8 @@ def test_the_caller_role_may_invoke_get_iam_only(app) -> None:
     assert (statement["Effect"], statement["Action"]) == ("Allow", ["execute-api:Invoke"])
     assert [r["Fn::Sub"] for r in statement["Resource"]] == [
         "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${RestApi}/*/GET/iam"]
-    assert set(app["Outputs"]) >= {"RestApiId", "ApiUrl", "UserPoolId", "UserPoolClientId", "CallerRoleArn"}
+    assert set(app["Outputs"]) >= {"RestApiId", "ApiUrl", "UserPoolId", "UserPoolClientId", "IdentityPoolId",
+                                   "CallerRoleArn"}
 
 
 def test_the_app_is_published_and_cfn_lint_clean(templates) -> None:
