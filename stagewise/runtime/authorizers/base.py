@@ -116,6 +116,10 @@ class Authorizers:
     def supports(self, type_name: str) -> bool:
         return type_name in _REGISTRY
 
+    def plugin(self, type_name: str) -> Authorizer | None:
+        """The plug-in built for this type, if a request has used it yet."""
+        return self._plugins.get(type_name)
+
     def authorize(self, request: HttpRequest, route: RouteSpec, call: AuthCall) -> AuthResult:
         plugin = self._plugins.get(route.authorization)
         if plugin is None:

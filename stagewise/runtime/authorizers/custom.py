@@ -9,7 +9,9 @@ Data flow for one request:
   `{type, authorizationToken, methodArn}` or the REQUEST event (the proxy event's request parts +
   `type` and `methodArn`)
   → its output is checked (`principalId`, `policyDocument`, a flat `context`) and the policy is
-  evaluated against this request's method ARN (a cached policy is re-evaluated for every ARN):
+  evaluated (`stagewise.iam_policy`: explicit Deny wins, `*`/`?` wildcards, Not*, an unknown
+  Condition never allows) for `execute-api:Invoke` on this request's method ARN (a cached policy
+  is re-evaluated for every ARN):
   Allow → through, with `requestContext.authorizer` = the context (values as strings) +
   `principalId` + `integrationLatency`; explicit Deny → 403 `{"Message": "... with an explicit
   deny"}`; no Allow → 403 `{"Message":"User is not authorized to access this resource"}`.
@@ -25,6 +27,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from stagewise.iam_policy import Decision, evaluate
 from stagewise.runtime.auth import AuthFailure
 from stagewise.runtime.authorizers.base import (
     EXPLICIT_DENY,
@@ -35,13 +38,6 @@ from stagewise.runtime.authorizers.base import (
     AuthResult,
     configuration_error,
     register,
-)
-from stagewise.runtime.authorizers.policy import (
-    Decision,
-    MalformedPolicy,
-    Statement,
-    evaluate,
-    parse_statements,
 )
 from stagewise.runtime.events import HttpRequest, context_as_strings, new_request_id, proxy_event
 from stagewise.runtime.model import AuthorizerSpec, RouteSpec
@@ -54,10 +50,14 @@ MAX_CACHED = 10_000
 _SCALARS = (str, int, float, bool, type(None))
 
 
+class MalformedOutput(ValueError):
+    pass
+
+
 @dataclass(frozen=True)
 class AuthorizerOutput:
     principal_id: str
-    statements: tuple[Statement, ...]
+    policy: dict[str, Any]  # the checked policyDocument
     context: dict[str, Any]
 
 
@@ -102,7 +102,7 @@ class LambdaAuthorizer:
             latency = round((time.perf_counter() - started) * 1000)
             if spec.ttl_s > 0 and values:
                 self._store(key, output, min(spec.ttl_s, MAX_TTL_S))
-        decision = evaluate(output.statements, INVOKE_ACTION, call.method_arn)
+        decision = evaluate([output.policy], action=INVOKE_ACTION, resource=call.method_arn)
         if decision is Decision.DENY:
             raise AuthFailure(EXPLICIT_DENY, status=403, key="Message",
                               reason=f"authorizer {spec.name}: explicit Deny for {call.method_arn}")
@@ -132,7 +132,7 @@ class LambdaAuthorizer:
                                       f"{error.get('errorType')}: {error.get('errorMessage', '')}")
         try:
             return parse_output(result.payload)
-        except MalformedPolicy as exc:
+        except MalformedOutput as exc:
             raise configuration_error(f"authorizer {spec.name} returned a malformed response: {exc}") from exc
 
     def _cached(self, key: tuple[str, tuple[str, ...]]) -> AuthorizerOutput | None:
@@ -205,15 +205,38 @@ def request_event(request: HttpRequest, route: RouteSpec, call: AuthCall) -> dic
 def parse_output(payload: Any) -> AuthorizerOutput:
     """Check a Lambda authorizer's output as API Gateway does (anything off is a configuration error)."""
     if not isinstance(payload, dict):
-        raise MalformedPolicy(f"the output must be an object, got {type(payload).__name__}")
+        raise MalformedOutput(f"the output must be an object, got {type(payload).__name__}")
     principal = payload.get("principalId")
     if not isinstance(principal, str) or not principal:
-        raise MalformedPolicy("principalId must be a non-empty string")
-    statements = parse_statements(payload.get("policyDocument"))
+        raise MalformedOutput("principalId must be a non-empty string")
+    policy = _checked_policy(payload.get("policyDocument"))
     context = payload.get("context") or {}
     if not isinstance(context, dict):
-        raise MalformedPolicy("context must be an object")
+        raise MalformedOutput("context must be an object")
     nested = sorted(k for k, v in context.items() if not isinstance(v, _SCALARS))
     if nested:
-        raise MalformedPolicy(f"context values must be strings, numbers or booleans, not objects or arrays: {nested}")
-    return AuthorizerOutput(principal, statements, dict(context))
+        raise MalformedOutput(f"context values must be strings, numbers or booleans, not objects or arrays: {nested}")
+    return AuthorizerOutput(principal, policy, dict(context))
+
+
+def _checked_policy(document: Any) -> dict[str, Any]:
+    if not isinstance(document, dict):
+        raise MalformedOutput(f"policyDocument must be an object, got {type(document).__name__}")
+    raw = document.get("Statement")
+    statements = [raw] if isinstance(raw, dict) else raw
+    if not isinstance(statements, list) or not statements:
+        raise MalformedOutput("policyDocument.Statement must be a non-empty list of statements")
+    for index, statement in enumerate(statements):
+        if not isinstance(statement, dict):
+            raise MalformedOutput(f"Statement[{index}] is not an object")
+        if statement.get("Effect") not in ("Allow", "Deny"):
+            raise MalformedOutput(f"Statement[{index}].Effect must be Allow or Deny, got {statement.get('Effect')!r}")
+        for key, negated in (("Action", "NotAction"), ("Resource", "NotResource")):
+            if (key in statement) == (negated in statement):
+                raise MalformedOutput(f"Statement[{index}] needs exactly one of {key} / {negated}")
+            value = statement.get(key, statement.get(negated))
+            values = [value] if isinstance(value, str) else value
+            if not isinstance(values, list) or not values or not all(isinstance(v, str) and v for v in values):
+                raise MalformedOutput(f"Statement[{index}].{key if key in statement else negated} must be a "
+                                      "string or a list of strings")
+    return {**document, "Statement": statements}
