@@ -201,13 +201,10 @@ def test_request_deny_is_403(client):
 
 # --- what is not emulated is refused -------------------------------------------------------------
 
-def test_aws_iam_is_refused_until_the_iam_plugin_exists(client, logs):
-    """Changes when stagewise/runtime/authorizers/iam.py registers AWS_IAM."""
+def test_an_unsigned_request_to_an_aws_iam_route_is_403_missing_authentication_token(client):
+    """AWS_IAM has its plug-in (authorizers/iam.py; signed calls are tested in tests/e2e/test_authorization.py)."""
     response = client.get("/iam")
-    assert answer(response) == (500, CONFIG_ERROR)
-    assert any("GET /iam: 500" in line and "AWS_IAM" in line and "not emulated" in line for line in logs), logs.text()
-    assert any(line.startswith("warning: AWS_IAM authorization is not emulated") and "GET /iam" in line
-               for line in logs), logs.text()
+    assert (response.status_code, response.json()) == (403, {"message": "Missing Authentication Token"})
 
 
 def test_an_unknown_authorization_type_is_refused(client, logs):

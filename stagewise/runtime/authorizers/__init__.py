@@ -5,7 +5,7 @@ A type with no plug-in is refused (500 `{"message": null}` and one line on the c
 served. Adding one is one module + its name on the import line below.
 """
 
-from stagewise.runtime.authorizers import cognito, custom, none  # noqa: F401  (each registers its plug-in)
+from stagewise.runtime.authorizers import cognito, custom, iam, none  # noqa: F401  (each registers its plug-in)
 from stagewise.runtime.authorizers.base import (
     AuthCall,
     AuthFailure,
