@@ -59,9 +59,12 @@ class Gateway:
                                   stage_variables=api.stage_variables)
         self.authorizers = Authorizers(AuthorizerDeps(model=model, workers=workers, region=region, log=log,
                                                       cognito=verifier, base_env=workers.base_env))
-        for kind in sorted({r.authorization for r in api.routes if r.function and not self.authorizers.supports(r.authorization)}):
-            paths = ", ".join(f"{r.method} {r.path}" for r in api.routes if r.authorization == kind and r.function)
-            log(f"warning: {kind} authorization is not emulated locally; these routes answer 500: {paths}")
+        refused: dict[str, list[str]] = {}
+        for route in api.routes:
+            if route.function and not self.authorizers.supports(route.authorization):
+                refused.setdefault(route.authorization, []).append(f"{route.method} {route.path}")
+        for kind, routes in sorted(refused.items()):
+            log(f"warning: {kind} authorization is not emulated locally; these routes answer 500: {', '.join(routes)}")
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
