@@ -15,7 +15,9 @@ import enum
 import fnmatch
 import json
 import re
-from collections.abc import Iterable, Mapping
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import unquote
 
@@ -125,3 +127,32 @@ def role_policies(iam: Any, role_name: str) -> list[dict[str, Any]]:
         version = iam.get_policy_version(PolicyArn=attached["PolicyArn"], VersionId=policy["DefaultVersionId"])
         documents.append(_document(version["PolicyVersion"]["Document"]))
     return documents
+
+
+class RolePolicies:
+    """A role's policies and id, read through `iam_for(account)` and kept `ttl` seconds (a redeploy's
+    new policies apply within it). A role that cannot be read has no policies: nothing is allowed."""
+
+    def __init__(self, iam_for: Callable[[str], Any], *, ttl: float = 2.0) -> None:
+        self._iam_for = iam_for
+        self._ttl = ttl
+        self._cache: dict[tuple[str, str], tuple[float, list[dict[str, Any]], str]] = {}
+        self._lock = threading.Lock()
+
+    def of(self, account_id: str, role_arn: str) -> tuple[list[dict[str, Any]], str]:
+        """(policy documents, role id) of a role."""
+        key = (account_id, role_arn)
+        with self._lock:
+            cached = self._cache.get(key)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1], cached[2]
+        iam = self._iam_for(account_id)
+        name = role_arn.rsplit("/", 1)[-1]
+        try:
+            documents = role_policies(iam, name)
+            role_id = iam.get_role(RoleName=name)["Role"]["RoleId"]
+        except Exception:  # the role is gone, or IAM cannot be read: nothing is allowed
+            documents, role_id = [], "AROAUNKNOWN"
+        with self._lock:
+            self._cache[key] = (time.monotonic() + self._ttl, documents, role_id)
+        return documents, role_id

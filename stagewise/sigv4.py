@@ -1,4 +1,5 @@
-"""Verifying an AWS Signature Version 4 request as an AWS service does (API Gateway's AWS_IAM).
+"""Verifying an AWS Signature Version 4 request as an AWS service does (API Gateway's AWS_IAM, and
+the local S3 for identity credentials and presigned URLs).
 
 Data flow: the request as it arrived (method, raw path, raw query, headers, body) → parse the
 `Authorization` header (credential, signed headers, signature) → check the credential scope
@@ -11,13 +12,15 @@ answers; the caller picks the status and body shape of its service.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qsl, quote
 
-from botocore.auth import SigV4Auth
+from botocore.auth import S3SigV4Auth, SigV4Auth
 from botocore.awsrequest import AWSRequest, HTTPHeaders
 from botocore.credentials import Credentials
 
@@ -127,6 +130,14 @@ def _check_clock(when: datetime, now: datetime) -> None:
                              f"{(now + MAX_SKEW).strftime(TIMESTAMP)} ({now.strftime(TIMESTAMP)} + 5 min.)")
 
 
+def _signed_only(request: AWSRequest, signed: list[str]) -> HTTPHeaders:
+    chosen = HTTPHeaders()
+    for name in signed:
+        values = [v for k, v in request.headers.items() if k.lower() == name]
+        chosen[name] = ",".join(values)
+    return chosen
+
+
 class _Recomputed(SigV4Auth):
     """botocore's SigV4 over exactly the headers the client signed, at the client's timestamp."""
 
@@ -135,11 +146,18 @@ class _Recomputed(SigV4Auth):
         self._signed = signed
 
     def headers_to_sign(self, request: AWSRequest) -> HTTPHeaders:
-        chosen = HTTPHeaders()
-        for name in self._signed:
-            values = [v for k, v in request.headers.items() if k.lower() == name]
-            chosen[name] = ",".join(values)
-        return chosen
+        return _signed_only(request, self._signed)
+
+
+class _RecomputedS3(S3SigV4Auth):
+    """The same for S3: the path is signed as sent (not normalized), the payload by its header."""
+
+    def __init__(self, secret: str, region: str, signed: list[str]) -> None:
+        super().__init__(Credentials("verifier", secret), "s3", region)
+        self._signed = signed
+
+    def headers_to_sign(self, request: AWSRequest) -> HTTPHeaders:
+        return _signed_only(request, self._signed)
 
 
 def _signature(request: Incoming, *, secret: str, service: str, region: str, stamp: str,
@@ -148,5 +166,62 @@ def _signature(request: Incoming, *, secret: str, service: str, region: str, sta
     url = f"{request.scheme}://{host}{request.raw_path}" + (f"?{request.raw_query}" if request.raw_query else "")
     rebuilt = AWSRequest(method=request.method, url=url, headers=dict(request.headers), data=request.body)
     rebuilt.context["timestamp"] = stamp
-    auth = _Recomputed(secret, service, region, signed_headers)
+    auth: SigV4Auth = (_RecomputedS3(secret, region, signed_headers) if service == "s3"
+                       else _Recomputed(secret, service, region, signed_headers))
     return auth.signature(auth.string_to_sign(rebuilt, auth.canonical_request(rebuilt)), rebuilt)
+
+
+# -- presigned URLs (query-string authentication) --------------------------------------------------
+
+PRESIGNED = "X-Amz-Signature"
+
+
+def is_presigned(raw_query: str) -> bool:
+    return f"{PRESIGNED}=" in raw_query
+
+
+def verify_presigned(request: Incoming, *, service: str, region: str, secret_for: SecretFor,
+                     now: datetime | None = None) -> Signed:
+    """A presigned URL's signer, or SignatureError: expired, tampered with, or sent with other signed
+    headers (e.g. another Content-Type than the one it was signed for)."""
+    params = parse_qsl(request.raw_query, keep_blank_values=True)
+    found = dict(params)
+    if found.get("X-Amz-Algorithm") != ALGORITHM or not all(
+            found.get(k) for k in ("X-Amz-Credential", "X-Amz-Date", "X-Amz-SignedHeaders", PRESIGNED)):
+        raise SignatureError("Query-string authentication version 4 requires the X-Amz-Algorithm, "
+                             "X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires "
+                             "parameters.", kind="AuthorizationQueryParametersError")
+    credential = found["X-Amz-Credential"].split("/")
+    if len(credential) != 5 or credential[4] != "aws4_request":
+        raise SignatureError("Error parsing the X-Amz-Credential parameter", kind="AuthorizationQueryParametersError")
+    stamp = found["X-Amz-Date"]
+    when = _timestamp(stamp)
+    _check_scope(credential[1:4], stamp, service=service, region=region)
+    current = now or datetime.now(UTC)
+    expires = int(found.get("X-Amz-Expires") or 0)
+    if when > current + MAX_SKEW:
+        raise SignatureError("Request is not yet valid", kind="AccessDenied")
+    if current > when + timedelta(seconds=expires):
+        raise SignatureError("Request has expired", kind="AccessDenied")
+    token = found.get("X-Amz-Security-Token")
+    secret = secret_for(credential[0], token)
+    signed = found["X-Amz-SignedHeaders"].split(";")
+    query = "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}"
+                     for k, v in sorted(params) if k != PRESIGNED)
+    headers = "".join(f"{name}:{' '.join((request.header(name) or '').split())}\n" for name in signed)
+    canonical = "\n".join([request.method.upper(), request.raw_path if service == "s3" else quote(request.raw_path, safe="/~"),
+                           query, headers, ";".join(signed), "UNSIGNED-PAYLOAD"])
+    scope = "/".join(credential[1:])
+    to_sign = "\n".join([ALGORITHM, stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()])
+    expected = _hmac_chain(secret, credential[1], region, service, to_sign)
+    if not hmac.compare_digest(expected.encode(), found[PRESIGNED].encode()):
+        raise SignatureError("The request signature we calculated does not match the signature you provided. "
+                             "Check your key and signing method.", kind="SignatureDoesNotMatch")
+    return Signed(credential[0], token, region, service)
+
+
+def _hmac_chain(secret: str, date: str, region: str, service: str, to_sign: str) -> str:
+    key = f"AWS4{secret}".encode()
+    for part in (date, region, service, "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    return hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()

@@ -102,6 +102,7 @@ class DurableApp:
         sms.install()
         self.cloudformation: Any = None  # a CloudFormationApp, set once the server knows its port
         self.cognito_identity: Any = None  # a CognitoIdentity (sign-in calls moto gets wrong), set with it
+        self.guard: Any = None  # a Guard (cloud/guard.py): checked before anything answers, set with them
 
     # -- entry points -------------------------------------------------------------------
 
@@ -111,12 +112,8 @@ class DurableApp:
         elif environ.get("PATH_INFO") == sms.SMS_PATH:
             with self.lock:
                 response = _json_response(sms.listing())
-        elif self.cloudformation is not None and is_cloudformation(environ):
-            response = self._cloudformation(self._normalised(environ))
-        elif self.cognito_identity is not None and cognito_identity.serves(environ):
-            response = self._served_by(self.cognito_identity, self._normalised(environ))
         else:
-            response = self.handle(self._normalised(environ))
+            response = self._route(self._normalised(environ))
         start_response(response.status, response.headers)
         return [response.body]
 
@@ -203,8 +200,17 @@ class DurableApp:
             return Response("500 Internal Server Error", [("Content-Type", "text/plain")], message)
         return Response(captured["status"], captured["headers"], body)
 
-    def _cloudformation(self, environ: dict[str, Any]) -> Response:
-        return self._served_by(self.cloudformation, environ)
+    def _route(self, environ: dict[str, Any]) -> Response:
+        """The guard first (signatures it can check, what identities may do), then who answers."""
+        refused = self.guard.check(environ, environ["wsgi.input"].getvalue()) if self.guard is not None else None
+        if refused is not None:
+            status, headers, body = refused
+            return Response(f"{status} {HTTPStatus(status).phrase}", headers, body)
+        if self.cloudformation is not None and is_cloudformation(environ):
+            return self._served_by(self.cloudformation, environ)
+        if self.cognito_identity is not None and cognito_identity.serves(environ):
+            return self._served_by(self.cognito_identity, environ)
+        return self.handle(environ)
 
     @staticmethod
     def _served_by(service: Any, environ: dict[str, Any]) -> Response:

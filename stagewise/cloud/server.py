@@ -77,13 +77,16 @@ def serve(app: Any, port: int) -> None:
     from stagewise.cloud.cloudformation import CloudFormationApp
     from stagewise.cloud.cognito_identity import CognitoIdentity
     from stagewise.cloud.gateway import MotoGateway
+    from stagewise.cloud.guard import Guard
     from stagewise.cloud.identities import IdentityKeys, load_key
     from stagewise.cloud.layout import PROVISIONER_DIR
 
     app.cloudformation = CloudFormationApp(f"http://127.0.0.1:{port}", checkpoints=app.state_dir / PROVISIONER_DIR,
                                            wsgi=app)
-    app.cognito_identity = CognitoIdentity(IdentityKeys(load_key(app.state_dir)), moto_lock=app.lock,
-                                           states_of=app.cloudformation.stack_states)
+    keys = IdentityKeys(load_key(app.state_dir))
+    app.cognito_identity = CognitoIdentity(keys, moto_lock=app.lock, states_of=app.cloudformation.stack_states)
+    app.guard = Guard(keys, account_secret=_account_secret,
+                      iam_for=lambda account: app.cloudformation.client(account, "us-east-1", "iam"))
     server = Server(("127.0.0.1", port), app, numthreads=THREADS, timeout=IDLE_TIMEOUT)
     server.gateway = MotoGateway
     server.nodelay = True
@@ -106,6 +109,14 @@ def serve(app: Any, port: int) -> None:
         with app.lock:
             app.snapshot()  # a clean stop leaves nothing to replay
         app.journal.close()
+
+
+def _account_secret(account_id: str) -> tuple[str, str]:
+    """A simulated account's secret key and session token (derived from its id: cloud/accounts.py)."""
+    from stagewise.cloud.accounts import credentials
+
+    own = credentials("", account_id)
+    return own["AWS_SECRET_ACCESS_KEY"], own["AWS_SESSION_TOKEN"]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -4,68 +4,21 @@ to that identity alone, and login tokens checked (forged, expired, another clien
 
 from __future__ import annotations
 
-import json
 import time
-from typing import Any
 
 import boto3
 import pytest
-from botocore import UNSIGNED
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from stagewise.auth_local import id_token
 from stagewise.cloud import LocalCloud
 from stagewise.cloud.identities import EXPIRED, INVALID, CredentialError, IdentityKeys, load_key
 from tests.cloud.conftest import ACCOUNT_B, REGION, make_client
-
-POOL_STACK = {
-    "Resources": {
-        "UserPool": {"Type": "AWS::Cognito::UserPool", "Properties": {
-            "UserPoolName": "users", "UsernameAttributes": ["email"], "AutoVerifiedAttributes": ["email"]}},
-        "Client": {"Type": "AWS::Cognito::UserPoolClient", "Properties": {
-            "ClientName": "web", "UserPoolId": {"Ref": "UserPool"}, "GenerateSecret": False,
-            "ExplicitAuthFlows": ["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]}},
-        "Other": {"Type": "AWS::Cognito::UserPoolClient", "Properties": {
-            "ClientName": "other", "UserPoolId": {"Ref": "UserPool"}, "GenerateSecret": False,
-            "ExplicitAuthFlows": ["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]}},
-        "IdentityPool": {"Type": "AWS::Cognito::IdentityPool", "Properties": {
-            "IdentityPoolName": "identities", "AllowUnauthenticatedIdentities": False,
-            "CognitoIdentityProviders": [{"ClientId": {"Ref": "Client"},
-                                          "ProviderName": {"Fn::GetAtt": ["UserPool", "ProviderName"]}}]}},
-        "AuthRole": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {
-            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
-                                                    "Principal": {"Federated": "cognito-identity.amazonaws.com"}}]}}},
-        "Roles": {"Type": "AWS::Cognito::IdentityPoolRoleAttachment", "Properties": {
-            "IdentityPoolId": {"Ref": "IdentityPool"}, "Roles": {"authenticated": {"Fn::GetAtt": ["AuthRole", "Arn"]}}}},
-    },
-    "Outputs": {name: {"Value": {"Ref": name}} for name in ("UserPool", "Client", "Other", "IdentityPool")}
-    | {"RoleArn": {"Value": {"Fn::GetAtt": ["AuthRole", "Arn"]}}},
-}
+from tests.cloud.identity_pool import deploy_pool, logins, token_for, unsigned
 
 
 @pytest.fixture
 def pool(cloud: LocalCloud) -> dict[str, str]:
-    """The pool stack deployed in ACCOUNT_B through the local CloudFormation; its outputs."""
-    cfn = make_client(cloud, "cloudformation", ACCOUNT_B)
-    cfn.create_stack(StackName="ids", TemplateBody=json.dumps(POOL_STACK), Capabilities=["CAPABILITY_IAM"])
-    cfn.get_waiter("stack_create_complete").wait(StackName="ids", WaiterConfig={"Delay": 1, "MaxAttempts": 30})
-    return {o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName="ids")["Stacks"][0]["Outputs"]}
-
-
-def token_for(cloud: LocalCloud, pool: dict[str, str], email: str, client: str = "Client") -> str:
-    return id_token(make_client(cloud, "cognito-idp", ACCOUNT_B), pool_id=pool["UserPool"],
-                    client_id=pool[client], email=email)
-
-
-def unsigned(cloud: LocalCloud) -> Any:
-    """What a browser's SDK sends before it has credentials: no signature at all."""
-    return boto3.session.Session().client("cognito-identity", region_name=REGION, endpoint_url=cloud.endpoint,
-                                          config=Config(signature_version=UNSIGNED))
-
-
-def logins(pool: dict[str, str], token: str) -> dict[str, str]:
-    return {f"cognito-idp.{REGION}.amazonaws.com/{pool['UserPool']}": token}
+    return deploy_pool(cloud)
 
 
 def test_one_stable_identity_per_login_and_credentials_of_the_pools_role(cloud: LocalCloud, pool) -> None:
@@ -90,12 +43,13 @@ def test_one_stable_identity_per_login_and_credentials_of_the_pools_role(cloud: 
     assert identity.get_identity_pool_roles(IdentityPoolId=pool["IdentityPool"])["Roles"] == {
         "authenticated": pool["RoleArn"]}
 
-    # signed with the identity's credentials, a request acts in the pool's account
+    # signed with the identity's credentials, a request acts in the pool's account, as the pool's role
     s3 = boto3.session.Session().client(
         "s3", region_name=REGION, endpoint_url=cloud.endpoint, aws_access_key_id=creds["AccessKeyId"],
         aws_secret_access_key=creds["SecretKey"], aws_session_token=creds["SessionToken"])
-    make_client(cloud, "s3", ACCOUNT_B).create_bucket(Bucket="b-bucket")
-    assert "b-bucket" in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    s3.put_object(Bucket="ids-uploads", Key=f"private/{first}/a.txt", Body=b"mine")
+    owner = make_client(cloud, "s3", ACCOUNT_B).get_object(Bucket="ids-uploads", Key=f"private/{first}/a.txt")
+    assert owner["Body"].read() == b"mine"
 
 
 def test_forged_expired_and_foreign_logins_are_refused(cloud: LocalCloud, pool) -> None:

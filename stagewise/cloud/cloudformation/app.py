@@ -28,9 +28,9 @@ class CloudFormationApp:
         self.endpoint = endpoint
         self.wsgi = wsgi
         self._clients: dict[tuple[str, str, str], Any] = {}
-        self.service = CloudFormation(self._client, checkpoints=checkpoints)
+        self.service = CloudFormation(self.client, checkpoints=checkpoints)
 
-    def _client(self, account: str, region: str, service: str) -> Any:
+    def client(self, account: str, region: str, service: str) -> Any:
         """One client per account, region and service (boto3 clients are thread-safe to call)."""
         key = (account, region, service)
         if key not in self._clients:

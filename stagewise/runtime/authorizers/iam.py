@@ -17,8 +17,6 @@ not evaluated.
 from __future__ import annotations
 
 import json
-import threading
-import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -26,7 +24,7 @@ from urllib.parse import quote
 
 from stagewise import sigv4
 from stagewise.cloud.identities import CredentialError, Identity, IdentityKeys, is_identity_key, load_key
-from stagewise.iam_policy import Decision, evaluate, role_policies
+from stagewise.iam_policy import Decision, RolePolicies, evaluate
 from stagewise.runtime.authorizers.base import AuthCall, AuthFailure, AuthorizerDeps, AuthResult, register
 from stagewise.runtime.events import HttpRequest
 from stagewise.runtime.model import RouteSpec
@@ -45,8 +43,12 @@ class IamAuthorizer:
         self.deps = deps
         self.endpoint = deps.base_env.get("AWS_ENDPOINT_URL", "")
         self._keys: IdentityKeys | None = None
-        self._policies: dict[tuple[str, str], tuple[float, list[dict[str, Any]], str]] = {}
-        self._lock = threading.Lock()
+        self.roles = RolePolicies(self._iam, ttl=POLICY_TTL_S)
+
+    def _iam(self, account_id: str) -> Any:
+        from stagewise.cloud.accounts import client
+
+        return client(self.endpoint, account_id=account_id, region=self.deps.region, service="iam")
 
     def authorize(self, request: HttpRequest, route: RouteSpec, call: AuthCall) -> AuthResult:
         caller: dict[str, Any] = {}
@@ -110,23 +112,7 @@ class IamAuthorizer:
         raise _forbidden(who, key="Message")
 
     def _role(self, identity: Identity) -> tuple[list[dict[str, Any]], str]:
-        key = (identity.account_id, identity.role_arn)
-        with self._lock:
-            cached = self._policies.get(key)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1], cached[2]
-        from stagewise.cloud.accounts import client
-
-        iam = client(self.endpoint, account_id=identity.account_id, region=self.deps.region, service="iam")
-        name = identity.role_arn.rsplit("/", 1)[-1]
-        try:
-            documents = role_policies(iam, name)
-            role_id = iam.get_role(RoleName=name)["Role"]["RoleId"]
-        except Exception:  # the role is gone: nothing allows this caller
-            documents, role_id = [], "AROAUNKNOWN"
-        with self._lock:
-            self._policies[key] = (time.monotonic() + POLICY_TTL_S, documents, role_id)
-        return documents, role_id
+        return self.roles.of(identity.account_id, identity.role_arn)
 
     def _role_id(self, identity: Identity) -> str:
         return self._role(identity)[1]
