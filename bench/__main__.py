@@ -68,7 +68,7 @@ def main() -> None:
 
 
 def _suites(rounds: int):
-    from bench import billing_bench, pipeline_bench
+    from bench import auth_bench, billing_bench, pipeline_bench
 
     handlers = {
         "notes-api": (REPO / "services/notes-api", "notes_api.api"),
@@ -80,6 +80,7 @@ def _suites(rounds: int):
         ("serving", dev_bench.serving),
         ("cold init", lambda: dev_bench.cold_init(handlers)),
         ("billing", billing_bench.run),
+        ("IAM check", auth_bench.run),
         ("pipeline", pipeline_bench.run),
     ]
 
