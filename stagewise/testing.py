@@ -4,14 +4,16 @@ processes and clients for end-to-end tests and benchmarks.
 Handler unit tests (in-process, no server): build the event a function would receive and call
 the handler directly.
 
-    event = api_event("GET", "/notes/{id}", path_parameters={"id": "n1"}, claims={"sub": "u-1"})
+    event = api_event("GET", "/notes/{id}", path_parameters={"id": "n1"}, identity="us-east-1:1f0c…")
     reply = handler(event, lambda_context("dev-notes-notes-api-GetNote"))
     handler(sns_event(json.dumps({"amount": 4000})), lambda_context("dev-notes-notify-job-Notify"))
 
 - `api_event` is built by the local runtime's own `stagewise.runtime.events.proxy_event`, so a
   unit test sees exactly the API Gateway REST (v1) proxy event `stagewise dev` sends (claims as
   strings, `null` for empty maps, the gateway's added headers). A `{name}` in `path` is the
-  route's resource and is filled from `path_parameters`.
+  route's resource and is filled from `path_parameters`. `identity=` is the caller of an
+  `AWS_IAM` method (a Cognito identity id, filled into `requestContext.identity` as API Gateway
+  fills it: `identity_fields`); `claims=` the verified claims of a `COGNITO_USER_POOLS` one.
 - `sns_event` is built by `stagewise.runtime.delivery.sns_event`, one record per message.
 - `lambda_context` has every attribute of a LambdaContext Powertools reads; its remaining time
   counts down from `timeout_ms`.
@@ -24,7 +26,12 @@ End-to-end tests never touch the developer's own local cloud or files: `project_
 app to a temp folder and points STAGEWISE_PROJECT / STAGEWISE_STATE_DIR there, `running_cloud`
 runs a local cloud with its own state dir on a free loopback port, `DevProcess` runs
 `stagewise dev` on free loopback ports and stops every process it started, `Client` is a
-keep-alive HTTP client.
+keep-alive HTTP client that signs each request (SigV4 for `execute-api`) when given a user's
+identity credentials, as the app's clients do:
+
+    creds = stagewise.auth_local.sign_in("local", "alice@example.com")   # or `stagewise credentials --json`
+    Client(port, credentials=creds).call("GET", "/notes")
+    httpx.Client(base_url=..., auth=httpx_auth(creds))                  # the same signature for httpx
 """
 from __future__ import annotations
 
@@ -172,16 +179,69 @@ class DevProcess:
         return round(total / 1024, 1)
 
 
-class Client:
-    """A keep-alive HTTP client on one connection."""
+Credentials = Mapping[str, Any]  # {"accessKeyId", "secretAccessKey", "sessionToken", "region"?, ...}
 
-    def __init__(self, port: int, token: str | None = None) -> None:
+
+def sign(credentials: Credentials, method: str, url: str, body: bytes | None = None,
+         headers: Mapping[str, str] | None = None) -> dict[str, str]:
+    """`headers` plus the SigV4 headers (`Authorization`, `X-Amz-Date`, `X-Amz-Security-Token`) that
+    sign this request for `execute-api` with a user's identity credentials (botocore's own signer).
+
+    `credentials` as `stagewise.auth_local.sign_in` or `stagewise credentials --json` give them; the
+    region is theirs (`region`, default us-east-1). Only `headers` and the host are signed, so the
+    HTTP client may add its own (User-Agent, Accept-Encoding, ...) without breaking the signature.
+    """
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials as BotoCredentials
+
+    request = AWSRequest(method=method, url=url, data=body or b"", headers=dict(headers or {}))
+    keys = BotoCredentials(credentials["accessKeyId"], credentials["secretAccessKey"], credentials.get("sessionToken"))
+    SigV4Auth(keys, "execute-api", credentials.get("region") or TEST_REGION).add_auth(request)
+    return dict(request.headers.items())
+
+
+def httpx_auth(credentials: Credentials) -> Any:
+    """An `httpx.Auth` that signs every request with `credentials` (see `sign`); keeps any
+    headers the request has, but signs only Content-Type, Idempotency-Key and the host."""
+    import httpx
+
+    class _SigV4(httpx.Auth):
+        requires_request_body = True
+
+        def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
+            signed = {k: v for k, v in request.headers.items() if k.lower() in _SIGNED_HEADERS}
+            request.headers.update(sign(credentials, request.method, str(request.url), request.content, signed))
+            yield request
+
+    return _SigV4()
+
+
+_SIGNED_HEADERS = {"content-type", "idempotency-key"}
+
+
+class Client:
+    """A keep-alive HTTP client on one connection.
+
+    `credentials` (a user's identity credentials, see `sign`): every request is SigV4-signed for
+    `execute-api`, as the app's clients sign them for its AWS_IAM methods. `token`: sent as the
+    `Authorization` header instead (COGNITO_USER_POOLS methods). Neither: unsigned.
+    """
+
+    def __init__(self, port: int, token: str | None = None, *, credentials: Credentials | None = None) -> None:
+        if token and credentials:
+            raise ValueError("pass a token or credentials, not both")
+        self.port = port
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         self.headers = {"Authorization": token} if token else {}
+        self.credentials = credentials
 
     def call(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict | None]:
-        data = json.dumps(body) if body is not None else None
-        self.conn.request(method, path, body=data, headers={**self.headers, "Content-Type": "application/json"})
+        data = json.dumps(body).encode() if body is not None else None
+        headers = {**self.headers, "Content-Type": "application/json"}
+        if self.credentials is not None:
+            headers = sign(self.credentials, method, f"http://127.0.0.1:{self.port}{path}", data, headers)
+        self.conn.request(method, path, body=data, headers=headers)
         response = self.conn.getresponse()
         raw = response.read()
         return response.status, (json.loads(raw) if raw else None)
@@ -206,6 +266,7 @@ def api_event(
     *,
     body: Any = None,
     claims: Mapping[str, Any] | None = None,
+    identity: str | Mapping[str, Any] | None = None,
     path_parameters: Mapping[str, str] | None = None,
     query: Mapping[str, str] | None = None,
     headers: Mapping[str, str] | None = None,
@@ -216,7 +277,10 @@ def api_event(
 
     `body`: a str or bytes is sent as is, anything else JSON-encoded; with a body the
     Content-Type defaults to application/json. `claims` are a Cognito authorizer's verified
-    claims (None: no authorizer). A `{name}` or `{name+}` in `path` is filled from `path_parameters`.
+    claims (None: no authorizer). `identity` is the caller of an AWS_IAM method: a Cognito identity
+    id (`requestContext.identity` then holds what API Gateway fills for that identity's
+    credentials, `identity_fields`) or the identity keys themselves. A `{name}` or `{name+}` in
+    `path` is filled from `path_parameters`.
     """
     from stagewise.runtime.events import ApiContext, HttpRequest, proxy_event
     from stagewise.runtime.model import RouteSpec
@@ -230,10 +294,38 @@ def api_event(
     request = HttpRequest(method=method, path=_fill_path(path, parameters), query=list((query or {}).items()),
                           headers=list(sent.items()), body=data)
     route = RouteSpec(api_id=TEST_API_ID, path=path, method=method, resource_id=TEST_API_ID, function=None,
-                      integration_type="AWS_PROXY", authorization="COGNITO_USER_POOLS" if claims else "NONE")
+                      integration_type="AWS_PROXY", authorization=_authorization(claims, identity))
     api = ApiContext(account_id=account_id, api_id=TEST_API_ID, stage=stage, region=TEST_REGION)
+    caller = identity_fields(identity, account_id=account_id) if isinstance(identity, str) else identity
     return proxy_event(request, route=route, path_parameters=parameters, api=api,
-                       claims=dict(claims) if claims is not None else None)
+                       claims=dict(claims) if claims is not None else None,
+                       identity=dict(caller) if caller is not None else None)
+
+
+def identity_fields(identity_id: str, *, account_id: str = TEST_ACCOUNT,
+                    pool_id: str = f"{TEST_REGION}:00000000-0000-4000-8000-000000000000",
+                    user_pool_id: str = f"{TEST_REGION}_TESTPOOL", user_sub: str = "test-user-sub") -> dict[str, Any]:
+    """`requestContext.identity` of a request signed with the credentials of Cognito identity
+    `identity_id` (an identity pool's authenticated role), as API Gateway fills it."""
+    provider = f"cognito-idp.{TEST_REGION}.amazonaws.com/{user_pool_id}"
+    session = "AROATESTAUTHROLE:CognitoIdentityCredentials"
+    return {
+        "cognitoIdentityPoolId": pool_id,
+        "cognitoIdentityId": identity_id,
+        "cognitoAuthenticationType": "authenticated",
+        "cognitoAuthenticationProvider": f"{provider},{provider}:CognitoSignIn:{user_sub}",
+        "accountId": account_id,
+        "caller": session,
+        "user": session,
+        "userArn": f"arn:aws:sts::{account_id}:assumed-role/test-auth-role/CognitoIdentityCredentials",
+        "accessKey": "ASIATESTIDENTITYKEY0",
+    }
+
+
+def _authorization(claims: Mapping[str, Any] | None, identity: str | Mapping[str, Any] | None) -> str:
+    if claims and identity:
+        raise ValueError("a method has one authorization: pass claims (Cognito) or identity (AWS_IAM), not both")
+    return "COGNITO_USER_POOLS" if claims else "AWS_IAM" if identity else "NONE"
 
 
 def _body_bytes(body: Any) -> bytes:
