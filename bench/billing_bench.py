@@ -18,9 +18,9 @@ def run(requests: int = 40) -> dict[str, float]:
     with project_copy(REPO):
         dev = DevProcess(port=free_port(), cloud_port=free_port())
         try:
-            _, token = _wait_authenticated_200(dev, None, dev.start())
+            _, creds = _wait_authenticated_200(dev, None, dev.start())
             local = connect("local")
-            client = Client(dev.port, token)
+            client = Client(dev.port, credentials=creds)  # signed, as the app's clients call it
             client.call("POST", "/billing", {"storage": 10, "source": "tok_visa"})  # cold start, not measured
             _wait_for_sms(sent_sms, local, 1)
             billing, sms = [], []

@@ -1,4 +1,9 @@
-"""`stagewise dev` figures: start → first authenticated 200, latency, throughput, hot reload, RSS, cold init."""
+"""`stagewise dev` figures: start → first authenticated 200, latency, throughput, hot reload, RSS, cold init.
+
+Every call is signed (SigV4, execute-api) with the bench user's identity credentials, as the app's
+clients sign them for its AWS_IAM methods: the figures include the gateway's IAM check (and the
+client's signing).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from stagewise.testing import Client, DevProcess, free_port, median_ms, percentile_ms, project_copy
 
@@ -16,36 +22,37 @@ REPO = Path(__file__).resolve().parents[1]
 EMAIL = "bench@example.com"
 
 
-def _token() -> str | None:
-    """A token from the running local stage, or None while its stacks are not there yet."""
-    from stagewise.auth_local import id_token
-    from stagewise.errors import UserError
-    from stagewise.localstage import connect
+Credentials = dict[str, Any]  # a user's identity credentials (stagewise.auth_local.sign_in)
+
+
+def _credentials() -> Credentials | None:
+    """The bench user's identity credentials on the running local stage, or None while its stacks
+    (user pool, identity pool) are not there yet."""
+    from stagewise.auth_local import sign_in
 
     try:
-        local = connect("local")
-        return id_token(local.client("cognito-idp"), pool_id=local.output("UserPoolId"),
-                        client_id=local.output("UserPoolClientId"), email=EMAIL)
-    except (UserError, OSError, KeyError, Exception):  # noqa: BLE001 — anything means "not ready yet"
+        return sign_in("local", EMAIL)
+    except Exception:  # noqa: BLE001 — anything means "not ready yet"
         return None
 
 
-def _wait_authenticated_200(dev: DevProcess, token: str | None, began: float, limit: float = 60) -> tuple[float, str]:
+def _wait_authenticated_200(dev: DevProcess, creds: Credentials | None, began: float,
+                            limit: float = 60) -> tuple[float, Credentials]:
     """Poll as a developer would: wait for dev to say the API is up (reading its log costs the cloud
-    nothing), get a token if none is at hand, then call GET /notes until it answers 200."""
+    nothing), sign in if no credentials are at hand, then call GET /notes, signed, until it answers 200."""
     while "\nAPI " not in dev.log():
         _check_alive(dev, began, limit)
         time.sleep(0.01)
     while True:
         _check_alive(dev, began, limit)
-        token = token or _token()
-        if token:
+        creds = creds or _credentials()
+        if creds:
             try:
-                client = Client(dev.port, token)
+                client = Client(dev.port, credentials=creds)
                 status, _ = client.call("GET", "/notes")
                 client.close()
                 if status == 200:
-                    return time.perf_counter() - began, token
+                    return time.perf_counter() - began, creds
             except OSError:
                 pass
         time.sleep(0.01)
@@ -58,10 +65,11 @@ def _check_alive(dev: DevProcess, began: float, limit: float) -> None:
         raise RuntimeError("no authenticated 200 from GET /notes within the limit")
 
 
-def _timed_start(token: str | None, *, cloud_port: int, extra_args: tuple[str, ...] = ()) -> tuple[float, str]:
+def _timed_start(creds: Credentials | None, *, cloud_port: int,
+                 extra_args: tuple[str, ...] = ()) -> tuple[float, Credentials]:
     dev = DevProcess(port=free_port(), cloud_port=cloud_port, extra_args=extra_args)
     try:
-        return _wait_authenticated_200(dev, token, dev.start())
+        return _wait_authenticated_200(dev, creds, dev.start())
     finally:
         dev.stop()
 
@@ -73,12 +81,12 @@ def start_times(rounds: int = 3) -> dict[str, float | str]:
         with project_copy(REPO) as (root, _state):
             compileall.compile_dir(root, quiet=1)  # what the first run in the copy writes (bench/__main__.py)
             cloud_port = free_port()
-            seconds, token = _timed_start(None, cloud_port=cloud_port)
+            seconds, creds = _timed_start(None, cloud_port=cloud_port)
             fresh.append(seconds)
-            stopped.append(_timed_start(token, cloud_port=cloud_port)[0])
-            _timed_start(token, cloud_port=cloud_port, extra_args=("--keep-cloud",))
+            stopped.append(_timed_start(creds, cloud_port=cloud_port)[0])
+            _timed_start(creds, cloud_port=cloud_port, extra_args=("--keep-cloud",))
             try:
-                running.append(_timed_start(token, cloud_port=cloud_port)[0])
+                running.append(_timed_start(creds, cloud_port=cloud_port)[0])
             finally:
                 subprocess.run([sys.executable, "-m", "stagewise.cli", "cloud", "stop"], capture_output=True)
 
@@ -91,8 +99,8 @@ def start_times(rounds: int = 3) -> dict[str, float | str]:
             "start_provisioned_range_s": f"{min(stopped):.2f}-{max(stopped):.2f}"}
 
 
-def _latency(port: int, token: str, note_id: str, n: int = 500) -> dict[str, float]:
-    client = Client(port, token)
+def _latency(port: int, creds: Credentials, note_id: str, n: int = 500) -> dict[str, float]:
+    client = Client(port, credentials=creds)
     samples = []
     for _ in range(n):
         t0 = time.perf_counter()
@@ -104,13 +112,13 @@ def _latency(port: int, token: str, note_id: str, n: int = 500) -> dict[str, flo
     return {"get_note_p50_ms": median_ms(samples), "get_note_p99_ms": percentile_ms(samples, 99)}
 
 
-def _throughput(dev: DevProcess, token: str, note_id: str, clients: int = 8, seconds: float = 10) -> dict:
+def _throughput(dev: DevProcess, creds: Credentials, note_id: str, clients: int = 8, seconds: float = 10) -> dict:
     samples: list[list[float]] = [[] for _ in range(clients)]
     errors = [0]
     stop_at = time.perf_counter() + seconds
 
     def worker(i: int) -> None:
-        client = Client(dev.port, token)
+        client = Client(dev.port, credentials=creds)
         while time.perf_counter() < stop_at:
             t0 = time.perf_counter()
             status, _ = client.call("GET", f"/notes/{note_id}")
@@ -130,12 +138,12 @@ def _throughput(dev: DevProcess, token: str, note_id: str, clients: int = 8, sec
             "throughput_errors": errors[0], "rss_under_load_mb": rss}
 
 
-def _reload(dev: DevProcess, root: Path, token: str, rounds: int = 5) -> dict[str, float]:
+def _reload(dev: DevProcess, root: Path, creds: Credentials, rounds: int = 5) -> dict[str, float]:
     """Save a handler file that changes an answer; time until the new answer is served."""
     from bench.reload_target import apply_change, observe
 
     samples = []
-    client = Client(dev.port, token)
+    client = Client(dev.port, credentials=creds)
     for i in range(rounds):
         t0 = time.perf_counter()
         apply_change(root, i)
@@ -152,13 +160,13 @@ def serving() -> dict[str, float]:
     with project_copy(REPO) as (root, _state):
         dev = DevProcess(port=free_port(), cloud_port=free_port())
         try:
-            _, token = _wait_authenticated_200(dev, None, dev.start())
-            status, note = Client(dev.port, token).call("POST", "/notes", {"content": "bench"})
+            _, creds = _wait_authenticated_200(dev, None, dev.start())
+            status, note = Client(dev.port, credentials=creds).call("POST", "/notes", {"content": "bench"})
             if status != 201:
                 raise RuntimeError(f"POST /notes answered {status}: {note}")
-            figures = _latency(dev.port, token, note["noteId"])
-            figures.update(_throughput(dev, token, note["noteId"]))
-            figures.update(_reload(dev, root, token))
+            figures = _latency(dev.port, creds, note["noteId"])
+            figures.update(_throughput(dev, creds, note["noteId"]))
+            figures.update(_reload(dev, root, creds))
             return figures
         finally:
             dev.stop()

@@ -1,8 +1,9 @@
 """billing-api: `POST /billing` on notes-api's REST API, its topic, idempotency table and outbox.
 
-Data flow: `build(ctx)` imports the stage's REST API (`RestApiId`, `RootResourceId`) and its
-Cognito authorizer (`AuthorizerId`) from notes-api — no second API — and adds the `billing`
-resource with a Cognito-authorized AWS_PROXY `POST` and a MOCK `OPTIONS` preflight. No
+Data flow: `build(ctx)` imports the stage's REST API (`RestApiId`, `RootResourceId`) from
+notes-api — no second API — and adds the `billing` resource with an AWS_IAM-authorized AWS_PROXY
+`POST` (the caller signs with their Cognito identity's credentials; notes-api's invoke policy on
+the stage covers it) and a MOCK `OPTIONS` preflight. No
 Deployment: the stack the toolkit generates for notes-api's published API deploys after this
 one and snapshots every route, `/billing` included (stagewise/stacks/publish.py). The Billing function reads its Stripe key from SSM by NAME
 (`/<app>/<stage>/STRIPE_SECRET_KEY`), publishes to the `<stage>-note-purchased` topic
@@ -25,7 +26,7 @@ from troposphere import GetAtt, Ref, Sub, Template, awslambda, dynamodb, sns, sq
 from stagewise.stacks import StackContext
 from stagewise.stacks.api import (
     DEFAULT_CORS_HEADERS,
-    Cognito,
+    Iam,
     add_api_permission,
     add_cors_preflight,
     add_method,
@@ -139,12 +140,11 @@ def consume(outbox: sqs.Queue) -> Statement:
 
 
 def add_route(template: Template, ctx: StackContext, *, function: awslambda.Function) -> None:
-    """`/billing` on the imported API: POST (Cognito, AWS_PROXY), OPTIONS preflight, permission."""
+    """`/billing` on the imported API: POST (AWS_IAM, AWS_PROXY), OPTIONS preflight, permission."""
     api_id = ctx.import_value("notes-api", "RestApiId")
     root = ctx.import_value("notes-api", "RootResourceId")
     resource = add_resources(template, api=api_id, paths=["billing"], root=root)["billing"]
-    signed_in = Cognito(ctx.import_value("notes-api", "AuthorizerId"))
-    add_method(template, api=api_id, resource=resource, http_method="POST", function=function, authorization=signed_in)
+    add_method(template, api=api_id, resource=resource, http_method="POST", function=function, authorization=Iam())
     add_cors_preflight(template, api=api_id, resource=resource, verbs=["POST"], headers=CORS_HEADERS)
     add_api_permission(template, api=api_id, http_method="POST", path="billing", function=function)
 

@@ -1,13 +1,16 @@
-"""notes-api: the stage's REST API, its Cognito authorizer and one least-privilege function per route.
+"""notes-api: the stage's REST API and one least-privilege function per route.
 
-Data flow: `build(ctx)` reads the table, bucket, user pool and auth role from infra's exports
+Data flow: `build(ctx)` reads the table, bucket and auth role from infra's exports
 (`ctx.import_value("infra", ...)`), declares every route in ROUTES (method, path, function,
 IAM statements), and turns each into a Lambda function with its own role, an
-`AWS::ApiGateway::Method` (AWS_PROXY, Cognito), and a `Lambda::Permission` for exactly
-that route. CORS preflight (MOCK OPTIONS methods, the toolkit's default allowed headers) and
-gateway responses make the API usable from a browser. `publish_api` marks it for the generated
-`notes-api-stage` stack (its Deployment and Stage). Exports: RestApiId, RootResourceId,
-AuthorizerId, ApiUrl.
+`AWS::ApiGateway::Method` (AWS_PROXY, AWS_IAM), and a `Lambda::Permission` for exactly
+that route. Authorization is the seed's: clients sign in to the user pool, get their Cognito
+identity's credentials from the identity pool and sign each request (SigV4); infra's auth role —
+the identity pool's authenticated role — is granted `execute-api:Invoke` on this stage of this
+API only (`grant_invoke`). CORS preflight (MOCK OPTIONS methods, the toolkit's default allowed
+headers, X-Amz-Date and X-Amz-Security-Token among them) and gateway responses make the API
+usable from a browser. `publish_api` marks it for the generated `notes-api-stage` stack (its
+Deployment and Stage). Exports: RestApiId, RootResourceId, ApiUrl.
 """
 
 from __future__ import annotations
@@ -19,11 +22,11 @@ from awacs import dynamodb as ddb
 from awacs import execute_api
 from awacs import s3 as awacs_s3
 from awacs.aws import Action, Allow, PolicyDocument, Statement
-from troposphere import GetAtt, ImportValue, Join, Ref, Template, apigateway, awslambda, iam
+from troposphere import GetAtt, ImportValue, Join, Template, apigateway, awslambda, iam
 
 from stagewise.stacks import StackContext
 from stagewise.stacks.api import (
-    Cognito,
+    Iam,
     add_cors_gateway_responses,
     add_cors_preflight,
     add_resources,
@@ -45,7 +48,6 @@ class Imports:
     table_arn: ImportValue
     bucket_name: ImportValue
     bucket_arn: ImportValue
-    user_pool_arn: ImportValue
     auth_role_name: ImportValue
 
     @classmethod
@@ -58,7 +60,6 @@ class Imports:
             table_arn=infra("TableArn"),
             bucket_name=infra("BucketName"),
             bucket_arn=infra("BucketArn"),
-            user_pool_arn=infra("UserPoolArn"),
             auth_role_name=infra("AuthRoleName"),
         )
 
@@ -110,18 +111,8 @@ def build(ctx: StackContext) -> Template:
             EndpointConfiguration=apigateway.EndpointConfiguration(Types=["REGIONAL"]),
         )
     )
-    authorizer = template.add_resource(
-        apigateway.Authorizer(
-            "UserPoolAuthorizer",
-            Name=ctx.name("users"),
-            RestApiId=Ref(api),
-            Type="COGNITO_USER_POOLS",
-            ProviderARNs=[imports.user_pool_arn],
-            IdentitySource="method.request.header.Authorization",
-        )
-    )
     resources = add_resources(template, api=api, paths={route.path for route in ROUTES})
-    signed_in = Cognito(authorizer)
+    signed_in = Iam()  # a SigV4-signed request of a Cognito identity the invoke policy below allows
     for route in ROUTES:
         function = add_route_function(template, ctx, route, imports)
         add_route(
@@ -137,11 +128,10 @@ def build(ctx: StackContext) -> Template:
         verbs = sorted({r.method for r in ROUTES if r.path == path})
         if verbs:
             add_cors_preflight(template, api=api, resource=resource, verbs=verbs)
-    add_cors_gateway_responses(template, api=api)  # 401 from the authorizer, ... readable by a browser
+    add_cors_gateway_responses(template, api=api)  # 403 for a missing or bad signature, ... readable by a browser
     grant_invoke(template, ctx, api=api, imports=imports)
     publish_api(ctx, template, api, TracingEnabled=True)  # exports RestApiId
     ctx.export(template, "RootResourceId", GetAtt(api, "RootResourceId"))
-    ctx.export(template, "AuthorizerId", Ref(authorizer))
     return template
 
 
@@ -160,7 +150,12 @@ def add_route_function(
 
 
 def grant_invoke(template: Template, ctx: StackContext, *, api: apigateway.RestApi, imports: Imports) -> None:
-    """Signed-in identities (infra's auth role) may call this API, and only this API."""
+    """Signed-in identities (infra's auth role) may call this stage of this API, and nothing else.
+
+    `<api id>/<stage>/*`: every method and path of the stage, every route another stack adds
+    (billing-api's) included. A feature stage shares dev's infra, so dev's auth role gets one
+    such policy per stage: each names only its own API and stage.
+    """
     template.add_resource(
         iam.PolicyType(
             "AuthRoleInvokeApi",
@@ -172,7 +167,7 @@ def grant_invoke(template: Template, ctx: StackContext, *, api: apigateway.RestA
                     Statement(
                         Effect=Allow,
                         Action=[execute_api.Invoke],
-                        Resource=[execute_api_arn(api, "*")],
+                        Resource=[execute_api_arn(api, f"{ctx.stage.name}/*")],
                     )
                 ],
             ),

@@ -1,4 +1,9 @@
-"""One real `stagewise dev` (own local cloud, free ports, temp state) shared by the e2e tests of a module."""
+"""One real `stagewise dev` (own local cloud, free ports, temp state) shared by the e2e tests of a module.
+
+Users call the API as the app's clients do: signed in to the local user pool, with their Cognito
+identity's credentials from the identity pool (`sign_in`), every request SigV4-signed
+(`stagewise.testing.Client(port, credentials=...)`, `httpx_auth(...)`).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from stagewise import auth_local
 from stagewise.testing import Client, DevProcess, free_port, project_copy
 
 REPO = Path(__file__).resolve().parents[2]
@@ -54,25 +61,31 @@ def dev(app_copy):
         subprocess.run([sys.executable, "-m", "stagewise.cli", "cloud", "stop"], capture_output=True, timeout=60)
 
 
-@pytest.fixture(scope="module")
-def token(dev) -> str:
-    return stagewise_cli("token", "alice@example.com").stdout.strip()
+def sign_in(email: str) -> dict[str, Any]:
+    """`email`'s identity credentials on the local stage (the user is created if missing), as
+    `stagewise credentials --json` prints them, plus their region."""
+    return auth_local.sign_in("local", email)
 
 
 @pytest.fixture(scope="module")
-def other_token(dev) -> str:
-    return stagewise_cli("token", "bob@example.com").stdout.strip()
+def alice_credentials(dev) -> dict[str, Any]:
+    return sign_in("alice@example.com")
+
+
+@pytest.fixture(scope="module")
+def bob_credentials(dev) -> dict[str, Any]:
+    return sign_in("bob@example.com")
 
 
 @pytest.fixture
-def alice(dev, token):
-    client = Client(dev.port, token)
+def alice(dev, alice_credentials):
+    client = Client(dev.port, credentials=alice_credentials)
     yield client
     client.close()
 
 
 @pytest.fixture
-def bob(dev, other_token):
-    client = Client(dev.port, other_token)
+def bob(dev, bob_credentials):
+    client = Client(dev.port, credentials=bob_credentials)
     yield client
     client.close()

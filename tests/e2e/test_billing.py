@@ -20,7 +20,7 @@ import pytest
 from stagewise.cloud import credentials, sent_sms
 from stagewise.localstage import connect
 from stagewise.stripe_local import LOCAL_SECRET_KEY
-from stagewise.testing import api_event
+from stagewise.testing import api_event, httpx_auth
 from tests.e2e.conftest import stagewise_cli
 
 AMOUNT_FOR_10 = 4000
@@ -37,8 +37,10 @@ def admin_phone(stage) -> str:
 
 
 @pytest.fixture(scope="module")
-def api(dev, token) -> httpx.Client:
-    with httpx.Client(base_url=f"http://127.0.0.1:{dev.port}", headers={"Authorization": token}, timeout=30) as client:
+def api(dev, alice_credentials) -> httpx.Client:
+    """Alice's client: every request signed with her identity credentials (SigV4, execute-api)."""
+    with httpx.Client(base_url=f"http://127.0.0.1:{dev.port}", auth=httpx_auth(alice_credentials),
+                      timeout=30) as client:
         yield client
 
 
@@ -98,10 +100,8 @@ def test_declined_card_is_402_and_sends_nothing(api, stage) -> None:
 def test_ten_concurrent_retries_with_one_key_charge_and_text_once(api, stage, stripe_url, dev) -> None:
     key = f"retry-{uuid.uuid4()}"
     sms_before, charges_before = len(sent_sms(stage.endpoint)), len(charges(stripe_url))
-    token = api.headers["Authorization"]
-
     def one(_: int) -> int:
-        with httpx.Client(base_url=str(api.base_url), headers={"Authorization": token}, timeout=30) as client:
+        with httpx.Client(base_url=str(api.base_url), auth=api.auth, timeout=30) as client:
             return buy(client, {"storage": 100, "source": "tok_visa"}, key).status_code
 
     with ThreadPoolExecutor(max_workers=10) as pool:
@@ -116,9 +116,23 @@ def test_ten_concurrent_retries_with_one_key_charge_and_text_once(api, stage, st
     assert replay.json() == {"status": True, "amount": 20000}
 
 
-def test_unauthenticated_is_401(dev) -> None:
+def test_unsigned_is_api_gateways_403(dev) -> None:
     response = httpx.post(f"http://127.0.0.1:{dev.port}/billing", json={"storage": 10, "source": "tok_visa"})
-    assert response.status_code == 401
+    assert (response.status_code, response.json()) == (403, {"message": "Missing Authentication Token"})
+
+
+def test_an_idempotency_key_belongs_to_its_caller(api, stage, bob_credentials) -> None:
+    # GIVEN Alice bought with a key WHEN Bob sends the same key and body THEN his is a purchase of his own
+    sms_before = len(sent_sms(stage.endpoint))
+    key = f"shared-{uuid.uuid4()}"
+    body = {"storage": 1, "source": "tok_visa"}
+    assert buy(api, body, key).status_code == 200
+    with httpx.Client(base_url=str(api.base_url), auth=httpx_auth(bob_credentials), timeout=30) as bob:
+        response = buy(bob, body, key)
+    assert response.status_code == 200, response.text
+    assert response.headers.get("Idempotent-Replayed") is None
+    assert buy(api, body, key).headers.get("Idempotent-Replayed") == "true"
+    wait_sms(stage, sms_before + 2)  # both purchases texted (and nothing left in flight for the next test)
 
 
 @pytest.mark.parametrize(("body", "field"), [
@@ -187,7 +201,7 @@ def test_figures_billing_latency_and_response_to_sms(api, stage, capsys) -> None
 def test_invoke_billing_once_uses_a_local_stripe(dev, tmp_path) -> None:
     # GIVEN an event for POST /billing, WHEN the function is invoked alone (no API, no dev needed)
     event = api_event("POST", "/billing", body={"storage": 100, "source": "tok_visa"},
-                      claims={"sub": "invoke-user", "email": "i@example.com"})
+                      identity="us-east-1:00000000-0000-4000-8000-00000000beef")
     path = tmp_path / "billing.json"
     path.write_text(json.dumps(event))
     result = json.loads(stagewise_cli("invoke", "Billing", "--event", str(path)).stdout)

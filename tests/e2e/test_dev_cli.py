@@ -10,7 +10,7 @@ import pytest
 
 from stagewise.cloud import CloudState, LocalCloud
 from stagewise.testing import Client, DevProcess, free_port
-from tests.e2e.conftest import stagewise_cli, wait_ready
+from tests.e2e.conftest import sign_in, stagewise_cli, wait_ready
 
 pytestmark = pytest.mark.e2e
 
@@ -52,15 +52,19 @@ def test_notes_survive_a_restart_of_dev(app_copy):
     first.start()
     try:
         wait_ready(first)
-        token = stagewise_cli("token", "restart@example.com").stdout.strip()
-        _, note = Client(first.port, token).call("POST", "/notes", {"content": "kept"})
+        before = sign_in("restart@example.com")
+        status, note = Client(first.port, credentials=before).call("POST", "/notes", {"content": "kept"})
+        assert status == 201, note
     finally:
         first.stop()
     second = DevProcess(port=free_port(), cloud_port=free_port())
     second.start()
     try:
         wait_ready(second)
-        status, again = Client(second.port, token).call("GET", f"/notes/{note['noteId']}")
+        # the user signs in again and is the same identity: the notes keyed by its id are theirs
+        after = sign_in("restart@example.com")
+        assert after["identityId"] == before["identityId"]
+        status, again = Client(second.port, credentials=after).call("GET", f"/notes/{note['noteId']}")
         assert (status, again["content"]) == (200, "kept")
     finally:
         second.stop()

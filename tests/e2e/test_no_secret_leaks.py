@@ -18,8 +18,8 @@ import httpx
 import pytest
 
 from stagewise.cloud import LocalCloud, credentials, default_state_dir
-from stagewise.testing import DevProcess, free_port, running_cloud
-from tests.e2e.conftest import stagewise_cli, wait_ready
+from stagewise.testing import DevProcess, free_port, httpx_auth, running_cloud
+from tests.e2e.conftest import sign_in, stagewise_cli, wait_ready
 
 pytestmark = pytest.mark.e2e
 
@@ -40,16 +40,16 @@ def outputs(cloud) -> list[str]:
     dev.start()
     try:
         wait_ready(dev)
-        printed += exercise_billing(dev.port, stagewise_cli("token", "leak@example.com").stdout.strip())
+        printed += exercise_billing(dev.port, sign_in("leak@example.com"))
     finally:
         dev.stop()
     printed.append(dev.log())
     return printed
 
 
-def exercise_billing(port: int, token: str) -> list[str]:
+def exercise_billing(port: int, identity_credentials: dict) -> list[str]:
     bodies = []
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": token}, timeout=30) as api:
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", auth=httpx_auth(identity_credentials), timeout=30) as api:
         for body in ({"storage": 10, "source": "tok_visa"}, {"storage": 10, "source": "tok_chargeDeclined"},
                      {"storage": 10, "source": "tok_unknown"}, {"storage": "ten"}, {}):
             answer = api.post("/billing", json=body)

@@ -1,4 +1,5 @@
-"""The notes API end to end: a real `stagewise dev` over HTTP on loopback, real Cognito tokens.
+"""The notes API end to end: a real `stagewise dev` over HTTP on loopback, requests signed (SigV4)
+with real Cognito identity credentials from the local identity pool.
 
 GIVEN a local stage provisioned from the app's own templates, WHEN a client calls the
 API as API Gateway would receive it, THEN it gets what AWS would answer.
@@ -12,21 +13,37 @@ import urllib.request
 
 import pytest
 
-from stagewise.testing import Client, api_event
-from tests.e2e.conftest import stagewise_cli
+from stagewise.testing import Client, api_event, sign
+from tests.e2e.conftest import sign_in, stagewise_cli
 
 pytestmark = pytest.mark.e2e
 
 
-def test_without_a_token_the_gateway_answers_401(dev):
+def test_an_unsigned_request_is_api_gateways_403(dev):
     status, body = Client(dev.port).call("GET", "/notes")
-    assert (status, body) == (401, {"message": "Unauthorized"})
+    assert (status, body) == (403, {"message": "Missing Authentication Token"})
 
 
-def test_a_forged_token_is_refused(dev, token):
-    header, payload, _signature = token.split(".")
-    status, _ = Client(dev.port, f"{header}.{payload}.AAAA").call("GET", "/notes")
-    assert status == 401
+def test_a_user_pool_token_is_not_a_signature(dev):
+    # the routes are AWS_IAM now: an ID token in Authorization is a malformed SigV4 header, 403
+    token = stagewise_cli("token", "alice@example.com").stdout.strip()
+    status, _ = Client(dev.port, token).call("GET", "/notes")
+    assert status == 403
+
+
+def test_a_wrong_secret_is_a_signature_mismatch(dev, alice_credentials):
+    forged = {**alice_credentials, "secretAccessKey": "x" * 40}
+    status, body = Client(dev.port, credentials=forged).call("GET", "/notes")
+    assert status == 403
+    assert "signature we calculated does not match" in body["message"]
+
+
+def test_the_caller_is_the_users_cognito_identity(dev, alice, alice_credentials):
+    # GIVEN the same user signed in again THEN the same identity; its id is the attachments' prefix
+    assert sign_in("alice@example.com")["identityId"] == alice_credentials["identityId"]
+    status, upload = alice.call("POST", "/attachments", {"filename": "a.txt"})
+    assert status == 201
+    assert upload["key"].startswith(f"private/{alice_credentials['identityId']}/")
 
 
 def test_create_read_update_delete(alice):
@@ -86,9 +103,12 @@ def test_bad_bodies_get_a_4xx_naming_the_field(alice, body, field):
     assert field in json.dumps(answer)
 
 
-def test_malformed_json_is_a_400(dev, token):
+def test_malformed_json_is_a_400(dev, alice_credentials):
     conn = http.client.HTTPConnection("127.0.0.1", dev.port, timeout=10)
-    conn.request("POST", "/notes", body="{not json", headers={"Authorization": token})
+    body = b"{not json"
+    headers = sign(alice_credentials, "POST", f"http://127.0.0.1:{dev.port}/notes", body,
+                   {"Content-Type": "application/json"})
+    conn.request("POST", "/notes", body=body, headers=headers)
     response = conn.getresponse()
     assert response.status == 400
     assert "message" in json.loads(response.read())
@@ -105,11 +125,10 @@ def test_unknown_route_and_wrong_method(alice):
     assert alice.call("PATCH", "/notes")[0] == 405
 
 
-def test_attachment_upload_and_download_through_presigned_urls(alice):
+def test_attachment_upload_and_download_through_presigned_urls(alice, alice_credentials):
     status, upload = alice.call("POST", "/attachments", {"filename": "hello.txt"})
     assert status == 201
-    claims_sub = upload["key"].split("/")[1]
-    assert upload["key"].startswith(f"private/{claims_sub}/")
+    assert upload["key"].startswith(f"private/{alice_credentials['identityId']}/")
     request = urllib.request.Request(upload["uploadUrl"], data=b"attached bytes", method="PUT")
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 200
@@ -121,8 +140,25 @@ def test_attachment_upload_and_download_through_presigned_urls(alice):
 
 
 def test_attachment_outside_the_callers_prefix_is_refused(alice):
-    status, _ = alice.call("POST", "/notes", {"content": "x", "attachment": "private/someone-else/file.txt"})
+    status, body = alice.call("POST", "/notes", {"content": "x", "attachment": "private/someone-else/file.txt"})
+    assert status == 400 and body["message"].startswith("attachment: ")
+
+
+def test_bob_cannot_attach_a_key_under_alices_prefix(alice, bob, alice_credentials, bob_credentials):
+    # GIVEN a key Alice got for her own upload
+    _, upload = alice.call("POST", "/attachments", {"filename": "alice.txt"})
+    # WHEN Bob creates or replaces a note with it THEN 400 naming the field, with his own prefix
+    status, body = bob.call("POST", "/notes", {"content": "x", "attachment": upload["key"]})
     assert status == 400
+    assert body["message"].startswith(f"attachment: must be a key under private/{bob_credentials['identityId']}/")
+    _, note = bob.call("POST", "/notes", {"content": "bob's"})
+    assert bob.call("PUT", f"/notes/{note['noteId']}", {"content": "x", "attachment": upload["key"]})[0] == 400
+    # AND a key under Bob's own identity prefix is his to use
+    key = f"private/{bob_credentials['identityId']}/own.txt"
+    status, created = bob.call("POST", "/notes", {"content": "own", "attachment": key})
+    assert (status, created["attachment"]) == (201, key)
+    assert created["attachmentUrl"]
+    assert alice.call("GET", f"/notes/{created['noteId']}")[0] == 404
 
 
 def test_openapi_document_is_served(dev):
@@ -149,9 +185,29 @@ def test_token_refuses_a_non_email(dev):
 
 
 def test_invoke_runs_one_function_with_an_event(dev, tmp_path):
-    event = api_event("GET", "/notes", claims={"sub": "invoke-user", "email": "i@example.com"})
+    event = api_event("GET", "/notes", identity="us-east-1:00000000-0000-4000-8000-00000000beef")
     path = tmp_path / "event.json"
     path.write_text(json.dumps(event))
     result = json.loads(stagewise_cli("invoke", "ListNotes", "--event", str(path)).stdout)
     assert result["statusCode"] == 200
     assert json.loads(result["body"]) == {"items": [], "cursor": None}
+
+
+def test_stagewise_call_signs_as_the_user(dev, alice):
+    # GIVEN a note of Alice's WHEN the CLI calls the API as her THEN it is in her list (status on stderr)
+    _, note = alice.call("POST", "/notes", {"content": "via the cli"})
+    url = f"http://127.0.0.1:{dev.port}"
+    result = stagewise_cli("call", "GET", f"/notes/{note['noteId']}", "--as", "alice@example.com", "--url", url)
+    assert result.stderr.strip() == "200"
+    assert json.loads(result.stdout)["content"] == "via the cli"
+    # AND as Bob the same note is 404 (exit code 1)
+    other = stagewise_cli("call", "GET", f"/notes/{note['noteId']}", "--as", "bob@example.com", "--url", url,
+                          check=False)
+    assert (other.returncode, other.stderr.strip()) == (1, "404")
+
+
+def test_credentials_json_signs_requests_too(dev, alice_credentials):
+    printed = json.loads(stagewise_cli("credentials", "alice@example.com", "--json").stdout)
+    assert printed["identityId"] == alice_credentials["identityId"]
+    status, page = Client(dev.port, credentials=printed).call("GET", "/notes?limit=1")
+    assert status == 200 and "items" in page

@@ -32,9 +32,10 @@ def dynamodb() -> Iterator[Any]:
             aws.reset()
 
 
-def rest_event(method: str, path: str, *, body: str | None = None, sub: str | None = "user-1") -> dict:
-    """An API Gateway REST (v1) proxy event with Cognito claims (just `sub`)."""
-    return api_event(method, path, body=body, claims={"sub": sub} if sub else None)
+def rest_event(method: str, path: str, *, body: str | None = None,
+               identity: str | None = "us-east-1:00000000-0000-4000-8000-0000000000a1") -> dict:
+    """An API Gateway REST (v1) proxy event of an AWS_IAM method signed by Cognito identity `identity`."""
+    return api_event(method, path, body=body, identity=identity)
 
 
 def context() -> Any:

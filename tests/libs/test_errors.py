@@ -98,8 +98,9 @@ def test_describe_validation_errors_shapes():
     ]
 
 
-def test_openapi_has_cognito_and_400_not_422():
+def test_openapi_has_sigv4_and_400_not_422():
     schema = json.loads(_app().get_openapi_json_schema())
-    assert schema["components"]["securitySchemes"]["cognito"]["type"] == "apiKey"
-    assert schema["security"] == [{"cognito": []}]
+    scheme = schema["components"]["securitySchemes"]["sigv4"]
+    assert (scheme["type"], scheme["x-amazon-apigateway-authtype"]) == ("apiKey", "awsSigv4")
+    assert schema["security"] == [{"sigv4": []}]
     assert "422" not in schema["paths"]["/things"]["post"]["responses"]

@@ -1,33 +1,48 @@
-"""libs.auth and libs.guards: the caller from verified claims; 401 / 413 before the resolver runs."""
+"""libs.auth and libs.guards: the caller from the verified identity; 401 / 413 before the resolver runs."""
 
 from __future__ import annotations
 
 import base64
 import json
 
-from libs.auth import caller_id, claims
+from libs.auth import caller_id, identity
 from libs.guards import body_size, early_response
+from stagewise.testing import api_event
 
 from .conftest import rest_event
 
-
-def test_caller_id_comes_from_the_authorizer_claims():
-    assert caller_id(rest_event("GET", "/x", sub="abc")) == "abc"
-    assert claims(rest_event("GET", "/x", sub="abc"))["sub"] == "abc"
+ABC = "us-east-1:0f1e2d3c-aaaa-4bbb-8ccc-000000000abc"
 
 
-def test_no_claims_means_no_caller():
-    # GIVEN events without an authorizer, with empty claims, or with a non-string sub THEN no caller
-    no_authorizer = rest_event("GET", "/x", sub=None)
+def test_caller_id_is_the_cognito_identity_id():
+    event = rest_event("GET", "/x", identity=ABC)
+    assert caller_id(event) == ABC
+    assert identity(event)["cognitoIdentityPoolId"].startswith("us-east-1:")
+
+
+def test_no_authenticated_identity_means_no_caller():
+    # GIVEN an unsigned event, an identity without an id, a non-string id, an unauthenticated
+    # identity, an account's own keys (no Cognito identity) and no request context THEN no caller
+    unsigned = rest_event("GET", "/x", identity=None)
     empty = rest_event("GET", "/x")
-    empty["requestContext"]["authorizer"] = {"claims": {}}
+    empty["requestContext"]["identity"]["cognitoIdentityId"] = ""
     odd = rest_event("GET", "/x")
-    odd["requestContext"]["authorizer"] = {"claims": {"sub": 5}}
-    assert [caller_id(event) for event in (no_authorizer, empty, odd, {})] == [None, None, None, None]
+    odd["requestContext"]["identity"]["cognitoIdentityId"] = 5
+    guest = rest_event("GET", "/x")
+    guest["requestContext"]["identity"]["cognitoAuthenticationType"] = "unauthenticated"
+    account = api_event("GET", "/x", identity={"accountId": "111111111111", "caller": "111111111111",
+                                               "userArn": "arn:aws:iam::111111111111:root"})
+    events = (unsigned, empty, odd, guest, account, {}, {"requestContext": None})
+    assert [caller_id(event) for event in events] == [None] * len(events)
+
+
+def test_user_pool_claims_are_not_a_caller():
+    # GIVEN a Cognito user pool token's claims (the old authorization) THEN they identify nobody
+    assert caller_id(api_event("GET", "/x", claims={"sub": "user-1"})) is None
 
 
 def test_early_response_401_without_caller():
-    reply = early_response(rest_event("POST", "/x", body="{}", sub=None))
+    reply = early_response(rest_event("POST", "/x", body="{}", identity=None))
     assert reply["statusCode"] == 401
     assert json.loads(reply["body"]) == {"message": "unauthorized"}
 
@@ -50,7 +65,7 @@ def test_base64_body_is_measured_decoded():
 
 
 def test_early_responses_are_readable_cross_origin_when_asked():
-    event = rest_event("GET", "/x", sub=None)
+    event = rest_event("GET", "/x", identity=None)
     event["headers"]["Origin"] = "http://localhost:5173"
     assert early_response(event)["headers"]["Access-Control-Allow-Origin"] == "*"
-    assert "Access-Control-Allow-Origin" not in early_response(rest_event("GET", "/x", sub=None))["headers"]
+    assert "Access-Control-Allow-Origin" not in early_response(rest_event("GET", "/x", identity=None))["headers"]

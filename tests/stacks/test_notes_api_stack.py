@@ -4,6 +4,7 @@ How the published API's Deployment and Stage are rendered is tests/stacks/test_p
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -41,13 +42,13 @@ def path_of(template: dict[str, Any], resource_ref: dict[str, Any]) -> str:
     return "/" + "/".join(reversed(parts))
 
 
-def test_each_route_is_a_cognito_protected_proxy_method_to_its_own_function(api) -> None:
+def test_each_route_is_an_iam_authorized_proxy_method_to_its_own_function(api) -> None:
     methods = {(m["HttpMethod"], path_of(api, m["ResourceId"])): m
                for m in of_type(api, "AWS::ApiGateway::Method").values() if m["HttpMethod"] != "OPTIONS"}
     assert set(methods) == set(ROUTES)
     for route, method in methods.items():
         function = ROUTES[route]
-        assert (method["AuthorizationType"], method["AuthorizerId"]) == ("COGNITO_USER_POOLS", {"Ref": "UserPoolAuthorizer"})
+        assert method["AuthorizationType"] == "AWS_IAM" and "AuthorizerId" not in method
         integration = method["Integration"]
         assert (integration["Type"], integration["IntegrationHttpMethod"]) == ("AWS_PROXY", "POST")
         assert f"/functions/${{{function}.Arn}}/invocations" in integration["Uri"]["Fn::Sub"]
@@ -56,11 +57,10 @@ def test_each_route_is_a_cognito_protected_proxy_method_to_its_own_function(api)
     assert {f["Handler"] for f in functions.values()} == {"notes_api.api.handler"}
 
 
-def test_authorizer_uses_the_imported_user_pool(api) -> None:
-    (authorizer,) = of_type(api, "AWS::ApiGateway::Authorizer").values()
-    assert authorizer["Type"] == "COGNITO_USER_POOLS"
-    assert authorizer["ProviderARNs"] == [{"Fn::ImportValue": "dev-notes-infra-UserPoolArn"}]
-    assert authorizer["IdentitySource"] == "method.request.header.Authorization"
+def test_no_authorizer_and_no_user_pool_import(api) -> None:
+    # AWS_IAM needs no authorizer resource: API Gateway checks the signature and the caller's policies
+    assert of_type(api, "AWS::ApiGateway::Authorizer") == {}
+    assert "dev-notes-infra-UserPoolArn" not in json.dumps(api)
 
 
 def test_every_function_has_its_own_role_with_exactly_its_grants(api) -> None:
@@ -113,16 +113,22 @@ def test_the_api_is_published_by_the_toolkit_not_by_this_stack(api) -> None:
     assert api["Resources"]["RestApi"]["Metadata"]["stagewise"]["publish"] == {"TracingEnabled": True}
 
 
-def test_signed_in_identities_may_invoke_this_api_only(api) -> None:
+def test_signed_in_identities_may_invoke_this_stage_of_this_api_only(api, rendered) -> None:
     (policy,) = of_type(api, "AWS::IAM::Policy").values()
     assert policy["Roles"] == [{"Fn::ImportValue": "dev-notes-infra-AuthRoleName"}]
     (statement,) = policy["PolicyDocument"]["Statement"]
-    assert statement["Action"] == ["execute-api:Invoke"]
-    assert statement["Resource"][0]["Fn::Sub"].endswith(":${RestApi}/*")
+    assert (statement["Effect"], statement["Action"]) == ("Allow", ["execute-api:Invoke"])
+    assert statement["Resource"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${RestApi}/dev/*"}]
+    # a feature stage on dev's infra adds its own policy to dev's role, for its own API and stage only
+    (pr,) = of_type(rendered["pr-12"]["notes-api"], "AWS::IAM::Policy").values()
+    assert pr["PolicyName"] != policy["PolicyName"]
+    assert pr["Roles"] == [{"Fn::ImportValue": "dev-notes-infra-AuthRoleName"}]
+    assert pr["PolicyDocument"]["Statement"][0]["Resource"][0]["Fn::Sub"].endswith(":${RestApi}/pr-12/*")
 
 
 def test_exports_let_other_services_attach_to_the_api(api, rendered) -> None:
     assert {k: v["Export"]["Name"] for k, v in api["Outputs"].items()} == {
-        key: f"dev-notes-notes-api-{key}" for key in ("RestApiId", "RootResourceId", "AuthorizerId", "ApiUrl")}
+        key: f"dev-notes-notes-api-{key}" for key in ("RestApiId", "RootResourceId", "ApiUrl")}
     url = rendered["pr-12"]["notes-api"]["Outputs"]["ApiUrl"]["Value"]["Fn::Sub"]
     assert url == "https://${RestApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/pr-12"

@@ -1,7 +1,7 @@
 """`POST /billing`: charge a storage plan with Stripe, then announce the purchase on SNS.
 
-Data flow: API Gateway (Cognito-authorized REST proxy event) → `handler` refuses an event
-without a verified caller (401) → the Powertools resolver validates the body against
+Data flow: API Gateway (AWS_IAM: a REST proxy event signed by a Cognito identity) → `handler`
+refuses an event without an authenticated identity (401) → the Powertools resolver validates the body against
 `BillingRequest` (400 naming the field) → `create_purchase` prices it (`cost`), and runs
 `purchase()` — through Powertools Idempotency when the request has an `Idempotency-Key` header:
 
@@ -60,7 +60,10 @@ IDEMPOTENCY_CONFIG = IdempotencyConfig(
 app = api_resolver(
     title="billing-api",
     version="1.0.0",
-    description="Buy note storage: charges the caller's card with Stripe. Needs a Cognito ID token.",
+    description=(
+        "Buy note storage: charges the caller's card with Stripe. Needs a request signed (SigV4, "
+        "execute-api) with a Cognito identity's credentials."
+    ),
     logger=logger(),
 )
 

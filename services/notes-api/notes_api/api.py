@@ -1,7 +1,8 @@
 """The notes-api Lambda entry point: `handler` (every function of the stack) and `app` (the resolver).
 
-Data flow: API Gateway (REST, proxy integration, Cognito authorizer) → `handler(event, context)`
-→ early checks on the raw event (401 without verified claims, 413 for an oversize body) →
+Data flow: API Gateway (REST, proxy integration, AWS_IAM: a SigV4-signed request of a Cognito
+identity) → `handler(event, context)` → early checks on the raw event (401 without an
+authenticated `requestContext.identity`, 413 for an oversize body) →
 `app.resolve` → request validation against the pydantic models (400 naming the field) → a route
 below → `notes` (table + S3) → the response model, serialised. Exceptions become responses in
 `libs.errors`. The OpenAPI document comes from `app.get_openapi_json_schema()`.
@@ -21,7 +22,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from libs import observability
 from libs.auth import caller_id
 from libs.guards import early_response
-from libs.resolver import COGNITO_SCHEME, api_resolver
+from libs.resolver import SIGV4_SCHEME, api_resolver
 
 from . import notes
 from .models import AttachmentIn, AttachmentOut, ErrorOut, NoteIn, NoteOut, NotesPageOut
@@ -29,7 +30,7 @@ from .models import AttachmentIn, AttachmentOut, ErrorOut, NoteIn, NoteOut, Note
 MAX_BODY_BYTES = 128 * 1024
 # Repeated on every route (not only globally) so it survives when the local runtime merges the
 # documents of several functions into one.
-SIGNED_IN = [{COGNITO_SCHEME: []}]
+SIGNED_IN = [{SIGV4_SCHEME: []}]
 # Named `id` as in the API Gateway resource `/notes/{id}`; a malformed id answers 404 like a missing one.
 NoteIdParam = Annotated[str, Path(description="The note's id (26 Crockford base32 characters).")]
 
@@ -39,7 +40,10 @@ tracer = observability.tracer()
 app = api_resolver(
     title="notes-api",
     version="1.0.0",
-    description="The caller's notes and their attachments. Every route needs a Cognito ID token.",
+    description=(
+        "The caller's notes and their attachments. Every route needs a request signed (SigV4, "
+        "execute-api) with the credentials of a Cognito identity of the stage's identity pool."
+    ),
     logger=logger,
 )
 

@@ -1,4 +1,9 @@
-"""Attachment keys and presigned S3 URLs, always inside the caller's `private/<user id>/` prefix.
+"""Attachment keys and presigned S3 URLs, always inside the caller's `private/<identity id>/` prefix.
+
+The caller's id is their Cognito identity id: the prefix is the one the identity pool's role lets
+the same user read and write straight to S3 with their own credentials
+(`private/${cognito-identity.amazonaws.com:sub}/*`), so a key a client uploaded itself and a key
+from `POST /attachments` are equally accepted.
 
 Data flow: `new_key(user, filename)` makes a fresh key from a sanitised file name;
 `check_key(user, key)` refuses a key outside the caller's prefix (BadRequestError → 400);
@@ -41,7 +46,10 @@ def check_key(user_id: str, key: str) -> None:
     """Raise BadRequestError unless `key` is a plain key under the caller's own prefix."""
     rest = key[len(prefix(user_id)) :] if key.startswith(prefix(user_id)) else ""
     if not rest or ".." in key.split("/") or "//" in key:
-        raise BadRequestError(f"attachment: must be a key under {prefix(user_id)} (use POST /attachments)")
+        raise BadRequestError(
+            f"attachment: must be a key under {prefix(user_id)} (upload there with your identity "
+            "credentials, or use POST /attachments)"
+        )
 
 
 def upload_url(*, bucket: str, key: str, content_type: str | None) -> str:

@@ -26,7 +26,7 @@ class NoteIn(_Strict):
         default=None,
         min_length=1,
         max_length=1024,
-        description="S3 key of an uploaded attachment; must be under `private/<your user id>/`.",
+        description="S3 key of an uploaded attachment; must be under `private/<your identity id>/`.",
     )
 
 

@@ -1,6 +1,6 @@
 """What each notes-api route does, independent of HTTP: the caller's notes in, response models out.
 
-Data flow: a route passes the caller's user id and the validated request model; this module
+Data flow: a route passes the caller's id (their Cognito identity id) and the validated request model; this module
 checks attachment keys, reads / writes the notes table (`libs.notes_db`), adds presigned
 download URLs and returns the response models. A missing note (or another user's note, or a
 malformed id) raises NotFoundError("note not found") → 404.

@@ -5,7 +5,7 @@ loopback port; `world` sets the function's environment, starts moto with what th
 deploys (the SecureString key, the topic, the idempotency table, the outbox queue) plus an SQS
 queue subscribed to the topic so a test can read what was published, and resets every
 per-container cache. `world.call(body, headers=...)` runs `billing_api.api.handler` on a real
-API Gateway REST proxy event with Cognito claims.
+API Gateway REST proxy event of an AWS_IAM method, signed by a Cognito identity.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parents[3]
 add_import_paths(ROOT / "services" / "billing-api", ROOT)
 
 FUNCTION = "test-notes-billing-api-Billing"
-ALICE = "11111111-aaaa-4aaa-8aaa-111111111111"
-BOB = "22222222-bbbb-4bbb-8bbb-222222222222"
+ALICE = "us-east-1:11111111-aaaa-4aaa-8aaa-111111111111"  # Cognito identity ids
+BOB = "us-east-1:22222222-bbbb-4bbb-8bbb-222222222222"
 PARAMETER = "/notes/test/STRIPE_SECRET_KEY"
 SECRET = LOCAL_SECRET_KEY + "_billing_tests_7f3a"  # a distinctive value to hunt for in logs
 ENV = {
@@ -53,13 +53,13 @@ class Reply:
 
 
 def rest_event(body: Any, *, headers: dict[str, str] | None = None, user: str | None = ALICE, raw_body: str | None = None) -> dict[str, Any]:
-    """An API Gateway REST (v1) proxy event for POST /billing as the Cognito-authorized method sends it."""
-    claims = {"sub": user, "email": f"{user}@example.com", "token_use": "id"} if user else None
+    """An API Gateway REST (v1) proxy event for POST /billing as the AWS_IAM method sends it for
+    Cognito identity `user` (None: a request without an identity)."""
     return api_event(
         "POST",
         "/billing",
         body=raw_body if raw_body is not None else body,
-        claims=claims,
+        identity=user,
         headers={"Content-Type": "application/json", **(headers or {})},
     )
 

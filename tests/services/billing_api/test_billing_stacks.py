@@ -71,12 +71,11 @@ def test_billing_adds_its_route_to_notes_apis_api(rendered: dict[str, dict[str, 
     assert imports_of(template) == {
         "dev-notes-notes-api-RestApiId",
         "dev-notes-notes-api-RootResourceId",
-        "dev-notes-notes-api-AuthorizerId",
     }
     methods = resources_of(template, "AWS::ApiGateway::Method")
     post = methods["BillingMethod"]
-    assert (post["HttpMethod"], post["AuthorizationType"]) == ("POST", "COGNITO_USER_POOLS")
-    assert post["AuthorizerId"] == {"Fn::ImportValue": "dev-notes-notes-api-AuthorizerId"}
+    assert (post["HttpMethod"], post["AuthorizationType"]) == ("POST", "AWS_IAM")
+    assert "AuthorizerId" not in post
     assert post["Integration"]["Type"] == "AWS_PROXY"
     assert methods["BillingOptions"]["HttpMethod"] == "OPTIONS"
     allowed = methods["BillingOptions"]["Integration"]["IntegrationResponses"][0]["ResponseParameters"]

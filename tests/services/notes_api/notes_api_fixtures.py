@@ -1,7 +1,8 @@
 """Helpers of the notes-api handler tests: sys.path, env, REST v1 proxy events, a Lambda context.
 
 Data flow: `rest_event(method, path, ...)` builds a real API Gateway REST proxy event (v1 shape,
-Cognito claims under requestContext.authorizer) with `stagewise.testing.api_event`; conftest.py's
+the caller's Cognito identity in requestContext.identity, as an AWS_IAM method sends it) with
+`stagewise.testing.api_event`; conftest.py's
 `call` fixture runs `notes_api.api.handler` on it with a `lambda_context()` and wraps the answer in
 a `Reply`. (A uniquely named module, so `from notes_api_fixtures import ...` never meets another
 suite's conftest.)
@@ -22,8 +23,9 @@ TABLE = "test-notes-table"
 BUCKET = "test-notes-uploads"
 ACCOUNT = "111111111111"
 FUNCTION = "test-notes-notes-api-CreateNote"
-ALICE = "11111111-aaaa-4aaa-8aaa-111111111111"
-BOB = "22222222-bbbb-4bbb-8bbb-222222222222"
+# Cognito identity ids (`<region>:<uuid>`): what `requestContext.identity.cognitoIdentityId` carries.
+ALICE = "us-east-1:11111111-aaaa-4aaa-8aaa-111111111111"
+BOB = "us-east-1:22222222-bbbb-4bbb-8bbb-222222222222"
 ENV = {
     "TABLE_NAME": TABLE,
     "BUCKET_NAME": BUCKET,
@@ -59,14 +61,14 @@ def rest_event(
     query: dict[str, str] | None = None,
     raw_body: str | None = None,
 ) -> dict:
-    """An API Gateway REST (v1) proxy event as the Cognito-authorized method sends it."""
+    """An API Gateway REST (v1) proxy event as the AWS_IAM method sends it for identity `user`
+    (None: a request without an identity)."""
     resource, path_parameters = _resource(path)
-    claims = {"sub": user, "email": f"{user}@example.com", "token_use": "id"} if user else None
     return api_event(
         method,
         resource,
         body=raw_body if raw_body is not None else body,
-        claims=claims,
+        identity=user,
         path_parameters=path_parameters,
         query=query,
         headers={"Accept": "application/json"},

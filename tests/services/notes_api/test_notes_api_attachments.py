@@ -1,8 +1,8 @@
-"""Attachments: upload URLs inside the caller's `private/<sub>/` prefix, download URLs on notes, key checks."""
+"""Attachments: upload URLs inside the caller's `private/<identity id>/` prefix, download URLs on notes, key checks."""
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 import requests
 from notes_api_fixtures import ALICE, BOB, BUCKET, TABLE
@@ -20,13 +20,13 @@ def _upload(
 def test_upload_url_points_at_the_bucket_and_the_callers_prefix(call):
     # GIVEN a signed-in user WHEN they ask for an upload URL
     upload = _upload(call)
-    # THEN the key is under private/<sub>/, the URL is a presigned PUT of that key in the bucket
+    # THEN the key is under private/<identity id>/, the URL is a presigned PUT of that key in the bucket
     assert upload["key"].startswith(f"private/{ALICE}/")
     assert upload["key"].endswith("-photo.png")
     assert upload["expiresIn"] == 300
     url = urlparse(upload["uploadUrl"])
     assert url.hostname == f"{BUCKET}.s3.amazonaws.com"
-    assert url.path == "/" + upload["key"]
+    assert unquote(url.path) == "/" + upload["key"]
     query = parse_qs(url.query)
     assert query["X-Amz-Expires"] == ["300"]
     assert "content-type" in query["X-Amz-SignedHeaders"][0]
@@ -54,7 +54,7 @@ def test_uploaded_attachment_can_be_downloaded_through_the_note(call):
     for shown in (one, listed):
         assert shown["attachment"] == upload["key"]
         url = urlparse(shown["attachmentUrl"])
-        assert url.path == "/" + upload["key"]
+        assert unquote(url.path) == "/" + upload["key"]
         assert parse_qs(url.query)["X-Amz-Expires"] == ["300"]
     assert requests.get(one["attachmentUrl"], timeout=5).content == b"hello"
 
@@ -85,3 +85,20 @@ def test_put_checks_the_attachment_prefix_and_can_remove_it(call):
     assert call("PUT", path, body={"content": "x", "attachment": f"private/{BOB}/a"}).status == 400
     replaced = call("PUT", path, body={"content": "y"}).body
     assert replaced["attachment"] is None and replaced["attachmentUrl"] is None
+
+
+def test_a_file_the_client_uploaded_itself_under_its_prefix_is_accepted(call):
+    # GIVEN a file put straight into S3 under Alice's identity prefix (as her identity credentials may)
+    import boto3
+
+    key = f"private/{ALICE}/straight-upload.txt"
+    boto3.client("s3").put_object(Bucket=BUCKET, Key=key, Body=b"direct")
+    # WHEN Alice creates a note with that key THEN it is stored and readable through the note
+    reply = call("POST", "/notes", body={"content": "mine", "attachment": key})
+    assert reply.status == 201, reply.body
+    assert reply.body["attachment"] == key
+    assert requests.get(reply.body["attachmentUrl"], timeout=5).content == b"direct"
+    # AND Bob may not reference it: 400 naming the field, with his own prefix in the message
+    refused = call("POST", "/notes", body={"content": "theirs", "attachment": key}, user=BOB)
+    assert refused.status == 400
+    assert refused.body["message"].startswith(f"attachment: must be a key under private/{BOB}/")

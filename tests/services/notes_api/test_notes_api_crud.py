@@ -5,6 +5,7 @@ from __future__ import annotations
 from notes_api_fixtures import ALICE, BOB, TABLE, rest_event
 
 from libs.ids import is_valid_id
+from stagewise.testing import api_event
 
 
 def _create(call, *, content: str = "first note", user: str = ALICE) -> dict:
@@ -117,14 +118,30 @@ def test_delete_missing_note_is_404(call):
     assert reply.body == {"message": "note not found"}
 
 
-def test_request_without_claims_is_401(call, aws):
-    # GIVEN a request that reached the handler without verified Cognito claims
+def test_request_without_an_identity_is_401(call, aws):
+    # GIVEN a request that reached the handler without a Cognito identity in requestContext.identity
     # WHEN it tries to create a note (even with an invalid body)
     reply = call("POST", "/notes", user=None, body={"nope": 1})
     # THEN 401 before any validation or write
     assert reply.status == 401
     assert reply.body == {"message": "unauthorized"}
     assert aws.scan(TableName=TABLE)["Count"] == 0
+
+
+def test_user_pool_claims_alone_are_401(call, aws):
+    # GIVEN a request carrying only a user pool token's claims (a route still on the Cognito authorizer)
+    event = api_event("POST", "/notes", body={"content": "x"}, claims={"sub": "user-pool-sub"})
+    # THEN nobody is identified: 401, nothing written
+    reply = call(event=event)
+    assert (reply.status, reply.body) == (401, {"message": "unauthorized"})
+    assert aws.scan(TableName=TABLE)["Count"] == 0
+
+
+def test_notes_are_keyed_by_the_identity_id(call, aws):
+    # GIVEN a note created by identity ALICE THEN the table's partition key is her identity id
+    note = _create(call)
+    (item,) = aws.scan(TableName=TABLE)["Items"]
+    assert (item["userId"]["S"], item["noteId"]["S"]) == (ALICE, note["noteId"])
 
 
 def test_browser_requests_get_cors_headers_on_success_and_error(call):

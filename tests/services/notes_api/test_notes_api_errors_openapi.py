@@ -57,11 +57,11 @@ def test_unknown_route_is_404_json(call):
 def test_openapi_document_is_generated_from_the_models():
     # WHEN the OpenAPI document is generated
     schema = json.loads(app.get_openapi_json_schema())
-    # THEN it has a title/version, the Cognito scheme required globally, every route, and the models
+    # THEN it has a title/version, the SigV4 (AWS_IAM) scheme required globally, every route, and the models
     assert schema["info"]["title"] == "notes-api" and schema["info"]["version"] == "1.0.0"
-    assert schema["security"] == [{"cognito": []}]
-    scheme = schema["components"]["securitySchemes"]["cognito"]
-    assert scheme["x-amazon-apigateway-authtype"] == "cognito_user_pools"
+    assert schema["security"] == [{"sigv4": []}]
+    scheme = schema["components"]["securitySchemes"]["sigv4"]
+    assert scheme["x-amazon-apigateway-authtype"] == "awsSigv4"
     assert scheme["in"] == "header" and scheme["name"] == "Authorization"
     assert set(schema["paths"]) == {"/notes", "/notes/{id}", "/attachments"}
     assert set(schema["paths"]["/notes"]) == {"get", "post"}
@@ -75,13 +75,13 @@ def test_openapi_document_is_generated_from_the_models():
     assert "HTTPValidationError" not in schema["components"]["schemas"]
 
 
-def test_every_operation_requires_the_cognito_scheme_itself():
+def test_every_operation_requires_the_sigv4_scheme_itself():
     # GIVEN the document WHEN the global requirement is dropped (the local runtime merges documents)
-    # THEN each operation still says it needs a Cognito token
+    # THEN each operation still says it needs a signed request
     schema = json.loads(app.get_openapi_json_schema())
     operations = [op for item in schema["paths"].values() for op in item.values()]
     assert len(operations) == 6
-    assert all(op["security"] == [{"cognito": []}] for op in operations)
+    assert all(op["security"] == [{"sigv4": []}] for op in operations)
 
 
 def test_missing_setting_is_500_and_the_log_names_the_variable(call, monkeypatch, log_records):
