@@ -32,6 +32,9 @@ LOCAL_KEY = re.compile(r"LKIA(\d{12})LOCL")
 ACCOUNT_HEADER = "x-moto-account-id"
 _CREDENTIAL_IN_AUTH = re.compile(r"Credential=([A-Z0-9]{20})/")
 CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=60, retries={"max_attempts": 2, "mode": "standard"})
+# S3 presigned URLs with Signature Version 4, as AWS requires of buckets made since 2020 (the local
+# cloud refuses version 2 like they do)
+S3_CONFIG = CLIENT_CONFIG.merge(Config(signature_version="s3v4"))
 
 
 def _check_account(account_id: str) -> None:
@@ -120,7 +123,7 @@ def client(endpoint: str, *, account_id: str, region: str, service: str) -> Any:
         aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
         aws_session_token=creds["AWS_SESSION_TOKEN"],
-        config=CLIENT_CONFIG,
+        config=S3_CONFIG if service == "s3" else CLIENT_CONFIG,
     )
 
     def add_account(request: Any, **_: Any) -> None:

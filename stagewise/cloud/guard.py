@@ -1,26 +1,34 @@
-"""What the local cloud checks before moto sees a request: the signatures it can verify, and what a
-Cognito identity's credentials may do.
+"""What the local cloud checks before moto sees a request: every signature, with credentials it
+issued itself, and what a Cognito identity's credentials may do.
 
-Data flow: the cloud's app hands every request (not its own health/SMS paths) to `Guard.check`:
-- signed with a Cognito identity's credentials (`LI…` keys, cloud/identities.py): the SigV4
-  signature — header or presigned URL — is verified with the identity's secret, the session token
-  must be the cloud's, unaltered and unexpired; then the identity's role policies (the local
-  cloud's IAM) must allow the S3 action on the object or bucket, with
-  `${cognito-identity.amazonaws.com:sub}` = the identity id. Other services refuse identity
-  credentials locally (fail closed: only S3 is emulated for them).
-- a presigned URL signed with a simulated account's key (`LKIA…`, what the API's functions hand
-  out): expired, tampered with, or sent with other signed headers (another Content-Type) → 403.
-- anything else goes on to moto as before (verifying every request is the hardening issue's).
-A refusal is S3's XML error with its status; `None` lets the request through.
+Data flow: the cloud's app hands every request from outside (not its own health/SMS paths, not the
+in-process calls of its own CloudFormation) to `Guard.check`:
+- unsigned: refused, except what AWS itself serves unsigned (Cognito sign-up/sign-in, `GetId`,
+  `GetCredentialsForIdentity`, `AssumeRoleWithWebIdentity`, a user pool's JWKS);
+- signed (Authorization header, or a presigned URL's query): the key must be one the cloud issued
+  — a simulated account's (`LKIA…`, secret derived from the account id), a Cognito identity's
+  (`LI…`, cloud/identities.py: token unaltered and unexpired), or one moto's IAM/STS issued
+  (IAM access keys, AssumeRole sessions with their expiry) — and the SigV4 signature must verify
+  (scope, ±5 min, exactly the signed headers; a presigned URL's expiry);
+- a Cognito identity may then only do what its role's policies allow in S3 (its own
+  `private/<identity id>/` prefix with the app's role), with `${cognito-identity.amazonaws.com:sub}`
+  = the identity id; other services refuse identity credentials locally (only S3 is emulated).
+A refusal is the service's own error shape (S3 XML, JSON `__type`, query XML) with AWS's code and
+status; `None` lets the request through.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
+import time
 from collections.abc import Callable
+from datetime import UTC
 from typing import Any
 from urllib.parse import parse_qs, unquote
+
+from moto.core.request import PRESERVED_HEADER_NAMES_ENVIRON_KEY
 
 from stagewise import sigv4
 from stagewise.cloud.identities import CredentialError, Identity, IdentityKeys, is_identity_key
@@ -42,60 +50,120 @@ def s3_error(status: int, code: str, message: str) -> Answer:
     return status, [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))], body
 
 
+INTERNAL = "stagewise.internal"  # environ flag of the cloud's own in-process calls (cloud/inprocess.py)
+# What AWS answers without a signature (sign-up / sign-in flows).
+UNSIGNED_TARGETS = frozenset({
+    "AWSCognitoIdentityService.GetId", "AWSCognitoIdentityService.GetCredentialsForIdentity",
+    "AWSCognitoIdentityService.GetOpenIdToken",
+    *(f"AWSCognitoIdentityProviderService.{a}" for a in (
+        "SignUp", "ConfirmSignUp", "InitiateAuth", "RespondToAuthChallenge", "ForgotPassword",
+        "ConfirmForgotPassword", "ResendConfirmationCode", "GetUser", "ChangePassword", "GlobalSignOut",
+        "RevokeToken", "UpdateUserAttributes", "DeleteUser", "VerifyUserAttribute", "DeleteUserAttributes",
+        "GetUserAttributeVerificationCode", "AssociateSoftwareToken", "VerifySoftwareToken",
+        "SetUserMFAPreference", "ConfirmDevice", "GetDevice", "ListDevices", "ForgetDevice", "UpdateDeviceStatus")),
+})
+UNSIGNED_ACTIONS = frozenset({"AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"})
+_PUBLIC_PATH = re.compile(r"^/[\w-]+_[0-9A-Za-z]+/\.well-known/(jwks\.json|openid-configuration)$")
+KeyLookup = Callable[[str], "Issued | None"]
+
+
+class Refusal(Exception):
+    """A request refused with AWS's code; the status and shape follow the service (`answer`)."""
+
+    def __init__(self, code: str, message: str, status: int = 403) -> None:
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+
+class Issued:
+    """A key the cloud knows: its account, secret, session token and expiry (epoch seconds)."""
+
+    def __init__(self, account_id: str, secret: str, token: str | None = None, expires_at: float | None = None,
+                 identity: Identity | None = None) -> None:
+        self.account_id, self.secret, self.token, self.expires_at = account_id, secret, token, expires_at
+        self.identity = identity
+
+
 class Guard:
-    """`account_secret(account)` gives a simulated account's secret; `iam_for(account)` an IAM client."""
+    """`account_secret(account)` gives a simulated account's (secret, token); `moto_key(key id)` what
+    moto's IAM/STS know of a key they issued; `iam_for(account)` an IAM client."""
 
     def __init__(self, keys: IdentityKeys, *, account_secret: Callable[[str], tuple[str, str]],
-                 iam_for: Callable[[str], Any]) -> None:
+                 iam_for: Callable[[str], Any], moto_key: KeyLookup = lambda key_id: None) -> None:
         self.keys = keys
         self.account_secret = account_secret
+        self.moto_key = moto_key
         self.roles = RolePolicies(iam_for)
 
     def check(self, environ: dict[str, Any], body: bytes) -> Answer | None:
+        if environ.get(INTERNAL):
+            return None
         query = environ.get("QUERY_STRING", "")
         presigned = sigv4.is_presigned(query)
         key_id, service, region = _signer(environ, query, presigned)
-        if key_id is None:
-            if "AWSAccessKeyId=" in query and is_identity_key(parse_qs(query).get("AWSAccessKeyId", [""])[0]):
-                return s3_error(403, "AccessDenied", "Identity credentials must sign with Signature Version 4")
-            return None
-        identity = is_identity_key(key_id)
-        if not identity and not presigned:
-            return None
-        incoming = _incoming(environ, body)
-        found: dict[str, Identity] = {}
         try:
-            verify = sigv4.verify_presigned if presigned else sigv4.verify
-            verify(incoming, service=service, region=region,
-                   secret_for=lambda key, token: self._secret(key, token, found))
-        except sigv4.SignatureError as exc:
-            code = exc.kind if exc.kind in ("AccessDenied", "AuthorizationQueryParametersError") else (
-                "InvalidToken" if "security token" in exc.message else "SignatureDoesNotMatch")
-            return s3_error(400 if code == "AuthorizationQueryParametersError" else 403, code, exc.message)
-        if not identity:
+            if key_id is None:
+                self._unsigned(environ, body, query)
+                return None
+            issued = self._verify(environ, body, presigned=presigned, service=service, region=region)
+        except Refusal as exc:
+            return answer(environ, service, exc)
+        if issued.identity is None:
             return None
         if service != "s3":
-            return s3_error(403, "AccessDenied", f"Cognito identity credentials can call S3 only in the local cloud, "
-                                                 f"not {service}")
-        return self._authorize_s3(found["identity"], environ, query)
+            return answer(environ, service, Refusal("AccessDenied", "Cognito identity credentials can call S3 only "
+                                                    f"in the local cloud, not {service}"))
+        return self._authorize_s3(issued.identity, environ, query)
 
-    def _secret(self, key_id: str, token: str | None, found: dict[str, Identity]) -> str:
+    def _unsigned(self, environ: dict[str, Any], body: bytes, query: str) -> None:
+        if "AWSAccessKeyId=" in query or environ.get("HTTP_AUTHORIZATION", "").startswith("AWS "):
+            raise Refusal("InvalidRequest", "The authorization mechanism you have provided is not supported. "
+                          "Please use AWS4-HMAC-SHA256.", 400)
+        if environ.get("HTTP_AUTHORIZATION"):
+            raise Refusal("IncompleteSignatureException", "Authorization header requires 'Credential' parameter. "
+                          "Authorization header requires 'Signature' parameter.", 400)
+        if environ.get("HTTP_X_AMZ_TARGET") in UNSIGNED_TARGETS or _PUBLIC_PATH.match(environ.get("PATH_INFO", "")):
+            return
+        actions = parse_qs(query).get("Action") or parse_qs(body.decode("utf-8", "replace")).get("Action") or [""]
+        if actions[0] in UNSIGNED_ACTIONS:
+            return
+        raise Refusal("MissingAuthenticationTokenException", "Request is missing Authentication Token", 403)
+
+    def _verify(self, environ: dict[str, Any], body: bytes, *, presigned: bool, service: str, region: str) -> Issued:
+        found: dict[str, Issued] = {}
+
+        def secret_for(key_id: str, token: str | None) -> str:
+            found["issued"] = self._issued(key_id, token)
+            return found["issued"].secret
+
+        try:
+            verify = sigv4.verify_presigned if presigned else sigv4.verify
+            verify(_incoming(environ, body), service=service, region=region, secret_for=secret_for)
+        except sigv4.SignatureError as exc:
+            raise _refusal(exc) from exc
+        return found["issued"]
+
+    def _issued(self, key_id: str, token: str | None) -> Issued:
+        """The key's issuer's record, or SignatureError with AWS's wording."""
         if is_identity_key(key_id):
             try:
                 identity = self.keys.resolve(key_id, token)
             except CredentialError as exc:
-                raise sigv4.SignatureError(exc.message) from exc
-            found["identity"] = identity
-            return identity.secret_access_key
+                raise sigv4.SignatureError(exc.message, kind="ExpiredToken" if exc.expired else "InvalidToken") from exc
+            return Issued(identity.account_id, identity.secret_access_key, token, identity.expires_at, identity)
         from stagewise.cloud.accounts import LOCAL_KEY
 
         local = LOCAL_KEY.fullmatch(key_id)
-        if local is None:
-            raise sigv4.SignatureError("The AWS Access Key Id you provided does not exist in our records.")
-        secret, own_token = self.account_secret(local.group(1))
-        if token is not None and token != own_token:
-            raise sigv4.SignatureError("The provided token is malformed or otherwise invalid.")
-        return secret
+        issued = Issued(local.group(1), *self.account_secret(local.group(1))) if local else self.moto_key(key_id)
+        if issued is None:
+            raise sigv4.SignatureError("The security token included in the request is invalid.", kind="UnknownKey")
+        # a simulated account's key may come without its token; a session's never
+        token_required = issued.token is not None and (local is None or token is not None)
+        if token_required and token != issued.token:
+            raise sigv4.SignatureError("The security token included in the request is invalid.", kind="InvalidToken")
+        if issued.expires_at is not None and issued.expires_at <= time.time():
+            raise sigv4.SignatureError("The security token included in the request is expired", kind="ExpiredToken")
+        return issued
 
     def _authorize_s3(self, identity: Identity, environ: dict[str, Any], query: str) -> Answer | None:
         action, resource, context = s3_action(environ["REQUEST_METHOD"], environ.get("PATH_INFO", "/"), query)
@@ -129,6 +197,72 @@ def s3_action(method: str, path: str, query: str) -> tuple[str, str, dict[str, s
     return verbs.get(method, f"s3:{method.title()}Object"), f"arn:aws:s3:::{bucket}/{unquote(key)}", {}
 
 
+def _refusal(exc: sigv4.SignatureError) -> Refusal:
+    """AWS's code for a refused signature (the S3 spelling; `answer` renames it for other services)."""
+    codes = {"UnknownKey": ("InvalidAccessKeyId", 403), "InvalidToken": ("InvalidToken", 400),
+             "ExpiredToken": ("ExpiredToken", 400), "AccessDenied": ("AccessDenied", 403),
+             "AuthorizationQueryParametersError": ("AuthorizationQueryParametersError", 400),
+             "IncompleteSignatureException": ("IncompleteSignatureException", 400),
+             "MissingAuthenticationTokenException": ("MissingAuthenticationTokenException", 403)}
+    code, status = codes.get(exc.kind, ("SignatureDoesNotMatch", 403))
+    return Refusal(code, exc.message, status)
+
+
+# S3's codes → the codes the JSON and query services answer for the same refusal
+_OTHER_SERVICES = {"InvalidAccessKeyId": ("UnrecognizedClientException", 400),
+                   "InvalidToken": ("UnrecognizedClientException", 400),
+                   "ExpiredToken": ("ExpiredTokenException", 400),
+                   "SignatureDoesNotMatch": ("InvalidSignatureException", 403)}
+
+
+# S3's own words for them
+_S3_MESSAGES = {"InvalidAccessKeyId": "The AWS Access Key Id you provided does not exist in our records.",
+                "InvalidToken": "The provided token is malformed or otherwise invalid.",
+                "ExpiredToken": "The provided token has expired.",
+                "MissingAuthenticationTokenException": "Access Denied"}
+
+
+def answer(environ: dict[str, Any], service: str, refusal: Refusal) -> Answer:
+    """The refusal in the shape of the service the request was for."""
+    if service == "s3" or (not service and not environ.get("HTTP_X_AMZ_TARGET")
+                           and "Action=" not in environ.get("QUERY_STRING", "")
+                           and not environ.get("CONTENT_TYPE", "").startswith("application/x-www-form")):
+        code = "AccessDenied" if refusal.code == "MissingAuthenticationTokenException" else refusal.code
+        return s3_error(refusal.status, code, _S3_MESSAGES.get(refusal.code, refusal.message))
+    code, status = _OTHER_SERVICES.get(refusal.code, (refusal.code, refusal.status))
+    if environ.get("HTTP_X_AMZ_TARGET") or "json" in environ.get("CONTENT_TYPE", ""):
+        body = json.dumps({"__type": code, "message": refusal.message}).encode()
+        return status, [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-ErrorType", code),
+                        ("Content-Length", str(len(body)))], body
+    xml = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{refusal.message}</Message>"
+           f"</Error><RequestId>{secrets.token_hex(8)}</RequestId></ErrorResponse>").encode()
+    return status, [("Content-Type", "text/xml"), ("Content-Length", str(len(xml)))], xml
+
+
+def moto_key_lookup(moto_lock: Any) -> KeyLookup:
+    """What moto's IAM (access keys) and STS (assumed-role sessions, their expiry) know of a key."""
+
+    def lookup(key_id: str) -> Issued | None:
+        from moto.iam.models import iam_backends
+        from moto.sts.models import sts_backends
+
+        with moto_lock:
+            for account_id in list(dict.keys(iam_backends)):
+                iam = dict.get(dict.get(iam_backends, account_id) or {}, "aws")
+                key = iam.access_keys.get(key_id) if iam is not None else None
+                if key is None or getattr(key, "status", "Active") != "Active":
+                    continue
+                sts = dict.get(dict.get(sts_backends, account_id) or {}, "aws")
+                role = next((r for r in (sts.assumed_roles if sts else []) if r.access_key_id == key_id), None)
+                if role is None:
+                    return Issued(account_id, key.secret_access_key)
+                expires = role.expiration.replace(tzinfo=UTC).timestamp()  # moto keeps naive UTC
+                return Issued(account_id, role.secret_access_key, role.session_token, expires)
+        return None
+
+    return lookup
+
+
 def _signer(environ: dict[str, Any], query: str, presigned: bool) -> tuple[str | None, str, str]:
     if presigned:
         credential = parse_qs(query).get("X-Amz-Credential", [""])[0].split("/")
@@ -140,7 +274,11 @@ def _signer(environ: dict[str, Any], query: str, presigned: bool) -> tuple[str |
 
 
 def _incoming(environ: dict[str, Any], body: bytes) -> sigv4.Incoming:
-    headers = {key[5:].replace("_", "-").title(): value for key, value in environ.items() if key.startswith("HTTP_")}
+    """The request's headers under the names the client sent (WSGI folds `-` and `_`: the gateway
+    kept the original spelling of the names where that matters, e.g. `x-amz-meta-a_b`)."""
+    original = environ.get(PRESERVED_HEADER_NAMES_ENVIRON_KEY) or {}
+    headers = {original.get(key) or key[5:].replace("_", "-").title(): value
+               for key, value in environ.items() if key.startswith("HTTP_")}
     if environ.get("CONTENT_TYPE"):
         headers["Content-Type"] = environ["CONTENT_TYPE"]
     if environ.get("CONTENT_LENGTH") and body:

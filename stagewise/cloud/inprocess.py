@@ -19,6 +19,7 @@ from botocore.awsrequest import AWSResponse
 from moto.core.request import PRESERVED_HEADER_NAMES_ENVIRON_KEY
 
 from stagewise.cloud.gateway import preserved_names
+from stagewise.cloud.guard import INTERNAL
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -70,6 +71,7 @@ def environ_of(request: Any) -> dict[str, Any]:
         elif key != "CONTENT_LENGTH":
             environ[f"HTTP_{key}"] = value
     environ[PRESERVED_HEADER_NAMES_ENVIRON_KEY] = preserved_names(request.headers.keys())
+    environ[INTERNAL] = True  # the cloud's own call: its guard does not check what the cloud itself signed
     return environ
 
 

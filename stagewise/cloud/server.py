@@ -77,7 +77,7 @@ def serve(app: Any, port: int) -> None:
     from stagewise.cloud.cloudformation import CloudFormationApp
     from stagewise.cloud.cognito_identity import CognitoIdentity
     from stagewise.cloud.gateway import MotoGateway
-    from stagewise.cloud.guard import Guard
+    from stagewise.cloud.guard import Guard, moto_key_lookup
     from stagewise.cloud.identities import IdentityKeys, load_key
     from stagewise.cloud.layout import PROVISIONER_DIR
 
@@ -85,7 +85,7 @@ def serve(app: Any, port: int) -> None:
                                            wsgi=app)
     keys = IdentityKeys(load_key(app.state_dir))
     app.cognito_identity = CognitoIdentity(keys, moto_lock=app.lock, states_of=app.cloudformation.stack_states)
-    app.guard = Guard(keys, account_secret=_account_secret,
+    app.guard = Guard(keys, account_secret=_account_secret, moto_key=moto_key_lookup(app.lock),
                       iam_for=lambda account: app.cloudformation.client(account, "us-east-1", "iam"))
     server = Server(("127.0.0.1", port), app, numthreads=THREADS, timeout=IDLE_TIMEOUT)
     server.gateway = MotoGateway

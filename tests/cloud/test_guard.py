@@ -35,10 +35,10 @@ def identity_s3(cloud: LocalCloud, pool: dict[str, str], email: str, service: st
     return client, identity_id
 
 
-def refused(call: Any, **kwargs: Any) -> str:
+def refused(call: Any, status: int = 403, **kwargs: Any) -> str:
     with pytest.raises(ClientError) as caught:
         call(**kwargs)
-    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
     return caught.value.response["Error"]["Code"]
 
 
@@ -70,7 +70,7 @@ def test_tampered_identity_credentials_and_other_services_are_refused(cloud: Loc
         "s3", region_name=REGION, endpoint_url=cloud.endpoint, aws_access_key_id=creds.access_key,
         aws_secret_access_key=creds.secret_key, aws_session_token=creds.token[:-3] + "abc",
         config=Config(signature_version="s3v4"))
-    assert refused(altered.get_object, Bucket="ids-uploads", Key=f"private/{ann_id}/x") == "InvalidToken"
+    assert refused(altered.get_object, 400, Bucket="ids-uploads", Key=f"private/{ann_id}/x") == "InvalidToken"
     dynamodb, _ = identity_s3(cloud, pool, "ann@example.com", service="dynamodb")
     with pytest.raises(ClientError) as caught:
         dynamodb.list_tables()
@@ -102,3 +102,47 @@ def _keys(client: Any) -> dict[str, str]:
     creds = client._request_signer._credentials
     return {"AWS_ACCESS_KEY_ID": creds.access_key, "AWS_SECRET_ACCESS_KEY": creds.secret_key,
             "AWS_SESSION_TOKEN": creds.token}
+
+
+def raw(cloud: LocalCloud, headers: dict[str, str], body: bytes = b"{}") -> httpx.Response:
+    return httpx.post(cloud.endpoint, content=body, headers={
+        "X-Amz-Target": "DynamoDB_20120810.Scan", "Content-Type": "application/x-amz-json-1.0", **headers})
+
+
+def test_every_call_must_be_signed_with_credentials_the_cloud_issued(cloud: LocalCloud) -> None:
+    dynamodb = make_client(cloud, "dynamodb")
+    dynamodb.create_table(TableName="notes", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                          AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                          BillingMode="PAY_PER_REQUEST")
+    dynamodb.put_item(TableName="notes", Item={"id": {"S": "secret note"}})
+    scan = b'{"TableName": "notes"}'
+    unsigned = raw(cloud, {}, scan)
+    assert unsigned.status_code == 403 and unsigned.json()["__type"] == "MissingAuthenticationTokenException"
+    garbage = raw(cloud, {"Authorization": "garbage"}, scan)
+    assert garbage.status_code == 400 and "secret note" not in garbage.text
+    now = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    fake_key = f"AWS4-HMAC-SHA256 Credential=AKIAFAKEFAKEFAKEFAKE/{now[:8]}/us-east-1/dynamodb/aws4_request, " \
+               "SignedHeaders=host;x-amz-date, Signature=" + "0" * 64
+    assert raw(cloud, {"Authorization": fake_key, "X-Amz-Date": now}, scan).json()["__type"] == \
+        "UnrecognizedClientException"
+    wrong_secret = boto3.session.Session().client(
+        "dynamodb", region_name=REGION, endpoint_url=cloud.endpoint, aws_access_key_id="LKIA111111111111LOCL",
+        aws_secret_access_key="not-the-secret", config=Config(retries={"max_attempts": 1}))
+    with pytest.raises(ClientError) as caught:
+        wrong_secret.scan(TableName="notes")
+    assert caught.value.response["Error"]["Code"] == "InvalidSignatureException"
+    assert dynamodb.scan(TableName="notes")["Count"] == 1  # the cloud's own keys still work
+
+
+def test_keys_moto_issued_work_until_their_session_expires(cloud: LocalCloud) -> None:
+    iam, sts = make_client(cloud, "iam"), make_client(cloud, "sts")
+    role = iam.create_role(RoleName="deployer", AssumeRolePolicyDocument='{"Version":"2012-10-17","Statement":[]}')
+    session = sts.assume_role(RoleArn=role["Role"]["Arn"], RoleSessionName="ci", DurationSeconds=900)["Credentials"]
+    assumed = boto3.session.Session().client(
+        "s3", region_name=REGION, endpoint_url=cloud.endpoint, aws_access_key_id=session["AccessKeyId"],
+        aws_secret_access_key=session["SecretAccessKey"], aws_session_token=session["SessionToken"])
+    assert "Buckets" in assumed.list_buckets()
+    wrong_token = boto3.session.Session().client(
+        "s3", region_name=REGION, endpoint_url=cloud.endpoint, aws_access_key_id=session["AccessKeyId"],
+        aws_secret_access_key=session["SecretAccessKey"], aws_session_token="forged")
+    assert refused(wrong_token.list_buckets, 400) == "InvalidToken"

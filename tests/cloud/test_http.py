@@ -6,19 +6,28 @@ import http.client
 import json
 import os
 import signal
+import urllib.error
 import urllib.request
 
 import boto3
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.config import Config
+from botocore.credentials import Credentials
 
 from stagewise.cloud import LocalCloud, credentials
 from tests.cloud.conftest import ACCOUNT_A, ACCOUNT_B, REGION, make_client
 
-LIST_TABLES_HEADERS = {
-    "X-Amz-Target": "DynamoDB_20120810.ListTables",
-    "Content-Type": "application/x-amz-json-1.0",
-    "Authorization": "AWS4-HMAC-SHA256 Credential=LKIA111111111111LOCL/20260101/us-east-1/dynamodb/aws4_request, "
-    "SignedHeaders=host, Signature=00",
-}
+
+def list_tables_headers(port: int) -> dict[str, str]:
+    """A DynamoDB ListTables request signed (SigV4) with account A's local keys, as any SDK sends it."""
+    creds = credentials("", ACCOUNT_A)
+    request = AWSRequest(method="POST", url=f"http://127.0.0.1:{port}/", data=b"{}", headers={
+        "X-Amz-Target": "DynamoDB_20120810.ListTables", "Content-Type": "application/x-amz-json-1.0"})
+    SigV4Auth(Credentials(creds["AWS_ACCESS_KEY_ID"], creds["AWS_SECRET_ACCESS_KEY"], creds["AWS_SESSION_TOKEN"]),
+              "dynamodb", REGION).add_auth(request)
+    return dict(request.headers)
 
 
 def test_one_connection_serves_many_calls(cloud: LocalCloud) -> None:
@@ -28,7 +37,7 @@ def test_one_connection_serves_many_calls(cloud: LocalCloud) -> None:
         first_socket = conn.sock
         local_port = first_socket.getsockname()[1]
         for _ in range(5):
-            conn.request("POST", "/", body=b"{}", headers=LIST_TABLES_HEADERS)
+            conn.request("POST", "/", body=b"{}", headers=list_tables_headers(cloud.port))
             response = conn.getresponse()
             assert response.status == 200
             assert json.loads(response.read()) == {"TableNames": []}
@@ -62,7 +71,7 @@ def test_plain_boto3_with_local_credentials_acts_in_that_account(cloud: LocalClo
         aws_session_token=creds["AWS_SESSION_TOKEN"],
         region_name=REGION,
     )
-    s3 = session.client("s3", endpoint_url=cloud.endpoint)
+    s3 = session.client("s3", endpoint_url=cloud.endpoint, config=Config(signature_version="s3v4"))
     s3.create_bucket(Bucket="worker-bucket")
     s3.put_object(Bucket="worker-bucket", Key="private/u/f.txt", Body=b"from b")
     assert session.client("sts", endpoint_url=cloud.endpoint).get_caller_identity()["Account"] == ACCOUNT_B
@@ -72,6 +81,12 @@ def test_plain_boto3_with_local_credentials_acts_in_that_account(cloud: LocalClo
     url = s3.generate_presigned_url("get_object", Params={"Bucket": "worker-bucket", "Key": "private/u/f.txt"})
     with urllib.request.urlopen(url, timeout=5) as answer:
         assert answer.read() == b"from b"
+    # Signature Version 2 is refused, as AWS refuses it for buckets made since 2020
+    old = session.client("s3", endpoint_url=cloud.endpoint, config=Config(signature_version="s3"))
+    url = old.generate_presigned_url("get_object", Params={"Bucket": "worker-bucket", "Key": "private/u/f.txt"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(url, timeout=5)
+    assert refused.value.code == 400 and b"AWS4-HMAC-SHA256" in refused.value.read()
 
 
 def test_credentials_are_stable_and_per_account() -> None:
