@@ -28,9 +28,44 @@ def run() -> dict[str, float]:
 
     with tempfile.TemporaryDirectory(prefix="stagewise-auth-bench-") as tmp, running_cloud(Path(tmp) / "cloud") as cloud:
         samples = _measure(cloud)
+        guard = _measure_guard(Path(tmp) / "cloud")
+    return {**_percentiles("iam_check", samples), **_percentiles("cloud_sigv4", guard)}
+
+
+def _percentiles(name: str, samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
-    return {"iam_check_p50_us": round(statistics.median(ordered), 1),
-            "iam_check_p99_us": round(ordered[int(len(ordered) * 0.99) - 1], 1)}
+    return {f"{name}_p50_us": round(statistics.median(ordered), 1),
+            f"{name}_p99_us": round(ordered[int(len(ordered) * 0.99) - 1], 1)}
+
+
+def _measure_guard(state_dir: Path) -> list[float]:
+    """The local cloud's check of one SDK call (a DynamoDB GetItem signed with an account's keys)."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    from stagewise.cloud.accounts import credentials
+    from stagewise.cloud.guard import INTERNAL, Guard
+    from stagewise.cloud.identities import IdentityKeys, load_key
+    from stagewise.cloud.inprocess import environ_of
+
+    own = credentials("", "111111111111")
+    guard = Guard(IdentityKeys(load_key(state_dir)), iam_for=lambda account: None,
+                  account_secret=lambda account: (own["AWS_SECRET_ACCESS_KEY"], own["AWS_SESSION_TOKEN"]))
+    body = b'{"TableName": "notes", "Key": {"userId": {"S": "u"}, "noteId": {"S": "n"}}}'
+    request = AWSRequest(method="POST", url="http://127.0.0.1:4566/", data=body, headers={
+        "X-Amz-Target": "DynamoDB_20120810.GetItem", "Content-Type": "application/x-amz-json-1.0"})
+    SigV4Auth(Credentials(own["AWS_ACCESS_KEY_ID"], own["AWS_SECRET_ACCESS_KEY"], own["AWS_SESSION_TOKEN"]),
+              "dynamodb", "us-east-1").add_auth(request)
+    environ = environ_of(request.prepare())
+    environ.pop(INTERNAL)
+    assert guard.check(environ, body) is None
+    samples = []
+    for _ in range(ROUNDS):
+        began = time.perf_counter()
+        guard.check(environ, body)
+        samples.append((time.perf_counter() - began) * 1e6)
+    return samples
 
 
 def _measure(cloud: Any) -> list[float]:
