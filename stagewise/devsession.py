@@ -108,8 +108,10 @@ class DevSession:
         for route in sorted(shown, key=lambda r: (r.path, verbs.index(r.method) if r.method in verbs else 9)):
             say(f"  {route.method:<7} {url.rstrip('/')}{route.path}")
         say(f"OpenAPI      {url.rstrip('/')}/openapi.json   docs: {url.rstrip('/')}/docs")
-        say(f'Token        curl -H "Authorization: $(stagewise token you@example.com --stage {self.config.name})" '
-            f"{url.rstrip('/')}/notes")
+        call = "stagewise call GET /notes --as you@example.com"  # SigV4-signed as that user, created if missing
+        call += f" --stage {self.config.name}" if self.config.name != "local" else ""
+        call += f" --url {url.rstrip('/')}" if url.rstrip("/") != "http://127.0.0.1:3000" else ""
+        say(f"Call         {call}")
         if model.subscriptions:
             say(f"SMS          stagewise messages --stage {self.config.name}   (what the local cloud has sent)")
         say("Ctrl-C stops; local data is kept (stagewise cloud reset wipes it).")

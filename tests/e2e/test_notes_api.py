@@ -211,3 +211,24 @@ def test_credentials_json_signs_requests_too(dev, alice_credentials):
     assert printed["identityId"] == alice_credentials["identityId"]
     status, page = Client(dev.port, credentials=printed).call("GET", "/notes?limit=1")
     assert status == 200 and "items" in page
+
+
+def test_a_file_uploaded_straight_to_s3_with_identity_credentials_can_be_attached(dev, alice, alice_credentials):
+    # GIVEN Alice's own S3 client (her identity credentials, as the seed's web client uploads)
+    import boto3
+
+    from stagewise.localstage import connect
+
+    local = connect("local")
+    s3 = boto3.client("s3", endpoint_url=local.endpoint, region_name=alice_credentials["region"],
+                      aws_access_key_id=alice_credentials["accessKeyId"],
+                      aws_secret_access_key=alice_credentials["secretAccessKey"],
+                      aws_session_token=alice_credentials["sessionToken"])
+    key = f"private/{alice_credentials['identityId']}/straight.txt"
+    # WHEN she puts a file under her prefix and creates a note with its key
+    s3.put_object(Bucket=local.output("BucketName"), Key=key, Body=b"uploaded by the client")
+    status, note = alice.call("POST", "/notes", {"content": "direct", "attachment": key})
+    # THEN the note holds it and its download URL serves the bytes
+    assert status == 201, note
+    with urllib.request.urlopen(note["attachmentUrl"], timeout=10) as response:
+        assert response.read() == b"uploaded by the client"
