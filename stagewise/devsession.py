@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from stagewise.cloud import LocalCloud
 from stagewise.cloud.accounts import preload
 from stagewise.cloud.layout import STRIPE_DIR
+from stagewise.cloud.origins import record_origin
 from stagewise.config import Project, StageConfig
 from stagewise.errors import UserError
 from stagewise.localstage import LocalStage
@@ -79,6 +80,7 @@ class DevSession:
             hot_reload=self.watch,
         )
         url = self.runtime.start(host="127.0.0.1", port=self.port)
+        record_origin(self.cloud.state_dir, url)  # pages of the local API may call the cloud; no other page
         self._announce(url, model, time.perf_counter() - began)
         if self.stripe is not None:
             threading.Thread(target=self._report_stripe, args=(self.stripe,), name="local-stripe", daemon=True).start()

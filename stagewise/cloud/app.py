@@ -41,6 +41,7 @@ from stagewise.cloud.cloudformation.protocol import is_cloudformation
 from stagewise.cloud.determinism import Determinism
 from stagewise.cloud.journal import Journal, JournalEntry
 from stagewise.cloud.layout import HEALTH_PATH
+from stagewise.cloud.origins import Origins
 from stagewise.cloud.snapshot import SNAPSHOT_FILE, SnapshotError, restore, take
 
 PRESERVED_NAMES = "moto.preserved_header_names"
@@ -103,19 +104,41 @@ class DurableApp:
         self.cloudformation: Any = None  # a CloudFormationApp, set once the server knows its port
         self.cognito_identity: Any = None  # a CognitoIdentity (sign-in calls moto gets wrong), set with it
         self.guard: Any = None  # a Guard (cloud/guard.py): checked before anything answers, set with them
+        self.origins = Origins(state_dir)  # browsers and host names (cloud/origins.py)
 
     # -- entry points -------------------------------------------------------------------
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
-        if environ.get("PATH_INFO") == HEALTH_PATH:
-            response = self._health()
-        elif environ.get("PATH_INFO") == sms.SMS_PATH:
-            with self.lock:
-                response = _json_response(sms.listing())
-        else:
-            response = self._route(self._normalised(environ))
-        start_response(response.status, response.headers)
+        response = self._browser_check(environ) or self._answer(environ)
+        start_response(response.status, self._cors(environ, response.headers))
         return [response.body]
+
+    def _answer(self, environ: dict[str, Any]) -> Response:
+        if environ.get("PATH_INFO") == HEALTH_PATH:
+            return self._health()
+        if environ.get("PATH_INFO") == sms.SMS_PATH:
+            with self.lock:
+                return _json_response(sms.listing())
+        return self._route(self._normalised(environ))
+
+    def _browser_check(self, environ: dict[str, Any]) -> Response | None:
+        """Another host name (DNS rebinding) or another origin is refused; an allowed preflight answered."""
+        if not self.origins.host_allowed(environ.get("HTTP_HOST", "")):
+            return _json_response({"message": "this local cloud answers loopback host names only"}, "403 Forbidden")
+        origin = environ.get("HTTP_ORIGIN")
+        if not self.origins.origin_allowed(origin):
+            return _json_response({"message": f"origin {origin} may not call the local cloud"}, "403 Forbidden")
+        if origin and environ["REQUEST_METHOD"] == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ:
+            return Response("200 OK", [("Content-Length", "0")], b"")
+        return None
+
+    def _cors(self, environ: dict[str, Any], headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """moto's CORS headers (any origin, echoed) replaced by ours for an allowed origin only."""
+        kept = [(k, v) for k, v in headers if not k.lower().startswith("access-control-")]
+        origin = environ.get("HTTP_ORIGIN")
+        if origin and self.origins.origin_allowed(origin):
+            kept += self.origins.cors_headers(origin, environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", ""))
+        return kept
 
     def replay(self) -> int:
         """Load the snapshot, then re-run the journal entries after it in order; returns how many ran."""
@@ -260,9 +283,9 @@ class DurableApp:
         return environ
 
 
-def _json_response(value: Any) -> Response:
+def _json_response(value: Any, status: str = "200 OK") -> Response:
     body = json.dumps(value).encode()
-    return Response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))], body)
+    return Response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))], body)
 
 
 def _received_something(response: Response) -> bool:
