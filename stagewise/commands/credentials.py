@@ -41,7 +41,7 @@ def credentials(
     found = sign_in(stage, email, overrides=set_)
     if json_:
         print(json.dumps({k: found[k] for k in ("identityId", "accessKeyId", "secretAccessKey", "sessionToken",
-                                                "expiration")}))
+                                                "expiration", "region")}))
         return
     values = {"AWS_ACCESS_KEY_ID": found["accessKeyId"], "AWS_SECRET_ACCESS_KEY": found["secretAccessKey"],
               "AWS_SESSION_TOKEN": found["sessionToken"], "AWS_REGION": found["region"],

@@ -123,7 +123,7 @@ def test_the_call_command_signs_as_a_user(dev) -> None:
     exported = subprocess.run([sys.executable, "-m", "stagewise.cli", "credentials", "cli@example.com", "--json"],
                               capture_output=True, text=True, timeout=60)
     assert set(json.loads(exported.stdout)) == {"identityId", "accessKeyId", "secretAccessKey", "sessionToken",
-                                               "expiration"}
+                                               "expiration", "region"}
 
 
 def test_every_bad_signature_is_apis_403_never_a_5xx(dev, ann) -> None:
