@@ -4,7 +4,7 @@ Data flow: sign the user in to the stage's local user pool (created if missing) 
 GetCredentialsForIdentity on the stage's identity pool (stagewise.auth_local.sign_in) → `export`
 lines (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION, and the local
 cloud's AWS_ENDPOINT_URL) or, with --json, `{identityId, accessKeyId, secretAccessKey,
-sessionToken, expiration}`. With them any SDK, `curl --aws-sigv4` or the AWS CLI acts as that
+sessionToken, expiration, region}`. With them any SDK, `curl --aws-sigv4` or the AWS CLI acts as that
 user: the API's AWS_IAM methods, the user's own `private/<identity id>/` files in S3.
 """
 
