@@ -23,6 +23,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -34,7 +35,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
-from stagewise.cloud import cognito_identity, sms
+from stagewise.cloud import cognito_identity, sms, userpool_keys
 from stagewise.cloud.accounts import account_for_request
 from stagewise.cloud.classify import action_of, is_mutating
 from stagewise.cloud.cloudformation.protocol import is_cloudformation
@@ -68,6 +69,7 @@ StartResponse = Callable[..., Any]
 
 
 FORM_TYPE = "application/x-www-form-urlencoded"
+JWKS_PATH = re.compile(r"^/[\w-]+_[0-9A-Za-z]+/\.well-known/jwks\.json$")
 
 
 @dataclass
@@ -116,6 +118,8 @@ class DurableApp:
     def _answer(self, environ: dict[str, Any]) -> Response:
         if environ.get("PATH_INFO") == HEALTH_PATH:
             return self._health()
+        if JWKS_PATH.match(environ.get("PATH_INFO", "")) and environ.get("REQUEST_METHOD") == "GET":
+            return _json_response(userpool_keys.jwks(self.state_dir))  # the key this install signs with
         if environ.get("PATH_INFO") == sms.SMS_PATH:
             with self.lock:
                 return _json_response(sms.listing())

@@ -66,8 +66,10 @@ def serves(environ: dict[str, Any]) -> bool:
 class CognitoIdentity:
     """`moto_lock` guards reads of moto's backends; `states_of` reads stack states (not under it)."""
 
-    def __init__(self, keys: IdentityKeys, *, moto_lock: Any, states_of: StatesOf) -> None:
+    def __init__(self, keys: IdentityKeys, *, moto_lock: Any, states_of: StatesOf, signing_key: Any) -> None:
+        """`signing_key`: what the local user pools sign ID tokens with (cloud/userpool_keys.py)."""
         self.keys = keys
+        self.signing_key = signing_key
         self.moto_lock = moto_lock
         self.states_of = states_of
 
@@ -137,9 +139,9 @@ class CognitoIdentity:
 
         user_pool_id = provider.rsplit("/", 1)[-1]
         with self.moto_lock:
-            key = self._user_pool_key(pool, user_pool_id)
+            self._user_pool(pool, user_pool_id)
         try:
-            claims = jwt.decode(token, key, algorithms=["RS256"]).claims
+            claims = jwt.decode(token, self.signing_key, algorithms=["RS256"]).claims
         except (JoseError, ValueError) as exc:
             raise IdentityError("NotAuthorizedException", f"Invalid login token. {type(exc).__name__}") from exc
         if claims.get("exp", 0) <= time.time():
@@ -150,14 +152,14 @@ class CognitoIdentity:
             raise IdentityError("NotAuthorizedException", "Invalid login token. Issuer doesn't match providerName")
         return str(claims["sub"])
 
-    def _user_pool_key(self, pool: Pool, user_pool_id: str) -> Any:
+    def _user_pool(self, pool: Pool, user_pool_id: str) -> Any:
         from moto.cognitoidp.models import cognitoidp_backends
 
         backend = _existing(cognitoidp_backends, pool.account_id, pool.region)
         user_pool = backend.user_pools.get(user_pool_id) if backend is not None else None
         if user_pool is None:
             raise IdentityError("NotAuthorizedException", f"Invalid login token. User pool {user_pool_id} not found.")
-        return user_pool.json_web_key
+        return user_pool
 
     def _pool(self, pool_id: str) -> Pool:
         found = next((pool for pool in self._pools(pool_id.split(":", 1)[0]) if pool.pool_id == pool_id), None)

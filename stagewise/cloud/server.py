@@ -49,7 +49,7 @@ def build_app(state_dir: Path) -> Any:
     """The durable moto app for `state_dir`, with its snapshot restored and journal replayed."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    from stagewise.cloud import lazy_deps
+    from stagewise.cloud import lazy_deps, userpool_keys
     from stagewise.cloud.app import DurableApp
     from stagewise.cloud.journal import JOURNAL_FILE, Journal
 
@@ -65,6 +65,7 @@ def build_app(state_dir: Path) -> Any:
         f"in {time.perf_counter() - started:.3f} s",
         file=sys.stderr,
     )
+    userpool_keys.install(state_dir)  # tokens signed with this install's key, not moto's bundled one
     if journal.count >= app.next_snapshot_at:
         with app.lock:
             app.snapshot()
@@ -74,6 +75,7 @@ def build_app(state_dir: Path) -> Any:
 def serve(app: Any, port: int) -> None:
     from cheroot.wsgi import Server
 
+    from stagewise.cloud import userpool_keys
     from stagewise.cloud.cloudformation import CloudFormationApp
     from stagewise.cloud.cognito_identity import CognitoIdentity
     from stagewise.cloud.gateway import MotoGateway
@@ -84,7 +86,8 @@ def serve(app: Any, port: int) -> None:
     app.cloudformation = CloudFormationApp(f"http://127.0.0.1:{port}", checkpoints=app.state_dir / PROVISIONER_DIR,
                                            wsgi=app)
     keys = IdentityKeys(load_key(app.state_dir))
-    app.cognito_identity = CognitoIdentity(keys, moto_lock=app.lock, states_of=app.cloudformation.stack_states)
+    app.cognito_identity = CognitoIdentity(keys, moto_lock=app.lock, states_of=app.cloudformation.stack_states,
+                                           signing_key=userpool_keys.signing_key(app.state_dir))
     app.guard = Guard(keys, account_secret=_account_secret, moto_key=moto_key_lookup(app.lock),
                       iam_for=lambda account: app.cloudformation.client(account, "us-east-1", "iam"))
     server = Server(("127.0.0.1", port), app, numthreads=THREADS, timeout=IDLE_TIMEOUT)

@@ -165,3 +165,19 @@ def test_the_other_kinds_through_the_same_gateway(dev) -> None:
     denied = httpx.get(url(dev, "/custom-token"), headers={"Authorization": "deny"}, timeout=10)
     assert denied.status_code == 403
     assert httpx.get(url(dev, "/cognito"), timeout=10).status_code == 401
+
+
+def test_a_token_forged_with_motos_bundled_key_is_refused_by_the_gateway(dev) -> None:
+    import jwt as pyjwt
+    from joserfc import jwt as jose_jwt
+    from joserfc.jwk import RSAKey
+    from moto.utilities.utils import load_resource
+
+    local = connect("local")
+    token = id_token(local.client("cognito-idp"), pool_id=local.output("UserPoolId"),
+                     client_id=local.output("UserPoolClientId"), email="ann@example.com")
+    assert httpx.get(url(dev, "/cognito"), headers={"Authorization": token}, timeout=10).status_code == 200
+    claims = pyjwt.decode(token, options={"verify_signature": False})
+    forged = jose_jwt.encode({"kid": "dummy", "alg": "RS256"}, {**claims, "sub": "mallory"},
+                             RSAKey.import_key(load_resource("cognitoidp/resources/jwks-private.json")))
+    assert httpx.get(url(dev, "/cognito"), headers={"Authorization": forged}, timeout=10).status_code == 401
