@@ -131,3 +131,21 @@ def test_each_account_sees_only_its_own_stacks_and_exports(cloud: LocalCloud) ->
     assert theirs.list_exports()["Exports"] == []
     create(theirs, "shared-name", queue("a-queue", export="shared-export"))  # same names, another account
     assert mine.describe_stacks()["Stacks"][0]["StackId"] != theirs.describe_stacks()["Stacks"][0]["StackId"]
+
+
+def test_a_stack_an_older_cloud_deployed_without_this_api_can_be_updated(cloud: LocalCloud) -> None:
+    from stagewise.cloud import client as cloud_client
+    from stagewise.provisioner import Provisioner
+
+    def clients(service: str) -> Any:
+        return cloud_client(cloud.endpoint, account_id="111111111111", region="us-east-1", service=service)
+
+    Provisioner(clients, account_id="111111111111", region="us-east-1").deploy("older", queue("older-q"))
+    cfn = make_client(cloud, "cloudformation")
+    assert cfn.describe_stacks(StackName="older")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+    made = cfn.create_change_set(StackName="older", ChangeSetName="c", TemplateBody=json.dumps(
+        queue("older-q", export="older-url")))
+    assert cfn.describe_change_set(ChangeSetName=made["Id"])["Status"] == "CREATE_COMPLETE"
+    cfn.execute_change_set(ChangeSetName=made["Id"])
+    cfn.get_waiter("stack_update_complete").wait(StackName="older", WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    assert [e["Name"] for e in cfn.list_exports()["Exports"]] == ["older-url"]

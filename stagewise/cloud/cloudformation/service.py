@@ -88,12 +88,6 @@ class CloudFormation:
             self._accounts[key] = Account(self, account, region)
         return self._accounts[key]
 
-    def wait_idle(self, timeout: float = 30.0) -> None:
-        """Join every running operation (tests, and a clean stop of the cloud)."""
-        for op in list(self._ops.values()):
-            if op.thread is not None:
-                op.thread.join(timeout)
-
     # -- change sets ---------------------------------------------------------------------------
     def _create_change_set(self, acct: Account, p: dict[str, Any]) -> dict[str, Any]:
         name, cs_name = _stack_name(p), p.get("ChangeSetName", "")
@@ -123,7 +117,9 @@ class CloudFormation:
             raise validation(f"Stack [{name}] does not exist")
         elif status not in READY:
             raise validation(f"Stack:{record.stack_id if record else name} is in {status} state and can not be updated.")
-        assert record is not None
+        if record is None:  # deployed by an older local cloud, before this API kept records
+            record = acct.adopt(name, state)
+            acct.records.save_stack(record)
         if acct.records.change_set(name, cs_name) is not None:
             raise ApiError("AlreadyExistsException", f"ChangeSet {cs_name} already exists")
         change_set = ChangeSet(
@@ -190,7 +186,7 @@ class CloudFormation:
                            f"ChangeSet [{cs.change_set_id}] cannot be executed in its current status of "
                            f"[{cs.status if cs.status != 'CREATE_COMPLETE' else cs.execution_status}]")
         record, state = acct.stack(cs.stack_name)
-        assert record is not None
+        record = record or acct.adopt(cs.stack_name, state)
         denied = stack_policy.denied(record.policy, cs.changes) if cs.change_set_type == "UPDATE" else None
         template = json.loads(cs.template_body)
         kind = "CREATE" if cs.change_set_type == "CREATE" else "UPDATE"
@@ -216,8 +212,7 @@ class CloudFormation:
         name = _stack_name(p)
         cs_name = f"stagewise-create-{new_uuid().hex[:12]}"
         made = self._create_change_set(acct, {**p, "ChangeSetName": cs_name, "ChangeSetType": "CREATE"})
-        record = acct.records.stack(name)
-        assert record is not None
+        record = acct.records.stack(name) or acct.adopt(name, None)
         record.termination_protection = bool(p.get("EnableTerminationProtection"))
         if p.get("StackPolicyBody"):
             record.policy = _valid_policy(p["StackPolicyBody"])
