@@ -10,11 +10,18 @@ precedence table `layers_for()` below:
 A stage not named under [stages] (a feature branch, a pull request) is
 "ephemeral": its layers are [ephemeral] → [stages.<inherits>] → [defaults].
 
+Settings are what the tool itself acts on (account, memory, protect, ...). Stage
+variables (`[defaults.vars]`, `[stages.<name>.vars]`, `[ephemeral.vars]`) are the
+app's own free-form values; they go through the same table, key by key, and reach
+stack code as `ctx.stage.vars`. `Project.resolve()` also says which layer every
+value came from (`stagewise config`).
+
 Every error names the file, the key and what is allowed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tomllib
@@ -23,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from stagewise.errors import ConfigError
 
@@ -31,6 +38,9 @@ MANIFEST = "stagewise.toml"
 STAGE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 SERVICE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 LOCAL_STAGE = "local"
+MAX_STAGE_NAME = 20
+VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+VarValue = str | int | float | bool
 M = TypeVar("M", bound="BaseModel")
 
 
@@ -56,7 +66,6 @@ class StageSettings(_Strict):
     account: str | None = None
     region: str | None = Field(default=None, pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] | None = None
-    admin_phone: str | None = Field(default=None, pattern=r"^\+[1-9]\d{6,14}$")
     memory: int | None = Field(default=None, ge=128, le=10240)
     timeout: int | None = Field(default=None, ge=1, le=900)
     alarms: bool | None = None
@@ -64,6 +73,32 @@ class StageSettings(_Strict):
     infra_from: str | None = None
     secrets_from: str | None = None
     domain: str | None = Field(default=None, pattern=r"^([a-z0-9-]+\.)+[a-z]{2,}$")
+    vars: dict[str, VarValue] | None = None  # the app's own values; keys checked by check_vars
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_admin_phone(cls, data: Any) -> Any:
+        return _move_legacy_vars(data)
+
+
+# Keys that were settings before stage variables existed; still read, as variables (docs/config.md).
+LEGACY_VARS = ("admin_phone",)
+
+
+def _move_legacy_vars(data: Any) -> Any:
+    if not isinstance(data, dict) or not any(key in data for key in LEGACY_VARS):
+        return data
+    data = dict(data)
+    moved = dict(data.get("vars") or {})
+    for key in LEGACY_VARS:
+        if key in data:
+            value = data.pop(key)
+            if key in moved:
+                raise ValueError(f"'{key}' is set twice, as a setting and under vars; keep the vars one")
+            if value is not None:
+                moved[key] = value
+    data["vars"] = moved
+    return data
 
 
 class EphemeralSettings(StageSettings):
@@ -73,7 +108,6 @@ class EphemeralSettings(StageSettings):
 BUILT_IN = StageSettings(
     account=None,
     log_level="INFO",
-    admin_phone=None,
     memory=256,
     timeout=10,
     alarms=False,
@@ -88,7 +122,6 @@ class StageConfig(_Strict):
     account: str
     region: str
     log_level: str
-    admin_phone: str | None
     memory: int
     timeout: int
     alarms: bool
@@ -97,6 +130,18 @@ class StageConfig(_Strict):
     secrets_from: str | None
     domain: str | None
     ephemeral: bool
+    vars: dict[str, VarValue] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_admin_phone(cls, data: Any) -> Any:
+        return _move_legacy_vars(data)
+
+    @property
+    def admin_phone(self) -> str | None:
+        """Older spelling of `vars["admin_phone"]` (kept for code written before stage variables)."""
+        value = self.vars.get("admin_phone")
+        return None if value is None else str(value)
 
     @property
     def infra_stage(self) -> str:
@@ -126,26 +171,33 @@ class Project:
     ephemeral: EphemeralSettings
     file: Path = field(default=Path(MANIFEST))
 
-    def layers_for(self, stage: str, overrides: StageSettings | None = None) -> list[StageSettings]:
+    def layers_for(self, stage: str, overrides: StageSettings | None = None) -> list[Layer]:
         """The precedence table, highest first. Used for lookup and merge alike."""
-        layers = [overrides] if overrides else []
+        layers = [Layer("--set", overrides)] if overrides else []
         if stage in self.stages:
-            layers.append(self.stages[stage])
+            layers.append(Layer(f"[stages.{stage}]", self.stages[stage]))
         else:
             base = self.ephemeral.inherits
-            layers.append(StageSettings(**self.ephemeral.model_dump(exclude={"inherits"}, exclude_none=True)))
-            layers.append(self.stages.get(base, StageSettings()))
-        layers += [self.defaults, BUILT_IN]
+            layers.append(Layer("[ephemeral]", StageSettings(
+                **self.ephemeral.model_dump(exclude={"inherits"}, exclude_none=True))))
+            layers.append(Layer(f"[stages.{base}]", self.stages.get(base, StageSettings())))
+        layers += [Layer("[defaults]", self.defaults), Layer("default", BUILT_IN)]
         return layers
 
     def stage(self, name: str, overrides: Mapping[str, Any] | None = None) -> StageConfig:
+        return self.resolve(name, overrides).config
+
+    def resolve(self, name: str, overrides: Mapping[str, Any] | None = None) -> Resolution:
+        """The stage's merged settings and variables, and the layer each value came from."""
         check_stage_name(name)
-        cli = _validated(StageSettings, dict(overrides or {}), "command-line --set")
+        cli = _validated(StageSettings, _cli_layer(overrides), "command-line --set")
         merged = merge_layers(self.layers_for(name, cli))
+        values, sources = merged.values, dict(merged.sources)
         ephemeral = name not in self.stages
-        if ephemeral and name != self.ephemeral.inherits and merged.get("protect"):
-            merged["protect"] = False  # protection belongs to the named stage, never to its children
-        account = merged.get("account")
+        if ephemeral and name != self.ephemeral.inherits and values.get("protect"):
+            values["protect"] = False  # protection belongs to the named stage, never to its children
+            sources["protect"] = "default (an ephemeral stage never inherits protect)"
+        account = values.get("account")
         if account is None:
             raise ConfigError(f"{self.file}: stage '{name}' has no account; set [defaults] account = \"<name>\"")
         if account not in self.accounts:
@@ -154,23 +206,29 @@ class Project:
                 f"{self.file}: stage '{name}': account '{account}' is not under [accounts]; allowed: {allowed}"
             )
         for key in ("infra_from", "secrets_from"):
-            if merged.get(key) == name:
-                merged[key] = None
-        return StageConfig(
+            if values.get(key) == name:
+                values[key] = None
+                sources[key] = f"{sources[key]} (names the stage itself: its own)"
+        if "region" not in values:
+            sources["region"] = "[app]"
+        config = StageConfig(
             name=name,
             account=account,
-            region=merged.get("region") or self.app.region,
-            log_level=merged["log_level"],
-            admin_phone=merged.get("admin_phone"),
-            memory=merged["memory"],
-            timeout=merged["timeout"],
-            alarms=merged["alarms"],
-            protect=merged["protect"],
-            infra_from=merged.get("infra_from"),
-            secrets_from=merged.get("secrets_from"),
-            domain=merged.get("domain"),
+            region=values.get("region") or self.app.region,
+            log_level=values["log_level"],
+            memory=values["memory"],
+            timeout=values["timeout"],
+            alarms=values["alarms"],
+            protect=values["protect"],
+            infra_from=values.get("infra_from"),
+            secrets_from=values.get("secrets_from"),
+            domain=values.get("domain"),
             ephemeral=ephemeral,
+            vars=merged.vars,
         )
+        for key in SETTINGS:
+            sources.setdefault(key, "default")
+        return Resolution(config=config, sources=sources, var_sources=merged.var_sources)
 
     def account(self, name: str) -> AccountConfig:
         return self.accounts[name]
@@ -183,12 +241,49 @@ class Project:
             raise ConfigError(f"unknown service '{name}'; services in {self.file}: {known}") from None
 
 
-def merge_layers(layers: list[StageSettings]) -> dict[str, Any]:
-    """First layer that sets a key wins (layers are ordered highest precedence first)."""
-    merged: dict[str, Any] = {}
+@dataclass(frozen=True)
+class Layer:
+    """One row of the precedence table: where it comes from (`[stages.dev]`, `--set`, ...) and its values."""
+
+    source: str
+    settings: StageSettings
+
+
+@dataclass(frozen=True)
+class Merged:
+    values: dict[str, Any]
+    sources: dict[str, str]
+    vars: dict[str, VarValue]
+    var_sources: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """A stage as `stagewise config` explains it: the config, and the layer every value came from."""
+
+    config: StageConfig
+    sources: dict[str, str]  # setting -> layer
+    var_sources: dict[str, str]  # variable -> layer (`[stages.dev.vars]`, `--set`, ...)
+
+
+SETTINGS = tuple(name for name in StageSettings.model_fields if name != "vars")
+
+
+def merge_layers(layers: list[Layer]) -> Merged:
+    """First layer that sets a key wins (layers are ordered highest precedence first); vars key by key."""
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    variables: dict[str, VarValue] = {}
+    var_sources: dict[str, str] = {}
     for layer in reversed(layers):
-        merged.update(layer.model_dump(exclude_none=True))
-    return merged
+        dumped = layer.settings.model_dump(exclude_none=True)
+        for key, value in (dumped.pop("vars", None) or {}).items():
+            variables[key] = value
+            var_sources[key] = layer.source if layer.source in ("--set", "default") else f"{layer.source[:-1]}.vars]"
+        for key, value in dumped.items():
+            values[key] = value
+            sources[key] = layer.source
+    return Merged(values, sources, variables, var_sources)
 
 
 def check_stage_name(name: str) -> None:
@@ -199,12 +294,41 @@ def check_stage_name(name: str) -> None:
         )
 
 
+HASH_CHARS = 6
+
+
 def stage_name_for_branch(branch: str) -> str:
-    """A valid stage name for a git branch (feature/Login_Form → feature-login-form)."""
-    slug = re.sub(r"[^a-z0-9]+", "-", branch.lower()).strip("-")
-    if not slug or not slug[0].isalpha():
+    """A valid stage name for a git branch (feature/Login_Form → feature-login-form).
+
+    `refs/heads/` is stripped. A name longer than 20 characters keeps its start and ends with a
+    short hash of the whole branch name, so two long branches never share a stage.
+    """
+    name = branch.strip()
+    name = name.removeprefix("refs/heads/")
+    if name.startswith("refs/"):
+        raise ConfigError(f"'{branch}' is not a branch (only refs/heads/... names a branch); pass a branch name")
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    if not slug:
+        raise ConfigError(
+            f"branch '{branch}' has no letters or digits to name a stage after; "
+            "pass --stage NAME instead, or rename the branch"
+        )
+    if not slug[0].isalpha():
         slug = "b-" + slug
-    return slug[:20].rstrip("-")
+    if len(slug) <= MAX_STAGE_NAME:
+        return slug
+    digest = hashlib.sha256(name.encode()).hexdigest()[:HASH_CHARS]
+    return f"{slug[:MAX_STAGE_NAME - HASH_CHARS - 1].rstrip('-')}-{digest}"
+
+
+def stage_name_for_pr(number: str | int) -> str:
+    """`pr-<N>` for a pull request number (a positive integer, as text or int)."""
+    text = str(number).strip()
+    if not text.isdigit() or int(text) < 1:
+        raise ConfigError(f"pull request number '{number}' is not a positive integer; pass e.g. --pr 42")
+    name = f"pr-{int(text)}"
+    check_stage_name(name)
+    return name
 
 
 def find_manifest(start: Path | None = None) -> Path:
@@ -252,17 +376,60 @@ def parse_project(raw: dict[str, Any], *, root: Path, file: Path) -> Project:
             check_stage_name(name)
         except ConfigError as exc:
             raise ConfigError(f"{file}: [stages.{name}]: {exc}") from None
-        stages[name] = _validated(StageSettings, value, f"[stages.{name}]", file)
+        stages[name] = _stage_layer(value, f"[stages.{name}]", file)
     return Project(
         root=root,
         app=app,
         services=_services(_table(raw, "services", file), root, file),
         accounts=accounts,
-        defaults=_validated(StageSettings, raw.get("defaults", {}), "[defaults]", file),
+        defaults=_stage_layer(raw.get("defaults", {}), "[defaults]", file),
         stages=stages,
-        ephemeral=_validated(EphemeralSettings, raw.get("ephemeral", {}), "[ephemeral]", file),
+        ephemeral=_stage_layer(raw.get("ephemeral", {}), "[ephemeral]", file, model=EphemeralSettings),
         file=file,
     )
+
+
+def _stage_layer(value: Any, where: str, file: Path, model: type[M] = StageSettings) -> M:  # type: ignore[assignment]
+    if isinstance(value, dict) and "vars" in value:
+        check_vars(value["vars"], f"{file}: {where[:-1]}.vars]")
+    return _validated(model, value, where, file)
+
+
+def check_vars(table: Any, where: str) -> None:
+    """Stage variables: a table of identifier = string, number or boolean."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: expected a table of name = value")
+    for key, value in table.items():
+        if not VAR_NAME.match(key):
+            suggestion = re.sub(r"\W+", "_", key).strip("_") or "name"
+            if suggestion[0].isdigit():
+                suggestion = "_" + suggestion
+            raise ConfigError(
+                f"{where}: '{key}' is not a valid variable name (letters, digits and _, not starting "
+                f"with a digit); rename it, e.g. {suggestion}"
+            )
+        if not isinstance(value, str | int | float | bool):
+            raise ConfigError(f"{where}: {key}: a variable is a string, number or boolean (got {type(value).__name__})")
+
+
+def _cli_layer(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+    """`--set key=value` pairs as a layer: `vars.NAME=value` sets a stage variable."""
+    layer: dict[str, Any] = {}
+    variables: dict[str, Any] = {}
+    for key, value in (overrides or {}).items():
+        if key.startswith("vars."):
+            variables[key.removeprefix("vars.")] = value
+        elif key in SETTINGS or key in LEGACY_VARS:
+            layer[key] = value
+        else:
+            raise ConfigError(
+                f"command-line --set: unknown setting '{key}' (allowed: {', '.join(SETTINGS)}); "
+                f"a stage variable is --set vars.{key}=VALUE"
+            )
+    if variables:
+        check_vars(variables, "command-line --set vars.*")
+        layer["vars"] = variables
+    return layer
 
 
 def _services(table: dict[str, Any], root: Path, file: Path) -> dict[str, Service]:
@@ -303,7 +470,8 @@ def _validated(model: type[M], value: Any, where: str, file: Path | None = None)
             key = ".".join(str(p) for p in err["loc"]) or "?"
             if err["type"] == "extra_forbidden":
                 allowed = ", ".join(model.model_fields)
-                problems.append(f"unknown key '{key}' (allowed: {allowed})")
+                hint = " (an app value of your own goes under vars)" if "vars" in model.model_fields else ""
+                problems.append(f"unknown key '{key}' (allowed: {allowed}){hint}")
             else:
                 problems.append(f"{key}: {err['msg']} (got {err.get('input')!r})")
         raise ConfigError(f"{prefix}: " + "; ".join(problems)) from exc
