@@ -143,6 +143,21 @@ class StackContext:
             "POWERTOOLS_METRICS_NAMESPACE": self.app,
         }
 
+    def vars_environment(self, *names: str) -> dict[str, str]:
+        """Stage variables a function should see, as environment variables: `admin_phone` → `ADMIN_PHONE`.
+
+        A variable the stage does not set is refused, naming where to set it.
+        """
+        missing = [name for name in names if name not in self.stage.vars]
+        if missing:
+            table = "[ephemeral.vars]" if self.stage.ephemeral else f"[stages.{self.stage.name}.vars]"
+            raise UserError(
+                f"service {self.service.name} needs the stage variable(s) {', '.join(missing)} and stage "
+                f"'{self.stage.name}' has none; set {missing[0]} = \"...\" under [defaults.vars] or {table} "
+                "in stagewise.toml"
+            )
+        return {name.upper(): _env_text(self.stage.vars[name]) for name in names}
+
     def code(self, logical_id: str) -> ArtifactRef:
         """The built artifact of a function, or the placeholder a later build replaces."""
         if self.artifacts is not None and logical_id in self.artifacts:
@@ -154,3 +169,10 @@ class StackContext:
             "bucket": naming.artifacts_bucket(self.account_id, self.region),
             "key": f"{UNBUILT_PREFIX}/{self.service.name}/{logical_id}.zip",
         }
+
+
+def _env_text(value: object) -> str:
+    """A variable as a function sees it: booleans as `true`/`false` (TOML's spelling), the rest as written."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
