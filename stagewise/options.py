@@ -23,7 +23,8 @@ ForceUnlockOption = Annotated[bool, typer.Option(
     "--force-unlock", help="Break the stage's lock left by a run that died (asks first unless --yes).")]
 SetOption = Annotated[
     list[str] | None,
-    typer.Option("--set", help="Override a stage setting for this command: --set log_level=DEBUG."),
+    typer.Option("--set", help="Override a stage setting for this command: --set log_level=DEBUG; "
+                 "or a stage variable: --set vars.admin_phone=+15555550100."),
 ]
 
 
