@@ -1,9 +1,12 @@
 """Checks made on the raw proxy event before the resolver parses or validates anything.
 
-Data flow: an API handler calls `early_response(event, max_body_bytes=...)` first; it returns a
-ready API Gateway proxy response for a request that must not go further (body too large → 413,
-no verified caller → 401), or None to let the resolver handle the request. Doing this before
-validation means an unauthenticated caller learns nothing about the request schema.
+Data flow: an API handler calls `screen_request(event, max_body_bytes=...)` first; it returns
+`(refusal, event)`: a ready API Gateway proxy response for a request that must not go further
+(no verified caller → 401, body too large → 413, a Content-Type other than JSON in UTF-8 → 415,
+a body that is not a bounded UTF-8 JSON object → 400; `libs.bodies`), or None and the event to
+give the resolver (its body re-serialised from what was parsed). Doing this before validation
+means an unauthenticated caller learns nothing about the request schema, and no body reaches
+Powertools' or pydantic's parsers unchecked. `early_response` is the 401/413 part alone.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from http import HTTPStatus
 from typing import Any
 
 from libs.auth import caller_id
+from libs.bodies import BodyRefusal, screen_body
 
 DEFAULT_MAX_BODY_BYTES = 128 * 1024
 
@@ -35,6 +39,19 @@ def early_response(event: Mapping[str, Any], *, max_body_bytes: int = DEFAULT_MA
         message = f"body: larger than {max_body_bytes} bytes"
         return proxy_response(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"message": message}, cors=cors)
     return None
+
+
+def screen_request(
+    event: Mapping[str, Any], *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """`(refusal, event)`: a 401 / 413 / 415 / 400 proxy response, or None and the event to resolve."""
+    refused = early_response(event, max_body_bytes=max_body_bytes)
+    if refused is not None:
+        return refused, dict(event)
+    screened = screen_body(event)
+    if isinstance(screened, BodyRefusal):
+        return proxy_response(screened.status, screened.body(), cors=_has_origin(event)), dict(event)
+    return None, screened
 
 
 def proxy_response(status: int, body: Mapping[str, Any], *, cors: bool = False) -> dict[str, Any]:

@@ -1,7 +1,9 @@
 """`POST /billing`: charge a storage plan with Stripe, then announce the purchase on SNS.
 
 Data flow: API Gateway (AWS_IAM: a REST proxy event signed by a Cognito identity) → `handler`
-refuses an event without an authenticated identity (401) → the Powertools resolver validates the body against
+refuses an event without an authenticated identity (401), an oversize body (413), a Content-Type other
+than JSON (415) or a body that is not a bounded UTF-8 JSON object (400; `libs.guards.screen_request`,
+shared with notes-api) → the Powertools resolver validates the body against
 `BillingRequest` (400 naming the field) → `create_purchase` prices it (`cost`), and runs
 `purchase()` — through Powertools Idempotency when the request has an `Idempotency-Key` header:
 
@@ -43,9 +45,9 @@ from libs import aws
 from libs import settings as env
 from libs.auth import caller_id
 from libs.errors import json_error
-from libs.guards import early_response
+from libs.guards import screen_request
 from libs.observability import logger, tracer
-from libs.resolver import api_resolver
+from libs.resolver import COMMON_ERRORS, SIGV4_SCHEME, ApiError, api_resolver, error_responses
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_IDEMPOTENCY_KEY = 255  # Stripe's limit for the key we pass on
@@ -80,22 +82,23 @@ class BillingResponse(BaseModel):
     amount: int
 
 
-class ErrorResponse(BaseModel):
-    message: str
+def _documented(status: int, model: type[BaseModel], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"model": model}}}
 
 
-def _documented(status: int, model: type[BaseModel]) -> dict[str, Any]:
-    return {"description": HTTPStatus(status).phrase, "content": {"application/json": {"model": model}}}
-
-
+# Every status the route can answer: the common ones (`libs.resolver`) and billing's own.
 _RESPONSES = {
-    200: _documented(200, BillingResponse),
-    **{status: _documented(status, ErrorResponse) for status in (400, 401, 402, 409, 422, 500, 502)},
+    200: _documented(200, BillingResponse, "Charged: the amount in cents"),
+    **error_responses(*COMMON_ERRORS, 409),
+    402: _documented(402, ApiError, "The card was declined: Stripe's message"),
+    422: _documented(422, ApiError, "The Idempotency-Key was already used with another body"),
+    502: _documented(502, ApiError, "Stripe could not be reached; nothing was charged"),
 }
 
 
-@app.post("/billing", responses=_RESPONSES)
-def create_purchase(request: BillingRequest) -> Response[BillingResponse | ErrorResponse]:
+# Per route, not only globally: the local runtime merges the documents of several functions into one.
+@app.post("/billing", responses=_RESPONSES, security=[{SIGV4_SCHEME: []}])
+def create_purchase(request: BillingRequest) -> Response[BillingResponse | ApiError]:
     key = app.current_event.get_header_value(IDEMPOTENCY_HEADER)
     body = {"storage": request.storage, "source": request.source}
     if key is None:
@@ -175,8 +178,8 @@ def _reused_key(exc: IdempotencyValidationError) -> Response:
 @logger().inject_lambda_context
 @tracer().capture_lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    refused = early_response(event)
+    refused, screened = screen_request(event)
     if refused is not None:
         return refused
     IDEMPOTENCY_CONFIG.register_lambda_context(context)
-    return app.resolve(event, context)
+    return app.resolve(screened, context)

@@ -1,10 +1,11 @@
 """The notes-api Lambda entry point: `handler` (every function of the stack) and `app` (the resolver).
 
 Data flow: API Gateway (REST, proxy integration, AWS_IAM: a SigV4-signed request of a Cognito
-identity) → `handler(event, context)` → early checks on the raw event (401 without an
-authenticated `requestContext.identity`, 413 for an oversize body) →
-`app.resolve` → request validation against the pydantic models (400 naming the field) → a route
-below → `notes` (table + S3) → the response model, serialised. Exceptions become responses in
+identity) → `handler(event, context)` → early checks on the raw event
+(`libs.guards.screen_request`: 401 without an authenticated `requestContext.identity`, 413 for an
+oversize body, 415 for a Content-Type other than JSON, 400 for a body that is not a bounded UTF-8
+JSON object) → `app.resolve` → request validation against the pydantic models (400 naming the
+field) → a route below → `notes` (table + S3) → the response model, serialised. Exceptions become responses in
 `libs.errors`. The OpenAPI document comes from `app.get_openapi_json_schema()`.
 """
 
@@ -21,11 +22,11 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from libs import observability
 from libs.auth import caller_id
-from libs.guards import early_response
-from libs.resolver import SIGV4_SCHEME, api_resolver
+from libs.guards import screen_request
+from libs.resolver import COMMON_ERRORS, SIGV4_SCHEME, api_resolver, error_responses
 
 from . import notes
-from .models import AttachmentIn, AttachmentOut, ErrorOut, NoteIn, NoteOut, NotesPageOut
+from .models import AttachmentIn, AttachmentOut, NoteIn, NoteOut, NotesPageOut
 
 MAX_BODY_BYTES = 128 * 1024
 # Repeated on every route (not only globally) so it survives when the local runtime merges the
@@ -47,15 +48,17 @@ app = api_resolver(
     logger=logger,
 )
 
-_ERRORS: dict[int, dict[str, Any]] = {
-    status: {"description": HTTPStatus(status).phrase, "content": {"application/json": {"model": ErrorOut}}}
-    for status in (400, 401, 404, 413, 500)
-}
 
-
-def _responses(status: int, *, model: type | None, description: str) -> dict[int, dict[str, Any]]:
+def _responses(
+    status: int, *, model: type | None, description: str, errors: tuple[int, ...] = COMMON_ERRORS
+) -> dict[int, dict[str, Any]]:
+    """The success response and every error status the operation can answer (`libs.resolver`)."""
     content = {"application/json": {"model": model}} if model else {}
-    return {status: {"description": description, "content": content}, **_ERRORS}
+    return {status: {"description": description, "content": content}, **error_responses(*errors)}
+
+
+# The routes of one note answer 404 too (missing, another user's, malformed id).
+_ONE_NOTE = (*COMMON_ERRORS, 404)
 
 
 def _user() -> str:
@@ -92,7 +95,7 @@ def list_notes(
     return notes.list_page(_user(), limit=limit, after=cursor)
 
 
-@app.get("/notes/<id>", responses=_responses(200, model=NoteOut, description="The note"), security=SIGNED_IN)
+@app.get("/notes/<id>", responses=_responses(200, model=NoteOut, description="The note", errors=_ONE_NOTE), security=SIGNED_IN)
 def get_note(id: NoteIdParam) -> NoteOut:
     """Get one note."""
     return notes.get(_user(), id)
@@ -100,7 +103,7 @@ def get_note(id: NoteIdParam) -> NoteOut:
 
 @app.put(
     "/notes/<id>",
-    responses=_responses(200, model=NoteOut, description="The updated note"),
+    responses=_responses(200, model=NoteOut, description="The updated note", errors=_ONE_NOTE),
     security=SIGNED_IN,
 )
 def update_note(id: NoteIdParam, note: NoteIn) -> NoteOut:
@@ -108,7 +111,7 @@ def update_note(id: NoteIdParam, note: NoteIn) -> NoteOut:
     return notes.replace(_user(), id, body=note)
 
 
-@app.delete("/notes/<id>", responses=_responses(204, model=None, description="Deleted"), security=SIGNED_IN)
+@app.delete("/notes/<id>", responses=_responses(204, model=None, description="Deleted", errors=_ONE_NOTE), security=SIGNED_IN)
 def delete_note(id: NoteIdParam) -> Response[None]:
     """Delete a note."""
     notes.delete(_user(), id)
@@ -130,4 +133,5 @@ def create_attachment_url(request: AttachmentIn) -> Response[AttachmentOut]:
 @tracer.capture_lambda_handler(capture_response=False)  # note contents stay out of traces
 def handler(event: dict, context: Any) -> dict:
     """Lambda entry point of every notes-api function."""
-    return early_response(event, max_body_bytes=MAX_BODY_BYTES) or app.resolve(event, context)
+    refused, screened = screen_request(event, max_body_bytes=MAX_BODY_BYTES)
+    return refused or app.resolve(screened, context)

@@ -70,9 +70,3 @@ class AttachmentOut(BaseModel):
     key: str = Field(description="S3 key to pass as a note's `attachment`.")
     uploadUrl: str = Field(description="Presigned PUT URL.")
     expiresIn: int = Field(description="Seconds the URL stays valid.")
-
-
-class ErrorOut(BaseModel):
-    """Every error body: a message naming the field at fault, when there is one."""
-
-    message: str

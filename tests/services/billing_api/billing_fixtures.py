@@ -52,7 +52,7 @@ class Reply:
     raw: dict[str, Any]
 
 
-def rest_event(body: Any, *, headers: dict[str, str] | None = None, user: str | None = ALICE, raw_body: str | None = None) -> dict[str, Any]:
+def rest_event(body: Any, *, headers: dict[str, str] | None = None, user: str | None = ALICE, raw_body: str | bytes | None = None) -> dict[str, Any]:
     """An API Gateway REST (v1) proxy event for POST /billing as the AWS_IAM method sends it for
     Cognito identity `user` (None: a request without an identity)."""
     return api_event(

@@ -59,10 +59,12 @@ def rest_event(
     user: str | None = ALICE,
     body: Any = None,
     query: dict[str, str] | None = None,
-    raw_body: str | None = None,
+    raw_body: str | bytes | None = None,
+    headers: dict[str, str] | None = None,
 ) -> dict:
     """An API Gateway REST (v1) proxy event as the AWS_IAM method sends it for identity `user`
-    (None: a request without an identity)."""
+    (None: a request without an identity); `raw_body` is sent as is (bytes that are not UTF-8
+    arrive base64-encoded, as API Gateway passes them), `headers` add to / replace the defaults."""
     resource, path_parameters = _resource(path)
     return api_event(
         method,
@@ -71,7 +73,7 @@ def rest_event(
         identity=user,
         path_parameters=path_parameters,
         query=query,
-        headers={"Accept": "application/json"},
+        headers={"Accept": "application/json", **(headers or {})},
         account_id=ACCOUNT,
     )
 

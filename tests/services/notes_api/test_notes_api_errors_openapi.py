@@ -97,3 +97,27 @@ def test_missing_setting_is_500_and_the_log_names_the_variable(call, monkeypatch
     assert reply.body == {"message": "internal error", "requestId": reply.request_id}
     logged = [str(record.exc_info[1]) for record in log_records if record.exc_info]
     assert any("TABLE_NAME" in text for text in logged)
+
+
+def test_every_operation_lists_every_status_it_can_answer_with_the_error_schema():
+    # GIVEN the document THEN each operation lists the statuses a fuzzer may see, each error with its schema
+    schema = json.loads(app.get_openapi_json_schema())
+    common = {"400", "401", "403", "413", "415", "429", "500"}
+    expected = {
+        ("/notes", "post"): {"201"} | common,
+        ("/notes", "get"): {"200"} | common,
+        ("/notes/{id}", "get"): {"200", "404"} | common,
+        ("/notes/{id}", "put"): {"200", "404"} | common,
+        ("/notes/{id}", "delete"): {"204", "404"} | common,
+        ("/attachments", "post"): {"201"} | common,
+    }
+    for (path, method), statuses in expected.items():
+        responses = schema["paths"][path][method]["responses"]
+        assert set(responses) == statuses, (path, method)
+        for status in statuses - {"200", "201", "204"}:
+            ref = responses[status]["content"]["application/json"]["schema"]["$ref"]
+            assert ref.rsplit("/", 1)[1] == ("GatewayError" if status in {"403", "429"} else "ApiError")
+    api_error = schema["components"]["schemas"]["ApiError"]
+    assert api_error["required"] == ["message"]
+    assert set(api_error["properties"]) == {"message", "errors", "requestId"}
+    assert "ErrorOut" not in schema["components"]["schemas"]
