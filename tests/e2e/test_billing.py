@@ -208,3 +208,26 @@ def test_invoke_billing_once_uses_a_local_stripe(dev, tmp_path) -> None:
     # THEN it charged through a local Stripe and answered like the API does
     assert result["statusCode"] == 200, result
     assert json.loads(result["body"]) == {"status": True, "amount": 20000}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'{"storage": ' + b"9" * 5000 + b', "source": "tok_visa"}',
+         "storage: number out of range (finite, at most 64 characters)"),
+        (b'[{"storage": 10, "source": "tok_visa"}]', "body: must be a JSON object"),
+        (b'{"storage": 10, "source": "tok_visa", "storage": 99}', "storage: duplicate key"),
+    ],
+    ids=["5000-digits", "array", "duplicate-key"],
+)
+def test_a_body_that_is_not_a_bounded_json_object_is_400_and_charges_nothing(api, stripe_url, content, message) -> None:
+    before = len(charges(stripe_url))
+    response = api.post("/billing", content=content, headers={"Content-Type": "application/json"})
+    assert (response.status_code, response.json()["message"]) == (400, message)
+    assert len(charges(stripe_url)) == before
+
+
+def test_an_upper_case_json_content_type_buys(api) -> None:
+    response = api.post("/billing", content=b'{"storage": 10, "source": "tok_visa"}',
+                        headers={"Content-Type": "APPLICATION/JSON"})
+    assert (response.status_code, response.json()) == (200, {"status": True, "amount": AMOUNT_FOR_10})

@@ -232,3 +232,49 @@ def test_a_file_uploaded_straight_to_s3_with_identity_credentials_can_be_attache
     assert status == 201, note
     with urllib.request.urlopen(note["attachmentUrl"], timeout=10) as response:
         assert response.read() == b"uploaded by the client"
+
+
+def _send_raw(dev, credentials, method: str, path: str, body: bytes, content_type: str = "application/json"):
+    """One signed request with exactly these body bytes; (status, parsed JSON body)."""
+    conn = http.client.HTTPConnection("127.0.0.1", dev.port, timeout=30)
+    try:
+        headers = sign(credentials, method, f"http://127.0.0.1:{dev.port}{path}", body, {"Content-Type": content_type})
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b'{"content": "caf\xe9"}', "body: not valid UTF-8"),
+        ('{"content": "x"}'.encode("utf-16"), "body: must be UTF-8 JSON (UTF-16 and UTF-32 are not accepted)"),
+        (b'{"content": "x", "attachment": ' + b"9" * 5000 + b"}",
+         "attachment: number out of range (finite, at most 64 characters)"),
+        (b"[" * 10_000 + b"]" * 10_000, "body: JSON nested deeper than 32 levels"),
+        (b'[{"content": "x"}]', "body: must be a JSON object"),
+    ],
+    ids=["invalid-utf8", "utf-16", "5000-digits", "10000-deep", "array"],
+)
+def test_bodies_that_answered_500_or_201_are_a_400_over_http(dev, alice_credentials, body, message):
+    status, answer = _send_raw(dev, alice_credentials, "POST", "/notes", body)
+    assert (status, answer["message"]) == (400, message)
+
+
+def test_media_types_are_case_insensitive_over_http(dev, alice_credentials):
+    body = b'{"content": "upper case"}'
+    status, note = _send_raw(dev, alice_credentials, "POST", "/notes", body, "APPLICATION/JSON; Charset=UTF-8")
+    assert (status, note["content"]) == (201, "upper case")
+    status, answer = _send_raw(dev, alice_credentials, "POST", "/notes", body, "application/json; charset=latin-1")
+    assert status == 415 and answer["message"].startswith("body: send application/json")
+
+
+def test_the_served_document_lists_413_and_415_for_every_operation(dev):
+    _, doc = Client(dev.port).call("GET", "/openapi.json")
+    operations = [(path, method, op) for path, item in doc["paths"].items() for method, op in item.items()]
+    assert len(operations) == 7  # six notes routes and POST /billing
+    for path, method, op in operations:
+        assert {"400", "401", "403", "413", "415", "429", "500"} <= set(op["responses"]), (path, method)
+        assert op["security"] == [{"sigv4": []}], (path, method)
