@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from stagewise.errors import ConfigError
 
@@ -75,30 +75,6 @@ class StageSettings(_Strict):
     domain: str | None = Field(default=None, pattern=r"^([a-z0-9-]+\.)+[a-z]{2,}$")
     vars: dict[str, VarValue] | None = None  # the app's own values; keys checked by check_vars
 
-    @model_validator(mode="before")
-    @classmethod
-    def _legacy_admin_phone(cls, data: Any) -> Any:
-        return _move_legacy_vars(data)
-
-
-# Keys that were settings before stage variables existed; still read, as variables (docs/config.md).
-LEGACY_VARS = ("admin_phone",)
-
-
-def _move_legacy_vars(data: Any) -> Any:
-    if not isinstance(data, dict) or not any(key in data for key in LEGACY_VARS):
-        return data
-    data = dict(data)
-    moved = dict(data.get("vars") or {})
-    for key in LEGACY_VARS:
-        if key in data:
-            value = data.pop(key)
-            if key in moved:
-                raise ValueError(f"'{key}' is set twice, as a setting and under vars; keep the vars one")
-            if value is not None:
-                moved[key] = value
-    data["vars"] = moved
-    return data
 
 
 class EphemeralSettings(StageSettings):
@@ -132,16 +108,6 @@ class StageConfig(_Strict):
     ephemeral: bool
     vars: dict[str, VarValue] = Field(default_factory=dict)
 
-    @model_validator(mode="before")
-    @classmethod
-    def _legacy_admin_phone(cls, data: Any) -> Any:
-        return _move_legacy_vars(data)
-
-    @property
-    def admin_phone(self) -> str | None:
-        """Older spelling of `vars["admin_phone"]` (kept for code written before stage variables)."""
-        value = self.vars.get("admin_phone")
-        return None if value is None else str(value)
 
     @property
     def infra_stage(self) -> str:
@@ -419,7 +385,7 @@ def _cli_layer(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
     for key, value in (overrides or {}).items():
         if key.startswith("vars."):
             variables[key.removeprefix("vars.")] = value
-        elif key in SETTINGS or key in LEGACY_VARS:
+        elif key in SETTINGS:
             layer[key] = value
         else:
             raise ConfigError(

@@ -284,10 +284,10 @@ def test_admin_phone_is_not_a_setting_of_the_tool():
     assert "admin_phone" not in StageSettings.model_fields and "admin_phone" not in StageConfig.model_fields
 
 
-def test_the_older_admin_phone_setting_is_read_as_a_variable(tmp_path):
+def test_admin_phone_as_a_setting_is_refused_naming_vars(tmp_path):
     text = BASE.replace("[defaults.vars]\nadmin_phone = \"+15555550100\"", "admin_phone = \"+15555550100\"\n[defaults.vars]")
-    project = load_project(write_project(tmp_path, text))
-    assert project.stage("dev").vars["admin_phone"] == "+15555550100"
+    with pytest.raises(ConfigError, match="admin_phone"):
+        load_project(write_project(tmp_path, text))
 
 
 def test_the_repository_manifest_loads():

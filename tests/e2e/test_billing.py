@@ -33,7 +33,7 @@ def stage(dev) -> Any:
 
 @pytest.fixture(scope="module")
 def admin_phone(stage) -> str:
-    return stage.stage.admin_phone
+    return stage.stage.vars["admin_phone"]
 
 
 @pytest.fixture(scope="module")

@@ -29,7 +29,7 @@ def project(*without: str) -> Project:
         "app": {"name": "notes", "region": "us-east-1", "runtime": "python3.12"},
         "services": {name: spec for name, spec in SERVICES.items() if name not in without},
         "accounts": {"dev": {"id": "123456789012"}},
-        "defaults": {"account": "dev", "admin_phone": "+15555550100"},
+        "defaults": {"account": "dev", "vars": {"admin_phone": "+15555550100"}},
         "stages": {"dev": {}},
     }
     return parse_project(manifest, root=REPO, file=REPO / "stagewise.toml")

@@ -13,7 +13,7 @@ from stagewise.secrets import SecretStore
 
 def stage(name: str, secrets_from: str | None = None) -> StageConfig:
     return StageConfig(
-        name=name, account="dev", region="us-east-1", log_level="INFO", admin_phone=None, memory=256,
+        name=name, account="dev", region="us-east-1", log_level="INFO", memory=256,
         timeout=10, alarms=False, protect=False, infra_from=None, secrets_from=secrets_from, domain=None,
         ephemeral=secrets_from is not None,
     )

@@ -27,8 +27,8 @@ MANIFEST = {
         "notify-job": "services/notify-job",
     },
     "accounts": {"dev": {"id": "111111111111"}, "prod": {"id": "222222222222"}},
-    "defaults": {"account": "dev", "admin_phone": "+15555550100"},
-    "stages": {"dev": {}, "prod": {"account": "prod", "admin_phone": "+15555550199"}},
+    "defaults": {"account": "dev", "vars": {"admin_phone": "+15555550100"}},
+    "stages": {"dev": {}, "prod": {"account": "prod", "vars": {"admin_phone": "+15555550199"}}},
     "ephemeral": {"inherits": "dev", "infra_from": "dev", "secrets_from": "dev"},
 }
 
