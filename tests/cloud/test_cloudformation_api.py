@@ -128,7 +128,10 @@ def test_each_account_sees_only_its_own_stacks_and_exports(cloud: LocalCloud) ->
     mine, theirs = make_client(cloud, "cloudformation"), make_client(cloud, "cloudformation", ACCOUNT_B)
     create(mine, "shared-name", queue("a-queue", export="shared-export"))
     assert theirs.describe_stacks()["Stacks"] == []
-    assert theirs.list_exports()["Exports"] == []
+    assert theirs.list_exports()["Exports"] == [] and theirs.list_stacks()["StackSummaries"] == []
+    listed = mine.list_stacks(StackStatusFilter=["CREATE_COMPLETE"])["StackSummaries"]
+    assert [(s["StackName"], s["StackStatus"]) for s in listed] == [("shared-name", "CREATE_COMPLETE")]
+    assert mine.list_stacks(StackStatusFilter=["UPDATE_COMPLETE"])["StackSummaries"] == []
     create(theirs, "shared-name", queue("a-queue", export="shared-export"))  # same names, another account
     assert mine.describe_stacks()["Stacks"][0]["StackId"] != theirs.describe_stacks()["Stacks"][0]["StackId"]
 

@@ -270,6 +270,21 @@ class CloudFormation:
             stacks.append(acct.describe(name, record or acct.adopt(name, state), state, status))
         return {"Stacks": stacks}
 
+    def _list_stacks(self, acct: Account, p: dict[str, Any]) -> dict[str, Any]:
+        """Summaries of the stacks that exist (deleted ones are not kept locally), by status filter."""
+        wanted = set(p.get("StackStatusFilter") or [])
+        summaries = []
+        for name in acct.stack_names():
+            record, state = acct.stack(name)
+            status = acct.status(name, record, state)
+            if not status or (wanted and status not in wanted):
+                continue
+            described = acct.describe(name, record or acct.adopt(name, state), state, status)
+            summaries.append(_clean({k: described.get(k) for k in (
+                "StackId", "StackName", "CreationTime", "LastUpdatedTime", "StackStatus", "StackStatusReason",
+                "DriftInformation")} | {"TemplateDescription": described.get("Description")}))
+        return {"StackSummaries": summaries}
+
     def _describe_stack_events(self, acct: Account, p: dict[str, Any]) -> dict[str, Any]:
         name = _stack_name(p)
         record, state = acct.stack(name)
