@@ -72,12 +72,13 @@ ERROR_DESCRIPTIONS: dict[int, tuple[str, type[BaseModel]]] = {
     404: ("Not found (also: another user's, or a malformed id).", ApiError),
     409: ("A request with the same Idempotency-Key is still in progress; retry shortly.", ApiError),
     413: ("The body is larger than the function accepts (API Gateway's own limit is 10 MB).", ApiError),
+    414: ("API Gateway refused a request line (path and query) longer than it accepts.", GatewayError),
     415: ("A Content-Type other than application/json (any letter case; charset, if given, utf-8).", ApiError),
     429: ("API Gateway throttled the request (the stage's or account's rate).", GatewayError),
     500: ("Unexpected failure: `requestId` finds the log line; nothing else is said.", ApiError),
 }
 # What any signed request may be answered, whatever the operation.
-COMMON_ERRORS = (400, 401, 403, 413, 415, 429, 500)
+COMMON_ERRORS = (400, 401, 403, 413, 414, 415, 429, 500)
 
 
 def error_responses(*statuses: int) -> dict[int, dict[str, Any]]:

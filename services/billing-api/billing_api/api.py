@@ -36,7 +36,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
 )
-from pydantic import BaseModel, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from billing_api import payments, purchases
 from billing_api.cost import MAX_STORAGE, MIN_STORAGE, cost_in_cents
@@ -71,7 +71,9 @@ app = api_resolver(
 
 
 class BillingRequest(BaseModel):
-    """The body of `POST /billing`."""
+    """The body of `POST /billing` (unknown fields refused, as on every route)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"storage": 10, "source": "tok_visa"}]})
 
     storage: Annotated[StrictInt, Field(ge=MIN_STORAGE, le=MAX_STORAGE, description="storage units to buy")]
     source: Annotated[str, Field(min_length=1, max_length=255, description="Stripe card source, e.g. tok_visa")]

@@ -21,6 +21,8 @@ class _Strict(BaseModel):
 class NoteIn(_Strict):
     """What a client sends to create or replace a note."""
 
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"content": "buy milk"}]})
+
     content: str = Field(min_length=1, max_length=MAX_CONTENT, description="The note's text.")
     attachment: str | None = Field(
         default=None,

@@ -73,8 +73,8 @@ def test_the_document_lists_every_status_billing_can_answer() -> None:
     from billing_api.api import app
 
     operation = json.loads(app.get_openapi_json_schema())["paths"]["/billing"]["post"]
-    assert set(operation["responses"]) == {"200", "400", "401", "402", "403", "409", "413", "415", "422", "429", "500", "502"}
+    assert set(operation["responses"]) == {"200", "400", "401", "402", "403", "409", "413", "414", "415", "422", "429", "500", "502"}
     assert operation["security"] == [{"sigv4": []}]
     for status, response in operation["responses"].items():
         ref = response["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
-        assert ref == {"200": "BillingResponse", "403": "GatewayError", "429": "GatewayError"}.get(status, "ApiError")
+        assert ref == {"200": "BillingResponse", "403": "GatewayError", "414": "GatewayError", "429": "GatewayError"}.get(status, "ApiError")

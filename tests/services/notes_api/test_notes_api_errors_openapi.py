@@ -102,7 +102,7 @@ def test_missing_setting_is_500_and_the_log_names_the_variable(call, monkeypatch
 def test_every_operation_lists_every_status_it_can_answer_with_the_error_schema():
     # GIVEN the document THEN each operation lists the statuses a fuzzer may see, each error with its schema
     schema = json.loads(app.get_openapi_json_schema())
-    common = {"400", "401", "403", "413", "415", "429", "500"}
+    common = {"400", "401", "403", "413", "414", "415", "429", "500"}
     expected = {
         ("/notes", "post"): {"201"} | common,
         ("/notes", "get"): {"200"} | common,
@@ -116,7 +116,7 @@ def test_every_operation_lists_every_status_it_can_answer_with_the_error_schema(
         assert set(responses) == statuses, (path, method)
         for status in statuses - {"200", "201", "204"}:
             ref = responses[status]["content"]["application/json"]["schema"]["$ref"]
-            assert ref.rsplit("/", 1)[1] == ("GatewayError" if status in {"403", "429"} else "ApiError")
+            assert ref.rsplit("/", 1)[1] == ("GatewayError" if status in {"403", "414", "429"} else "ApiError")
     api_error = schema["components"]["schemas"]["ApiError"]
     assert api_error["required"] == ["message"]
     assert set(api_error["properties"]) == {"message", "errors", "requestId"}
