@@ -127,7 +127,7 @@ def parse_object(data: bytes, *, max_depth: int = MAX_DEPTH) -> dict[str, Any]:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise _bad("not valid UTF-8") from exc
-    if nesting_depth(text) > max_depth:
+    if nesting_depth(text, stop_above=max_depth) > max_depth:
         raise _bad(f"JSON nested deeper than {max_depth} levels")
     try:
         value = json.loads(
@@ -148,16 +148,16 @@ def parse_object(data: bytes, *, max_depth: int = MAX_DEPTH) -> dict[str, Any]:
     return value
 
 
-def nesting_depth(text: str) -> int:
-    """The deepest nesting of arrays/objects in JSON `text` (strings skipped); stops counting
-    once past 10,000 so a hostile body costs one linear scan."""
+def nesting_depth(text: str, *, stop_above: int = MAX_DEPTH) -> int:
+    """The deepest nesting of arrays/objects in JSON `text` (brackets inside strings skipped), or
+    the first depth past `stop_above`: one linear scan whatever the body, before any recursion."""
     depth = deepest = 0
     for match in _BRACKETS.finditer(_STRINGS.sub('""', text)):
         if match.group() in "[{":
             depth += 1
             if depth > deepest:
                 deepest = depth
-                if deepest > 10_000:
+                if deepest > stop_above:
                     break
         else:
             depth -= 1
