@@ -108,7 +108,14 @@ class _PatchOnImport(importlib.abc.MetaPathFinder):
         run_body = loader.exec_module
 
         def exec_module(module: types.ModuleType) -> None:
-            run_body(module)
+            # A module body that draws from the seeded generator (a default id, a key) must not
+            # shift the draws of the request that happened to import it: replay may import it at
+            # another moment than the live run did.
+            state = mock_random.getstate()
+            try:
+                run_body(module)
+            finally:
+                mock_random.setstate(state)
             self.patch(module)
 
         loader.exec_module = exec_module  # type: ignore[method-assign]

@@ -57,9 +57,8 @@ def build_app(state_dir: Path) -> Any:
     _cache_module_list()
     journal = Journal(state_dir / JOURNAL_FILE)
     app = DurableApp(DomainDispatcherApplication(create_backend_app), journal=journal, state_dir=state_dir)
-    # Before the replay, so that moto's Cognito module is imported at start-up both when the journal was
-    # written and when it is replayed: imported mid-request, it would draw from the seeded generator
-    # and shift the ids replay must reproduce.
+    # Before the replay: the journal's sign-ins must produce again the very tokens (re-signed with
+    # this key) that their callers hold, or a replayed pool would not know them.
     userpool_keys.install(state_dir)  # tokens signed with this install's key, not moto's bundled one
     started = time.perf_counter()
     count = app.replay()
