@@ -33,6 +33,10 @@ class HttpRequest:
     headers: list[tuple[str, str]] = field(default_factory=list)  # as received, repeated names kept
     body: bytes = b""
     source_ip: str = "127.0.0.1"
+    # the request target exactly as received, still percent-encoded ("" when not built from the wire):
+    # what a SigV4 signature covers
+    raw_path: str = ""
+    raw_query: str = ""
 
     def header(self, name: str) -> str | None:
         lowered = name.lower()

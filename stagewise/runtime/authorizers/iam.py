@@ -135,9 +135,14 @@ def _identity_fields(identity: Identity, role_id: str) -> dict[str, Any]:
 
 
 def _incoming(request: HttpRequest) -> sigv4.Incoming:
-    """The request as a SigV4 client encoded it (the gateway keeps it decoded)."""
-    raw_path = quote(request.path, safe="/~")
-    raw_query = "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in request.query)
+    """The request as the client sent it: the target exactly as received (still percent-encoded, with
+    the `/restapis/<id>/<stage>/_user_request_` prefix when it came that way), as the client signed it.
+    A request built in-process (no raw target) is re-encoded as SigV4 clients encode it."""
+    if request.raw_path:
+        raw_path, raw_query = request.raw_path, request.raw_query
+    else:
+        raw_path = quote(request.path, safe="/~")
+        raw_query = "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in request.query)
     return sigv4.Incoming(request.method, raw_path, raw_query, dict(request.headers), request.body)
 
 
