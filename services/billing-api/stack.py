@@ -24,6 +24,7 @@ from awacs.aws import Allow, Condition, Statement, StringEquals
 from troposphere import GetAtt, Ref, Sub, Template, awslambda, dynamodb, sns, sqs
 
 from stagewise.stacks import StackContext
+from stagewise.stacks.alarms import mark_outbox
 from stagewise.stacks.api import (
     DEFAULT_CORS_HEADERS,
     Iam,
@@ -55,7 +56,9 @@ def build(ctx: StackContext) -> Template:
     topic = template.add_resource(sns.Topic("NotePurchasedTopic", TopicName=ctx.name("note-purchased")))
     table = template.add_resource(idempotency_table(ctx))
     outbox = template.add_resource(
-        sqs.Queue("OutboxQueue", QueueName=ctx.name("billing-outbox"), MessageRetentionPeriod=OUTBOX_RETENTION_SECONDS)
+        mark_outbox(  # where alarms are on, a purchase left unpublished here for 15 minutes raises one
+            sqs.Queue("OutboxQueue", QueueName=ctx.name("billing-outbox"), MessageRetentionPeriod=OUTBOX_RETENTION_SECONDS)
+        )
     )
     parameters = [secret_parameter(ctx, ctx.stage.name)]
     if ctx.stage.secrets_from:

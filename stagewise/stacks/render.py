@@ -5,7 +5,8 @@ Data flow: Project + StageConfig (+ built artifacts) → for every service the s
 `<service>/stack.py` by file path → `build(StackContext)` → troposphere Template →
 `to_dict()` plus `Metadata.stagewise` {stage, app, service} → service → template dict, plus
 one generated `<owner>-stage` template per published REST API (`publish.add_publishing`: the
-API's Deployment and Stage, after every stack that adds routes). A broken stack module becomes
+API's Deployment and Stage, after every stack that adds routes), then, on a stage with `alarms`,
+CloudWatch alarms and the stage's alarm-topic stack (`alarms.add_alarms`). A broken stack module becomes
 a UserError naming the file and the problem.
 """
 
@@ -22,6 +23,7 @@ from troposphere import Template
 
 from stagewise.config import Project, Service, StageConfig
 from stagewise.errors import UserError
+from stagewise.stacks.alarms import add_alarms
 from stagewise.stacks.context import ArtifactRef, StackContext
 from stagewise.stacks.naming import stack_name
 from stagewise.stacks.publish import add_publishing
@@ -93,7 +95,8 @@ def render_stage(
 ) -> dict[str, dict[str, Any]]:
     """service name → CloudFormation template dict. `artifacts` is service → function logical id → {bucket, key}.
 
-    The keys are the stage's services plus `<owner>-stage` for each published API (no folder of its own).
+    The keys are the stage's services plus `<owner>-stage` for each published API (no folder of its own),
+    and, on a stage with `alarms = true`, `alarms` (the alarm topic; `stacks/alarms.py` adds the alarms).
     """
     templates = {
         service.name: render_service(
@@ -101,7 +104,7 @@ def render_stage(
         )
         for service in services_of(project, stage_config)
     }
-    return add_publishing(project, stage_config, templates)
+    return add_alarms(project, stage_config, add_publishing(project, stage_config, templates))
 
 
 def _where(exc: Exception, path: Any) -> str:
