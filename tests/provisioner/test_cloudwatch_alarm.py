@@ -186,3 +186,30 @@ def subscribe_queue(cloud: Any, topic: str) -> str:
 
 def receive(cloud: Any, url: str) -> list[dict[str, Any]]:
     return cloud.client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+
+
+def test_an_alarm_stack_through_the_local_cloudformation_api(tmp_path: Path) -> None:
+    """The same resource class behind the local cloud's CloudFormation API (a real server process)."""
+    from stagewise.cloud import client
+    from stagewise.testing import running_cloud
+
+    with running_cloud(tmp_path / "cloud") as local:
+        def aws(service: str) -> Any:
+            return client(local.endpoint, account_id="111111111111", region=REGION, service=service)
+
+        cfn = aws("cloudformation")
+        cfn.create_stack(StackName="dev-app-alarms", TemplateBody=json.dumps(alarm_template()))
+        cfn.get_waiter("stack_create_complete").wait(StackName="dev-app-alarms",
+                                                     WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+        outputs = {o["OutputKey"]: o["OutputValue"]
+                   for o in cfn.describe_stacks(StackName="dev-app-alarms")["Stacks"][0]["Outputs"]}
+        cloudwatch = aws("cloudwatch")
+        [alarm] = cloudwatch.describe_alarms()["MetricAlarms"]
+        assert alarm["AlarmName"] == outputs["AlarmRef"] == "dev-app-fn-Errors"
+        assert alarm["AlarmArn"] == outputs["AlarmArn"]
+        cloudwatch.set_alarm_state(AlarmName="dev-app-fn-Errors", StateValue="ALARM", StateReason="test")
+        assert cloudwatch.describe_alarms(StateValue="ALARM")["MetricAlarms"][0]["AlarmName"] == "dev-app-fn-Errors"
+        cfn.delete_stack(StackName="dev-app-alarms")
+        cfn.get_waiter("stack_delete_complete").wait(StackName="dev-app-alarms",
+                                                     WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+        assert cloudwatch.describe_alarms()["MetricAlarms"] == []
