@@ -22,7 +22,6 @@ from stagewise.errors import UserError
 from stagewise.provisioner import Provisioner
 from stagewise.provisioner.state import StackState
 from stagewise.stacks.graph import deploy_phases
-from stagewise.stacks.publish import publishing_service
 from stagewise.stacks.render import render_stage, stack_name
 from stagewise.target import Target
 
@@ -86,14 +85,13 @@ class LocalStage:
 
     def states(self) -> list[StackState]:
         """The live stacks this stage uses: its own and, when it borrows infra, the lender's."""
-        states = []
-        for service in self.project.services.values():
-            owner = self.stage.infra_stage if service.infra else self.stage.name
-            # a service's own stack, and the stack publishing its API when it owns one (stacks/publish.py)
-            for name in (service.name, publishing_service(service.name)):
-                state = self.provisioner.describe(stack_name(self.project, owner, name))
-                if state is not None:
-                    states.append(state)
+        # every stack of this stage (its services' and those render_stage generates: the API's stage,
+        # the alarms), and the infra stacks of the stage it borrows them from
+        prefix = stack_name(self.project, self.stage, "")
+        borrowed = {stack_name(self.project, self.stage.infra_stage, s.name)
+                    for s in self.project.services.values() if s.infra and self.stage.infra_stage != self.stage.name}
+        states = [state for state in self.provisioner.list_stacks()
+                  if state.name.startswith(prefix) or state.name in borrowed]
         if not states:
             raise UserError(
                 f"stage '{self.stage.name}' has no stacks in the local cloud; run `stagewise dev --stage {self.stage.name}`"
