@@ -9,9 +9,9 @@ identity's policy variables → `requestContext.identity` as API Gateway fills i
 Every refusal is API Gateway's 403 with its wording; nothing unknown is let through.
 
 Differences from AWS, by design: only the cloud's own credentials are known (identity credentials
-and the simulated accounts' keys — not keys moto's IAM/STS issued); the raw path and query are
-rebuilt from the decoded request as SigV4 clients encode them; resource policies of the API are
-not evaluated.
+and the simulated accounts' keys — not keys moto's IAM/STS issued); resource policies of the API
+are not evaluated. The signature is checked over the request target exactly as received
+(`HttpRequest.raw_path` / `raw_query`).
 """
 
 from __future__ import annotations
