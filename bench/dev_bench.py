@@ -112,6 +112,44 @@ def _latency(port: int, creds: Credentials, note_id: str, n: int = 500) -> dict[
     return {"get_note_p50_ms": median_ms(samples), "get_note_p99_ms": percentile_ms(samples, 99)}
 
 
+def _under_load(port: int, creds: Credentials, note_id: str, *, idle: int = 200, slow: int = 20) -> dict:
+    """Warm GET latency while `idle` keep-alive connections stay open (each answered once) and `slow`
+    clients trickle a request head one byte every half second: others must not wait on them."""
+    import socket
+
+    opened, answered = [], 0
+    for _ in range(idle):
+        conn = socket.create_connection(("127.0.0.1", port), timeout=30)
+        conn.sendall(b"GET /notes HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        opened.append(conn)
+    for conn in opened:  # every one answered (a 403: unsigned), and kept open
+        answered += conn.recv(4096).startswith(b"HTTP/1.1 ")
+    stop = threading.Event()
+
+    def trickle() -> None:
+        conn = socket.create_connection(("127.0.0.1", port), timeout=30)
+        for byte in b"GET /notes HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"y" * 1000:
+            if stop.wait(0.5):
+                break
+            try:
+                conn.sendall(bytes([byte]))
+            except OSError:
+                break
+        conn.close()
+
+    slow_clients = [threading.Thread(target=trickle, daemon=True) for _ in range(slow)]
+    for thread in slow_clients:
+        thread.start()
+    try:
+        loaded = _latency(port, creds, note_id, n=300)
+    finally:
+        stop.set()
+        for conn in opened:
+            conn.close()
+    return {"loaded_get_p50_ms": loaded["get_note_p50_ms"], "loaded_get_p99_ms": loaded["get_note_p99_ms"],
+            "loaded_unanswered": idle - answered}
+
+
 def _throughput(dev: DevProcess, creds: Credentials, note_id: str, clients: int = 8, seconds: float = 10) -> dict:
     samples: list[list[float]] = [[] for _ in range(clients)]
     errors = [0]
@@ -165,6 +203,7 @@ def serving() -> dict[str, float]:
             if status != 201:
                 raise RuntimeError(f"POST /notes answered {status}: {note}")
             figures = _latency(dev.port, creds, note["noteId"])
+            figures.update(_under_load(dev.port, creds, note["noteId"]))
             figures.update(_throughput(dev, creds, note["noteId"]))
             figures.update(_reload(dev, root, creds))
             return figures

@@ -12,6 +12,10 @@ ROWS: list[tuple[str, str, str, str | None]] = [
     ("start_fresh_range_s", "the same, fastest–slowest of the rounds", "s", None),
     ("get_note_p50_ms", "warm `GET /notes/{id}`, keep-alive, p50", "ms", "≤ 10"),
     ("get_note_p99_ms", "warm `GET /notes/{id}`, keep-alive, p99", "ms", "≤ 40"),
+    ("loaded_get_p50_ms", "the same while 200 keep-alive connections stay open and 20 slow clients trickle their "
+     "heads, p50", "ms", None),
+    ("loaded_get_p99_ms", "the same, p99 (issue 10: within twice the unloaded p99 above)", "ms", None),
+    ("loaded_unanswered", "of those 200 connections, ones left without an answer", "", "0"),
     ("throughput_rps_8", "8 concurrent keep-alive clients for 10 s: requests/s", "req/s", None),
     ("throughput_p99_ms_8", "8 concurrent keep-alive clients for 10 s: p99", "ms", None),
     ("throughput_errors", "8 concurrent clients: non-200 answers", "", "0"),
