@@ -13,7 +13,7 @@ from stagewise.providers.cloudformation import LOCAL, CloudFormationProvider
 from tests.cloud.conftest import make_client
 from tests.cloud.test_durability import kill_and_restart
 
-COUNT = 40  # parameters per stack: enough that a kill lands mid-operation
+COUNT = 80  # parameters per stack: enough that a kill lands mid-operation, with margin
 
 
 def params(stack: str, value: str, count: int = COUNT) -> dict[str, Any]:
