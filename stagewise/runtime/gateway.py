@@ -2,7 +2,8 @@
 
 Data flow: `Gateway.handle(HttpRequest)`:
   payload limit (10 MB → 413) → `RouteTable.match` (NONE → 404, PARTIAL → 405, a
-  preflight OPTIONS → the template's MOCK answer or a permissive default) →
+  preflight OPTIONS → the template's MOCK answer; a resource without one has no CORS at all, as
+  on AWS: never a permissive default that would echo any page's origin) →
   the route's authorizer plug-in (`authorizers/`, one per AuthorizationType: NONE, Cognito,
   Lambda TOKEN/REQUEST; a type without one → 500 `{"message": null}`, never served; a refusal →
   API Gateway's status and body, the reason on the console) → `proxy_event` →
@@ -80,8 +81,8 @@ class Gateway:
         if len(request.body) > PAYLOAD_LIMIT:
             return gateway_error(413, "Request Too Long", error_type="RequestTooLarge", request_id=request_id)
         match = self.table.match(request.method, request.path)
-        if request.method == "OPTIONS" and (match.kind is not Match.FULL or match.route.integration_type == "MOCK"):
-            return self._preflight(request, match, request_id)
+        if request.method == "OPTIONS" and match.kind is Match.FULL and match.route.integration_type == "MOCK":
+            return _mock(match.route, request_id)  # the API's own preflight, as its template answers it
         if match.kind is Match.NONE:
             return gateway_error(404, "Not Found", error_type="NotFoundException", request_id=request_id)
         if match.kind is Match.PARTIAL:
@@ -131,23 +132,6 @@ class Gateway:
             self._log(f"[{function}] {request_id} Malformed Lambda proxy response: {exc}")
             return gateway_error(502, INTERNAL, error_type="InternalServerErrorException", request_id=request_id)
         return response
-
-    def _preflight(self, request: HttpRequest, match: RouteMatch, request_id: str) -> HttpResponse:
-        if match.kind is Match.NONE:
-            return gateway_error(404, "Not Found", error_type="NotFoundException", request_id=request_id)
-        if match.route is not None and match.route.integration_type == "MOCK":
-            return _mock(match.route, request_id)
-        methods = sorted({*match.allowed, "OPTIONS"} - {"ANY"}) if "ANY" not in match.allowed else ["*"]
-        headers = [
-            ("Access-Control-Allow-Origin", request.header("origin") or "*"),
-            ("Access-Control-Allow-Methods", ", ".join(methods)),
-            ("Access-Control-Allow-Headers", request.header("access-control-request-headers") or "*"),
-            ("Access-Control-Max-Age", "600"),
-            ("Vary", "Origin"),
-            ("x-amzn-RequestId", request_id),
-        ]
-        return HttpResponse(204, headers, b"")
-
 
 _AUTH_ERROR_TYPES = {401: "UnauthorizedException", 403: "AccessDeniedException"}
 
