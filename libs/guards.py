@@ -18,6 +18,7 @@ from typing import Any
 
 from libs.auth import caller_id
 from libs.bodies import BodyRefusal, screen_body
+from libs.cors import cors_origin
 
 DEFAULT_MAX_BODY_BYTES = 128 * 1024
 
@@ -58,7 +59,7 @@ def proxy_response(status: int, body: Mapping[str, Any], *, cors: bool = False) 
     """An API Gateway REST proxy response with a JSON body (readable cross-origin when `cors`)."""
     headers = {"Content-Type": "application/json"}
     if cors:
-        headers["Access-Control-Allow-Origin"] = "*"
+        headers["Access-Control-Allow-Origin"] = cors_origin()
     return {
         "statusCode": int(status),
         "headers": headers,

@@ -17,6 +17,7 @@ from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
 from pydantic import BaseModel, Field
 
 from libs.bodies import MAX_DEPTH, MAX_NUMBER_CHARS
+from libs.cors import cors_origin
 from libs.errors import install_error_handlers
 
 SIGV4_SCHEME = "sigv4"
@@ -127,15 +128,32 @@ def sigv4_scheme() -> APIKey:
     )
 
 
+class StageCors(CORSConfig):
+    """Powertools' CORS with the stage's one origin, read when a request is answered (the function's
+    environment is the stack's; read at import, it would be whatever environment imported it first)."""
+
+    def __init__(self, *, fixed: str | None, **options: Any) -> None:
+        self._fixed = fixed
+        super().__init__(allow_origin=fixed or "https://localhost.invalid", **options)
+
+    @property
+    def _allowed_origins(self) -> list[str]:  # type: ignore[override]
+        return [self._fixed or cors_origin()]
+
+    @_allowed_origins.setter
+    def _allowed_origins(self, value: list[str]) -> None:
+        """Set by CORSConfig.__init__; the origin is always the property's."""
+
+
 def api_resolver(
-    *, title: str, version: str, description: str, logger: Any, allow_origin: str = "*"
+    *, title: str, version: str, description: str, logger: Any, allow_origin: str | None = None
 ) -> RestResolver:
     """A validating resolver with the SigV4 scheme required on every route and the shared error mapping.
 
-    CORS headers go on every response to a request that sends `Origin` (signatures travel in
-    headers, never cookies, so `*` is safe as the default).
+    CORS headers go on responses to the one origin the stage allows (`CORS_ORIGIN`, set by the stack:
+    the stage's web app, else the API's own origin), never `*` nor an echo of any page's origin.
     """
-    cors = CORSConfig(allow_origin=allow_origin, allow_headers=list(SIGNED_REQUEST_HEADERS), max_age=600)
+    cors = StageCors(fixed=allow_origin, allow_headers=list(SIGNED_REQUEST_HEADERS), max_age=600)
     app = RestResolver(enable_validation=True, cors=cors)
     app.configure_openapi(
         title=title,

@@ -32,6 +32,7 @@ from stagewise.stacks.api import (
     add_cors_preflight,
     add_method,
     add_resources,
+    api_origin,
 )
 
 SECRETS = ("STRIPE_SECRET_KEY",)
@@ -63,7 +64,9 @@ def build(ctx: StackContext) -> Template:
     parameters = [secret_parameter(ctx, ctx.stage.name)]
     if ctx.stage.secrets_from:
         parameters.append(secret_parameter(ctx, ctx.stage.secrets_from))
+    origin = ctx.stage.vars.get("cors_origin") or api_origin(ctx.import_value("notes-api", "RestApiId"))
     environment = {
+        "CORS_ORIGIN": origin,
         "TOPIC_ARN": Ref(topic),
         "STRIPE_SECRET_PARAMETER": parameters[0],
         "IDEMPOTENCY_TABLE": Ref(table),
@@ -87,7 +90,7 @@ def build(ctx: StackContext) -> Template:
         statements=[publish_to(topic), consume(outbox)],
         description="Republish purchases kept in the outbox",
     )
-    add_route(template, ctx, function=function)
+    add_route(template, ctx, function=function, origin=origin)
     ctx.export(template, "NotePurchasedTopicArn", Ref(topic))
     return template
 
@@ -142,12 +145,12 @@ def consume(outbox: sqs.Queue) -> Statement:
     )
 
 
-def add_route(template: Template, ctx: StackContext, *, function: awslambda.Function) -> None:
+def add_route(template: Template, ctx: StackContext, *, function: awslambda.Function, origin: object) -> None:
     """`/billing` on the imported API: POST (AWS_IAM, AWS_PROXY), OPTIONS preflight, permission."""
     api_id = ctx.import_value("notes-api", "RestApiId")
     root = ctx.import_value("notes-api", "RootResourceId")
     resource = add_resources(template, api=api_id, paths=["billing"], root=root)["billing"]
     add_method(template, api=api_id, resource=resource, http_method="POST", function=function, authorization=Iam())
-    add_cors_preflight(template, api=api_id, resource=resource, verbs=["POST"], headers=CORS_HEADERS)
+    add_cors_preflight(template, api=api_id, resource=resource, verbs=["POST"], headers=CORS_HEADERS, origin=origin)
     add_api_permission(template, api=api_id, http_method="POST", path="billing", function=function)
 

@@ -31,6 +31,7 @@ from stagewise.stacks.api import (
     add_cors_preflight,
     add_resources,
     add_route,
+    api_origin,
     execute_api_arn,
     publish_api,
 )
@@ -112,9 +113,10 @@ def build(ctx: StackContext) -> Template:
         )
     )
     resources = add_resources(template, api=api, paths={route.path for route in ROUTES})
+    origin = cors_origin(ctx, api)
     signed_in = Iam()  # a SigV4-signed request of a Cognito identity the invoke policy below allows
     for route in ROUTES:
-        function = add_route_function(template, ctx, route, imports)
+        function = add_route_function(template, ctx, route, imports, origin=origin)
         add_route(
             template,
             api=api,
@@ -127,16 +129,23 @@ def build(ctx: StackContext) -> Template:
     for path, resource in sorted(resources.items()):
         verbs = sorted({r.method for r in ROUTES if r.path == path})
         if verbs:
-            add_cors_preflight(template, api=api, resource=resource, verbs=verbs)
-    add_cors_gateway_responses(template, api=api)  # 403 for a missing or bad signature, ... readable by a browser
+            add_cors_preflight(template, api=api, resource=resource, verbs=verbs, origin=origin)
+    # 403 for a missing or bad signature, ... readable by the stage's browser app
+    add_cors_gateway_responses(template, api=api, origin=origin)
     grant_invoke(template, ctx, api=api, imports=imports)
     publish_api(ctx, template, api, TracingEnabled=True)  # exports RestApiId
     ctx.export(template, "RootResourceId", GetAtt(api, "RootResourceId"))
     return template
 
 
+def cors_origin(ctx: StackContext, api: object) -> object:
+    """The origin whose pages may call the API: the stage variable `cors_origin` (the web app's), else
+    the API's own (no other page may read its answers); never `*`."""
+    return ctx.stage.vars.get("cors_origin") or api_origin(api)
+
+
 def add_route_function(
-    template: Template, ctx: StackContext, route: Route, imports: Imports
+    template: Template, ctx: StackContext, route: Route, imports: Imports, *, origin: object
 ) -> awslambda.Function:
     statements = [statement for grant in route.grants for statement in grant(imports)]
     return ctx.function(
@@ -144,7 +153,7 @@ def add_route_function(
         route.function,
         handler=HANDLER,
         statements=statements,
-        environment={"TABLE_NAME": imports.table_name, "BUCKET_NAME": imports.bucket_name},
+        environment={"TABLE_NAME": imports.table_name, "BUCKET_NAME": imports.bucket_name, "CORS_ORIGIN": origin},
         description=f"{route.method} /{route.path}",
     )
 

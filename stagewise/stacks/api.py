@@ -34,6 +34,7 @@ from troposphere import (
     AWSHelperFn,
     AWSObject,
     GetAtt,
+    Join,
     Ref,
     Sub,
     Template,
@@ -274,6 +275,23 @@ def _header_list(headers: str | Iterable[str]) -> str:
     return ",".join(names)
 
 
+def api_origin(api: Api) -> Sub:
+    """The API's own origin, `https://<api id>.execute-api.<region>.<suffix>`: the CORS default, so no
+    other page may read its answers unless the stage names one (`origin=`)."""
+    if isinstance(api, apigateway.RestApi):
+        return Sub(f"https://${{{api.title}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}")
+    return Sub("https://${ApiId}.execute-api.${AWS::Region}.${AWS::URLSuffix}", ApiId=api)
+
+
+def _quoted(origin: str | AWSHelperFn) -> str | AWSHelperFn:
+    """A response-parameter value is a quoted literal: `'https://app.example.com'`."""
+    if isinstance(origin, str):
+        if origin == "*" or not origin.startswith(("http://", "https://")):
+            raise ValueError(f"CORS origin must be one http(s) origin, not {origin!r} (never '*')")
+        return f"'{origin.rstrip('/')}'"
+    return Join("", ["'", origin, "'"])
+
+
 def add_cors_preflight(
     template: Template,
     *,
@@ -281,15 +299,17 @@ def add_cors_preflight(
     resource: apigateway.Resource,
     verbs: Iterable[str],
     headers: str | Iterable[str] = DEFAULT_CORS_HEADERS,
+    origin: str | AWSHelperFn | None = None,
 ) -> apigateway.Method:
     """OPTIONS answered by API Gateway itself (MOCK) with the CORS headers; no authorizer, as browsers send none.
 
     `headers`: the request headers a browser may send (names, or one comma-separated string).
+    `origin`: the one origin whose pages may call (default: the API's own, `api_origin`); never `*`.
     """
     allowed = {
         "method.response.header.Access-Control-Allow-Headers": f"'{_header_list(headers)}'",
         "method.response.header.Access-Control-Allow-Methods": f"'{','.join(['OPTIONS', *verbs])}'",
-        "method.response.header.Access-Control-Allow-Origin": "'*'",
+        "method.response.header.Access-Control-Allow-Origin": _quoted(origin or api_origin(api)),
     }
     return template.add_resource(
         apigateway.Method(
@@ -320,13 +340,15 @@ def add_cors_gateway_responses(
     api: Api,
     headers: str | Iterable[str] = DEFAULT_CORS_HEADERS,
     kinds: Iterable[str] = ("DEFAULT_4XX", "DEFAULT_5XX"),
+    origin: str | AWSHelperFn | None = None,
 ) -> list[apigateway.GatewayResponse]:
     """API Gateway's own answers (401 from an authorizer, 403, 5xx, ...) carry CORS headers too.
 
-    One `<Kind>Response` (`DEFAULT_4XX` → `Default4XxResponse`) per response type.
+    One `<Kind>Response` (`DEFAULT_4XX` → `Default4XxResponse`) per response type; `origin` as for
+    `add_cors_preflight`.
     """
     parameters = {
-        "gatewayresponse.header.Access-Control-Allow-Origin": "'*'",
+        "gatewayresponse.header.Access-Control-Allow-Origin": _quoted(origin or api_origin(api)),
         "gatewayresponse.header.Access-Control-Allow-Headers": f"'{_header_list(headers)}'",
     }
     return [

@@ -64,8 +64,11 @@ def test_base64_body_is_measured_decoded():
     assert body_size(event) == 300
 
 
-def test_early_responses_are_readable_cross_origin_when_asked():
+def test_early_responses_are_readable_by_the_configured_origin_only(monkeypatch):
     event = rest_event("GET", "/x", identity=None)
     event["headers"]["Origin"] = "http://localhost:5173"
-    assert early_response(event)["headers"]["Access-Control-Allow-Origin"] == "*"
+    monkeypatch.setenv("CORS_ORIGIN", "http://localhost:5173")
+    assert early_response(event)["headers"]["Access-Control-Allow-Origin"] == "http://localhost:5173"
+    monkeypatch.delenv("CORS_ORIGIN")  # no origin configured: no page may read it (never `*`)
+    assert early_response(event)["headers"]["Access-Control-Allow-Origin"] == "https://localhost.invalid"
     assert "Access-Control-Allow-Origin" not in early_response(rest_event("GET", "/x", identity=None))["headers"]

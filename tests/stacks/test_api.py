@@ -226,7 +226,18 @@ def test_cors_headers_are_the_callers_choice_and_the_default_knows_no_app():
     responses = {k: v["Properties"] for k, v in body.items() if v["Type"] == "AWS::ApiGateway::GatewayResponse"}
     assert set(responses) == {"Default4XxResponse", "Default5XxResponse"}
     assert responses["Default4XxResponse"]["ResponseParameters"] == {
-        "gatewayresponse.header.Access-Control-Allow-Origin": "'*'",
+        "gatewayresponse.header.Access-Control-Allow-Origin": {"Fn::Join": ["", ["'", {
+            "Fn::Sub": "https://${RestApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}, "'"]]},  # the API's own
         "gatewayresponse.header.Access-Control-Allow-Headers": "'Content-Type,X-Key'"}
+    other = Template()
+    other_api = other.add_resource(apigateway.RestApi("RestApi", Name="api"))
+    other_resources = add_resources(other, api=other_api, paths=["c"])
+    configured = add_cors_preflight(other, api=other_api, resource=other_resources["c"], verbs=["PUT"],
+                                    origin="https://app.example.com/").to_dict()
+    assert configured["Properties"]["Integration"]["IntegrationResponses"][0]["ResponseParameters"][
+        "method.response.header.Access-Control-Allow-Origin"] == "'https://app.example.com'"
+    for wrong in ("*", "app.example.com"):
+        with pytest.raises(ValueError, match="never"):
+            add_cors_preflight(Template(), api=other_api, resource=other_resources["c"], verbs=["PUT"], origin=wrong)
     with pytest.raises(ValueError, match="header names"):
         add_cors_preflight(template, api=api, resource=resources["a"], verbs=["GET"], headers="a b")

@@ -105,7 +105,10 @@ def test_preflight_and_gateway_errors_carry_cors_headers(api) -> None:
     assert options["/notes"]["AuthorizationType"] == "NONE" and options["/notes"]["Integration"]["Type"] == "MOCK"
     responses = {r["ResponseType"]: r for r in of_type(api, "AWS::ApiGateway::GatewayResponse").values()}
     assert set(responses) == {"DEFAULT_4XX", "DEFAULT_5XX"}
-    assert responses["DEFAULT_4XX"]["ResponseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"] == "'*'"
+    own_origin = {"Fn::Join": ["", ["'", {"Fn::Sub": "https://${RestApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"},
+                                    "'"]]}  # no cors_origin for the stage: only the API's own pages
+    assert responses["DEFAULT_4XX"]["ResponseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"] == own_origin
+    assert headers["method.response.header.Access-Control-Allow-Origin"] == own_origin
 
 
 def test_the_api_is_published_by_the_toolkit_not_by_this_stack(api) -> None:

@@ -36,6 +36,7 @@ ENV = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "STRIPE_SECRET_PARAMETER": PARAMETER,
     "IDEMPOTENCY_TABLE": "test-notes-billing-idempotency",
+    "CORS_ORIGIN": "http://localhost:5173",
 }
 
 

@@ -34,6 +34,7 @@ ENV = {
     "POWERTOOLS_SERVICE_NAME": "notes-api",
     "POWERTOOLS_METRICS_NAMESPACE": "notes",
     "POWERTOOLS_TRACE_DISABLED": "true",
+    "CORS_ORIGIN": "http://localhost:5173",  # the stage's web app (the stack sets it)
 }
 
 
