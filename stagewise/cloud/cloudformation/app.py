@@ -3,7 +3,7 @@
 Data flow: the caller's account comes from its credentials (a simulated account's local key,
 or a key moto issued: an IAM user's, an assumed role's); `protocol.parse` gives the action and
 its input; `CloudFormation.handle` runs it against the provisioner, whose clients call this
-same cloud over loopback as that account; `protocol.respond` serializes the result or the error.
+same cloud as that account, in-process (cloud/inprocess.py: the same request path, no socket); `protocol.respond` serializes the result or the error.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ durable): the provisioner's stack state (resources, outputs, exports) and this m
   none), or FAILED with CloudFormation's reason ("didn't contain changes", "No export named").
   A CREATE change set of a new stack leaves the stack in REVIEW_IN_PROGRESS.
 - `ExecuteChangeSet` / `DeleteStack` start an `Operation` in a thread of the cloud process and
-  answer at once; the provisioner deploys (or deletes, or rolls back) through loopback clients
+  answer at once; the provisioner deploys (or deletes, or rolls back) through in-process clients
   of the same cloud, and its resource events become stack events. `DescribeStacks` reports
   the running operation's status until it settles, as CloudFormation does.
 - An operation that a killed cloud left behind (a record or a state still `*_IN_PROGRESS`, no
