@@ -147,7 +147,7 @@ class DurableApp:
 
     def replay(self) -> int:
         """Load the snapshot, then re-run the journal entries after it in order; returns how many ran."""
-        self.snapshot_seq = restore(self.snapshot_path)
+        self.snapshot_seq = restore(self.snapshot_path, self.journal.seal)
         self.journal.last_seq = self.snapshot_seq
         count = 0
         for entry in self.journal.entries(after=self.snapshot_seq):
@@ -162,7 +162,7 @@ class DurableApp:
             return True
         started = time.perf_counter()
         try:
-            size = take(self.snapshot_path, seq=self.journal.last_seq)
+            size = take(self.snapshot_path, seq=self.journal.last_seq, seal=self.journal.seal)
         except SnapshotError as exc:
             print(f"snapshot skipped, keeping the full journal: {exc}", file=sys.stderr, flush=True)
             self.next_snapshot_at = self.journal.count + SNAPSHOT_EVERY

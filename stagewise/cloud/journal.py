@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stagewise.cloud.layout import JOURNAL_FILE
+from stagewise.cloud.sealing import Seal, SealError
 
 __all__ = ["JOURNAL_FILE", "Journal", "JournalEntry", "count_entries"]
 
@@ -35,7 +36,12 @@ class JournalEntry:
     body: bytes
     preserved: dict[str, str]  # environ key → original header spelling (S3 x-amz-meta-*_*)
 
-    def to_line(self) -> bytes:
+    def to_line(self, seal: Seal | None = None) -> bytes:
+        """One line of the journal: JSON, sealed when a `seal` is given."""
+        plain = self._json()
+        return (seal.seal(plain) if seal is not None else plain) + b"\n"
+
+    def _json(self) -> bytes:
         record = {
             "seq": self.seq,
             "at": self.at,
@@ -48,10 +54,15 @@ class JournalEntry:
         }
         if self.preserved:
             record["preserved"] = self.preserved
-        return json.dumps(record, separators=(",", ":")).encode() + b"\n"
+        return json.dumps(record, separators=(",", ":")).encode()
 
     @classmethod
-    def from_line(cls, line: bytes) -> JournalEntry:
+    def from_line(cls, line: bytes, seal: Seal | None = None) -> JournalEntry:
+        """A line back (a JSON line written before sealing existed is read as it is)."""
+        if not line.lstrip().startswith(b"{"):
+            if seal is None:
+                raise ValueError("a sealed journal line, and no key to open it")
+            line = seal.open(line)
         record = json.loads(line)
         return cls(
             seq=record["seq"],
@@ -69,8 +80,9 @@ class JournalEntry:
 class Journal:
     """One journal file; appends are durable (fsync) when `append` returns."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, seal: Seal | None = None) -> None:
         self.path = path
+        self.seal = seal
         self._fd: int | None = None
         self.count = 0  # entries in the file
         self.last_seq = 0  # the newest sequence number ever written (also counted by a snapshot)
@@ -85,8 +97,8 @@ class Journal:
             if not line.endswith(b"\n"):
                 break
             try:
-                entry = JournalEntry.from_line(line)
-            except (ValueError, KeyError):
+                entry = JournalEntry.from_line(line, self.seal)
+            except (ValueError, KeyError, SealError):
                 break
             good_end += len(line)
             self.count += 1
@@ -105,7 +117,7 @@ class Journal:
     def append(self, entry: JournalEntry) -> None:
         if self._fd is None:
             raise RuntimeError("journal is not open")
-        view = memoryview(entry.to_line())
+        view = memoryview(entry.to_line(self.seal))
         while view:
             view = view[os.write(self._fd, view) :]
         os.fdatasync(self._fd)

@@ -16,9 +16,10 @@ LOG_FILE = "cloud.log"
 PROVISIONER_DIR = "provisioner"  # in-flight deploy checkpoints of the local provisioner (provisioner/store.py)
 ORIGINS_FILE = "cors-origins"  # origins a browser may call the cloud from, one a line (cloud/origins.py)
 USERPOOL_KEY_FILE = "userpool.key"  # the local user pools sign tokens with it (cloud/userpool_keys.py)
+STATE_KEY_FILE = "state.key"  # seals the journal and the snapshot at rest (cloud/sealing.py)
 IDENTITY_KEY_FILE = "identity.key"  # signs the credentials the local identity pools issue (cloud/identities.py)
 HEALTH_PATH = "/_stagewise/health"
 SMS_PATH = "/_stagewise/sms"  # the SMS the cloud has sent, with their times (stagewise.cloud.sms)
 # Everything the local cloud keeps; reset removes exactly these (never a whole folder a user pointed at).
 STATE_FILES = (JOURNAL_FILE, SNAPSHOT_FILE, PID_FILE, PORT_FILE, LOG_FILE, LOCK_FILE, STRIPE_DIR,
-               PROVISIONER_DIR, IDENTITY_KEY_FILE, ORIGINS_FILE, USERPOOL_KEY_FILE)
+               PROVISIONER_DIR, IDENTITY_KEY_FILE, ORIGINS_FILE, USERPOOL_KEY_FILE, STATE_KEY_FILE)

@@ -52,10 +52,11 @@ def build_app(state_dir: Path) -> Any:
     from stagewise.cloud import lazy_deps, userpool_keys
     from stagewise.cloud.app import DurableApp
     from stagewise.cloud.journal import JOURNAL_FILE, Journal
+    from stagewise.cloud.sealing import Seal
 
     lazy_deps.install()
     _cache_module_list()
-    journal = Journal(state_dir / JOURNAL_FILE)
+    journal = Journal(state_dir / JOURNAL_FILE, Seal.of(state_dir))  # sealed at rest (cloud/sealing.py)
     app = DurableApp(DomainDispatcherApplication(create_backend_app), journal=journal, state_dir=state_dir)
     # Before the replay: the journal's sign-ins must produce again the very tokens (re-signed with
     # this key) that their callers hold, or a replayed pool would not know them.

@@ -29,10 +29,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from stagewise.cloud.layout import SNAPSHOT_FILE
+from stagewise.cloud.sealing import Seal
 from stagewise.fileio import write_atomically
 
 __all__ = ["SNAPSHOT_FILE", "SnapshotError", "restore", "take"]
 _LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))
+
+
+PICKLE_MAGIC = b"\x80"  # a pickle of protocol 2 or later starts with PROTO
 
 
 class SnapshotError(Exception):
@@ -112,8 +116,9 @@ def _model_modules(model_data: Any) -> dict[tuple[str, str], str]:
     return {(s, n): cls.__module__ for s, models in model_data.items() for n, cls in models.items()}
 
 
-def take(path: Path, *, seq: int) -> int:
-    """Write a snapshot covering journal entries up to `seq`; returns its size in bytes."""
+def take(path: Path, *, seq: int, seal: Seal | None = None) -> int:
+    """Write a snapshot covering journal entries up to `seq` (sealed when a `seal` is given); returns
+    its size in bytes."""
     buffer = io.BytesIO()
     try:
         _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump({"seq": seq, **_state()})
@@ -121,19 +126,25 @@ def take(path: Path, *, seq: int) -> int:
         raise SnapshotError(f"moto state does not pickle: {exc}") from exc
     # durable (fsync, then the rename): the journal is emptied once this returns; private (0600):
     # it holds SecureString values, like the journal
-    write_atomically(path, buffer.getvalue(), durable=True)
-    return buffer.tell()
+    data = buffer.getvalue()
+    write_atomically(path, seal.seal(data) if seal is not None else data, durable=True)
+    return len(data)
 
 
-def restore(path: Path) -> int:
-    """Load a snapshot into moto; returns the journal sequence number it covers (0: none)."""
+def restore(path: Path, seal: Seal | None = None) -> int:
+    """Load a snapshot into moto; returns the journal sequence number it covers (0: none). A snapshot
+    written before sealing existed (a plain pickle) is read as it is."""
     if not path.exists():
         return 0
     from moto.core.base_backend import BackendDict
     from moto.core.model_instances import model_data
 
-    with path.open("rb") as handle:
-        saved = pickle.load(handle)
+    data = path.read_bytes()
+    if not data.startswith(PICKLE_MAGIC):
+        if seal is None:
+            raise SnapshotError("the snapshot is sealed, and no key was given to open it")
+        data = seal.open(data)
+    saved = pickle.loads(data)
     for module_name, service_name, accounts in saved["backends"]:
         live = _backend_dict(importlib.import_module(module_name), service_name)
         live.clear()
