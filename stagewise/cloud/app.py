@@ -23,7 +23,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import re
 import sys
 import threading
 import time
@@ -40,6 +39,7 @@ from stagewise.cloud.accounts import account_for_request
 from stagewise.cloud.classify import action_of, is_mutating
 from stagewise.cloud.cloudformation.protocol import is_cloudformation
 from stagewise.cloud.determinism import Determinism
+from stagewise.cloud.guard import POOL_WELL_KNOWN
 from stagewise.cloud.journal import Journal, JournalEntry
 from stagewise.cloud.layout import HEALTH_PATH
 from stagewise.cloud.origins import Origins
@@ -69,7 +69,6 @@ StartResponse = Callable[..., Any]
 
 
 FORM_TYPE = "application/x-www-form-urlencoded"
-JWKS_PATH = re.compile(r"^/[\w-]+_[0-9A-Za-z]+/\.well-known/jwks\.json$")
 
 
 @dataclass
@@ -119,7 +118,8 @@ class DurableApp:
     def _answer(self, environ: dict[str, Any]) -> Response:
         if environ.get("PATH_INFO") == HEALTH_PATH:
             return self._health()
-        if JWKS_PATH.match(environ.get("PATH_INFO", "")) and environ.get("REQUEST_METHOD") == "GET":
+        well_known = POOL_WELL_KNOWN.match(environ.get("PATH_INFO", ""))
+        if well_known and well_known.group(1) == "jwks.json" and environ.get("REQUEST_METHOD") == "GET":
             return _json_response(userpool_keys.jwks(self.state_dir))  # the key this install signs with
         if environ.get("PATH_INFO") == sms.SMS_PATH:
             with self.lock:

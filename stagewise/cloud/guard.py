@@ -63,7 +63,7 @@ UNSIGNED_TARGETS = frozenset({
         "SetUserMFAPreference", "ConfirmDevice", "GetDevice", "ListDevices", "ForgetDevice", "UpdateDeviceStatus")),
 })
 UNSIGNED_ACTIONS = frozenset({"AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"})
-_PUBLIC_PATH = re.compile(r"^/[\w-]+_[0-9A-Za-z]+/\.well-known/(jwks\.json|openid-configuration)$")
+POOL_WELL_KNOWN = re.compile(r"^/[\w-]+_[0-9A-Za-z]+/\.well-known/(jwks\.json|openid-configuration)$")
 KeyLookup = Callable[[str], "Issued | None"]
 
 
@@ -122,7 +122,7 @@ class Guard:
         if environ.get("HTTP_AUTHORIZATION"):
             raise Refusal("IncompleteSignatureException", "Authorization header requires 'Credential' parameter. "
                           "Authorization header requires 'Signature' parameter.", 400)
-        if environ.get("HTTP_X_AMZ_TARGET") in UNSIGNED_TARGETS or _PUBLIC_PATH.match(environ.get("PATH_INFO", "")):
+        if environ.get("HTTP_X_AMZ_TARGET") in UNSIGNED_TARGETS or POOL_WELL_KNOWN.match(environ.get("PATH_INFO", "")):
             return
         actions = parse_qs(query).get("Action") or parse_qs(body.decode("utf-8", "replace")).get("Action") or [""]
         if actions[0] in UNSIGNED_ACTIONS:

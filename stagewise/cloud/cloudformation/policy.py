@@ -10,9 +10,10 @@ wording, or answers None.
 
 from __future__ import annotations
 
-import fnmatch
 import json
 from typing import Any
+
+from stagewise.iam_policy import Decision, evaluate
 
 ACTIONS = {"Modify": "Update:Modify", "Replace": "Update:Replace", "Remove": "Update:Delete"}
 
@@ -28,37 +29,11 @@ def parse(body: str) -> dict[str, Any]:
     return document
 
 
-def _listed(value: Any) -> list[str]:
-    return [value] if isinstance(value, str) else list(value or [])
-
-
-def _matches_resource(statement: dict[str, Any], logical_id: str) -> bool:
-    target = f"LogicalResourceId/{logical_id}"
-    if "NotResource" in statement:
-        return not any(fnmatch.fnmatchcase(target, p) for p in _listed(statement["NotResource"]))
-    return any(p == "*" or fnmatch.fnmatchcase(target, p) for p in _listed(statement.get("Resource")))
-
-
-def _matches_action(statement: dict[str, Any], action: str) -> bool:
-    if "NotAction" in statement:
-        return not any(fnmatch.fnmatchcase(action, p) for p in _listed(statement["NotAction"]))
-    return any(fnmatch.fnmatchcase(action, p) for p in _listed(statement.get("Action")))
-
-
-def _matches_condition(statement: dict[str, Any], resource_type: str) -> bool:
-    for operator, tests in (statement.get("Condition") or {}).items():
-        for values in (tests or {}).values():
-            patterns = _listed(values)
-            if operator == "StringEquals" and resource_type not in patterns:
-                return False
-            if operator == "StringLike" and not any(fnmatch.fnmatchcase(resource_type, p) for p in patterns):
-                return False
-    return True
-
-
-def _applies(statement: dict[str, Any], action: str, logical_id: str, resource_type: str) -> bool:
-    return (_matches_action(statement, action) and _matches_resource(statement, logical_id)
-            and _matches_condition(statement, resource_type))
+def _decision(statement: dict[str, Any], action: str, logical_id: str, resource_type: str) -> Decision:
+    """One statement's say on one change, by the IAM evaluator (wildcards, Not*, conditions on
+    `ResourceType`; an operator it does not know never allows)."""
+    return evaluate([{"Statement": [statement]}], action=action, resource=f"LogicalResourceId/{logical_id}",
+                    context={"ResourceType": resource_type})
 
 
 def denied(policy: str, changes: list[dict[str, Any]]) -> tuple[str, str] | None:
@@ -73,12 +48,12 @@ def denied(policy: str, changes: list[dict[str, Any]]) -> tuple[str, str] | None
         if action is None:  # adding a resource is not governed by a stack policy
             continue
         lid, rtype = rc["LogicalResourceId"], rc.get("ResourceType", "")
-        matching = [(i, s) for i, s in enumerate(statements, 1) if _applies(s, action, lid, rtype)]
-        deny = next((i for i, s in matching if s["Effect"] == "Deny"), None)
+        said = [(i, _decision(s, action, lid, rtype)) for i, s in enumerate(statements, 1)]
+        deny = next((i for i, decision in said if decision is Decision.DENY), None)
         if deny is not None:
             return lid, f"Action denied by stack policy: Statement [#{deny}] does not allow [{action}] " \
                         f"for resource [LogicalResourceId/{lid}]"
-        if not any(s["Effect"] == "Allow" for _, s in matching):
+        if not any(decision is Decision.ALLOW for _, decision in said):
             return lid, f"Action not allowed by stack policy: no statement allows [{action}] " \
                         f"for resource [LogicalResourceId/{lid}]"
     return None
