@@ -50,8 +50,7 @@ def _measure_guard(state_dir: Path) -> list[float]:
     from stagewise.cloud.inprocess import environ_of
 
     own = credentials("", "111111111111")
-    guard = Guard(IdentityKeys(load_key(state_dir)), iam_for=lambda account: None,
-                  account_secret=lambda account: (own["AWS_SECRET_ACCESS_KEY"], own["AWS_SESSION_TOKEN"]))
+    guard = Guard(IdentityKeys(load_key(state_dir)), iam_for=lambda account: None)
     body = b'{"TableName": "notes", "Key": {"userId": {"S": "u"}, "noteId": {"S": "n"}}}'
     request = AWSRequest(method="POST", url="http://127.0.0.1:4566/", data=body, headers={
         "X-Amz-Target": "DynamoDB_20120810.GetItem", "Content-Type": "application/x-amz-json-1.0"})

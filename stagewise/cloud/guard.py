@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import time
 from collections.abc import Callable
 from datetime import UTC
 from typing import Any
@@ -31,7 +30,8 @@ from urllib.parse import parse_qs, unquote
 from moto.core.request import PRESERVED_HEADER_NAMES_ENVIRON_KEY
 
 from stagewise import sigv4
-from stagewise.cloud.identities import CredentialError, Identity, IdentityKeys, is_identity_key
+from stagewise.cloud.identities import Identity, IdentityKeys
+from stagewise.cloud.issuers import Issued, Issuer, KeyLookup
 from stagewise.iam_policy import Decision, RolePolicies, evaluate
 
 _SCOPE = re.compile(r"Credential=([A-Z0-9]{16,128})/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
@@ -64,7 +64,6 @@ UNSIGNED_TARGETS = frozenset({
 })
 UNSIGNED_ACTIONS = frozenset({"AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"})
 POOL_WELL_KNOWN = re.compile(r"^/[\w-]+_[0-9A-Za-z]+/\.well-known/(jwks\.json|openid-configuration)$")
-KeyLookup = Callable[[str], "Issued | None"]
 
 
 class Refusal(Exception):
@@ -75,24 +74,12 @@ class Refusal(Exception):
         self.code, self.message, self.status = code, message, status
 
 
-class Issued:
-    """A key the cloud knows: its account, secret, session token and expiry (epoch seconds)."""
-
-    def __init__(self, account_id: str, secret: str, token: str | None = None, expires_at: float | None = None,
-                 identity: Identity | None = None) -> None:
-        self.account_id, self.secret, self.token, self.expires_at = account_id, secret, token, expires_at
-        self.identity = identity
-
-
 class Guard:
-    """`account_secret(account)` gives a simulated account's (secret, token); `moto_key(key id)` what
-    moto's IAM/STS know of a key they issued; `iam_for(account)` an IAM client."""
+    """`moto_key(key id)`: what moto's IAM/STS know of a key they issued; `iam_for(account)`: an IAM client."""
 
-    def __init__(self, keys: IdentityKeys, *, account_secret: Callable[[str], tuple[str, str]],
-                 iam_for: Callable[[str], Any], moto_key: KeyLookup = lambda key_id: None) -> None:
-        self.keys = keys
-        self.account_secret = account_secret
-        self.moto_key = moto_key
+    def __init__(self, keys: IdentityKeys, *, iam_for: Callable[[str], Any],
+                 moto_key: KeyLookup = lambda key_id: None) -> None:
+        self.issuer = Issuer(keys, moto_key=moto_key)
         self.roles = RolePolicies(iam_for)
 
     def check(self, environ: dict[str, Any], body: bytes) -> Answer | None:
@@ -133,7 +120,7 @@ class Guard:
         found: dict[str, Issued] = {}
 
         def secret_for(key_id: str, token: str | None) -> str:
-            found["issued"] = self._issued(key_id, token)
+            found["issued"] = self.issuer.issued(key_id, token)
             return found["issued"].secret
 
         try:
@@ -142,28 +129,6 @@ class Guard:
         except sigv4.SignatureError as exc:
             raise _refusal(exc) from exc
         return found["issued"]
-
-    def _issued(self, key_id: str, token: str | None) -> Issued:
-        """The key's issuer's record, or SignatureError with AWS's wording."""
-        if is_identity_key(key_id):
-            try:
-                identity = self.keys.resolve(key_id, token)
-            except CredentialError as exc:
-                raise sigv4.SignatureError(exc.message, kind="ExpiredToken" if exc.expired else "InvalidToken") from exc
-            return Issued(identity.account_id, identity.secret_access_key, token, identity.expires_at, identity)
-        from stagewise.cloud.accounts import LOCAL_KEY
-
-        local = LOCAL_KEY.fullmatch(key_id)
-        issued = Issued(local.group(1), *self.account_secret(local.group(1))) if local else self.moto_key(key_id)
-        if issued is None:
-            raise sigv4.SignatureError("The security token included in the request is invalid.", kind="UnknownKey")
-        # a simulated account's key may come without its token; a session's never
-        token_required = issued.token is not None and (local is None or token is not None)
-        if token_required and token != issued.token:
-            raise sigv4.SignatureError("The security token included in the request is invalid.", kind="InvalidToken")
-        if issued.expires_at is not None and issued.expires_at <= time.time():
-            raise sigv4.SignatureError("The security token included in the request is expired", kind="ExpiredToken")
-        return issued
 
     def _authorize_s3(self, identity: Identity, environ: dict[str, Any], query: str) -> Answer | None:
         action, resource, context = s3_action(environ["REQUEST_METHOD"], environ.get("PATH_INFO", "/"), query)

@@ -91,7 +91,7 @@ def serve(app: Any, port: int) -> None:
     keys = IdentityKeys(load_key(app.state_dir))
     app.cognito_identity = CognitoIdentity(keys, moto_lock=app.lock, states_of=app.cloudformation.stack_states,
                                            signing_key=userpool_keys.signing_key(app.state_dir))
-    app.guard = Guard(keys, account_secret=_account_secret, moto_key=moto_key_lookup(app.lock),
+    app.guard = Guard(keys, moto_key=moto_key_lookup(app.lock),
                       iam_for=lambda account: app.cloudformation.client(account, "us-east-1", "iam"))
     server = Server(("127.0.0.1", port), app, numthreads=THREADS, timeout=IDLE_TIMEOUT)
     server.gateway = MotoGateway
@@ -115,14 +115,6 @@ def serve(app: Any, port: int) -> None:
         with app.lock:
             app.snapshot()  # a clean stop leaves nothing to replay
         app.journal.close()
-
-
-def _account_secret(account_id: str) -> tuple[str, str]:
-    """A simulated account's secret key and session token (derived from its id: cloud/accounts.py)."""
-    from stagewise.cloud.accounts import credentials
-
-    own = credentials("", account_id)
-    return own["AWS_SECRET_ACCESS_KEY"], own["AWS_SESSION_TOKEN"]
 
 
 def main(argv: list[str] | None = None) -> None:

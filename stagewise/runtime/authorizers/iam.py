@@ -23,7 +23,8 @@ from typing import Any
 from urllib.parse import quote
 
 from stagewise import sigv4
-from stagewise.cloud.identities import CredentialError, Identity, IdentityKeys, is_identity_key, load_key
+from stagewise.cloud.identities import Identity, IdentityKeys, load_key
+from stagewise.cloud.issuers import Issuer
 from stagewise.iam_policy import Decision, RolePolicies, evaluate
 from stagewise.runtime.authorizers.base import AuthCall, AuthFailure, AuthorizerDeps, AuthResult, register
 from stagewise.runtime.events import HttpRequest
@@ -74,22 +75,11 @@ class IamAuthorizer:
 
     # -- credentials -------------------------------------------------------------------------------
     def _secret(self, key_id: str, token: str | None, call: AuthCall) -> dict[str, Any]:
-        if is_identity_key(key_id):
-            try:
-                identity = self._identity_keys().resolve(key_id, token)
-            except CredentialError as exc:
-                raise sigv4.SignatureError(exc.message) from exc
-            return {"secret": identity.secret_access_key, "identity": identity}
-        from stagewise.cloud.accounts import LOCAL_KEY, credentials
-
-        local = LOCAL_KEY.fullmatch(key_id)
-        if local is None:
-            raise sigv4.SignatureError("The security token included in the request is invalid.")
-        account = local.group(1)
-        own = credentials(self.endpoint, account)
-        if token is not None and token != own["AWS_SESSION_TOKEN"]:
-            raise sigv4.SignatureError("The security token included in the request is invalid.")
-        return {"secret": own["AWS_SECRET_ACCESS_KEY"], "account": account, "key": key_id}
+        """The cloud's own credentials only (stagewise.cloud.issuers): identities' and accounts' keys."""
+        issued = Issuer(self._identity_keys()).issued(key_id, token)
+        if issued.identity is not None:
+            return {"secret": issued.secret, "identity": issued.identity}
+        return {"secret": issued.secret, "account": issued.account_id, "key": key_id}
 
     def _identity_keys(self) -> IdentityKeys:
         if self._keys is None:
