@@ -34,6 +34,9 @@ ROWS: list[tuple[str, str, str, str | None]] = [
     ("deploy_noop_writes", "no-op deploy: write calls", "", "0"),
     ("deploy_one_service_s", "one-service change deploy", "s", "≤ 0.5"),
     ("build_warm_s", "build of all artifacts, warm wheel cache", "s", "≤ 3"),
+    # issue 13 item 5: the CLI's own start-up
+    ("cli_help_s", "`stagewise --help`, spawn → exit", "s", "≤ 0.2"),
+    ("cli_token_s", "`stagewise token EMAIL` for a user signed in before, spawn → exit", "s", "≤ 0.4"),
 ]
 
 

@@ -102,10 +102,17 @@ class LocalStage:
         return {state.name: dict(state.outputs) for state in self.states()}
 
     def output(self, key: str) -> str:
+        return self.output_values(key)[0]
+
+    def output_values(self, *keys: str) -> list[str]:
+        """The values of these outputs, from one read of the stage's stacks."""
+        merged: dict[str, str] = {}
         for outputs in self.outputs().values():
-            if key in outputs:
-                return outputs[key]
-        raise UserError(f"no stack of stage '{self.stage.name}' has an output named {key}")
+            merged |= outputs
+        missing = [key for key in keys if key not in merged]
+        if missing:
+            raise UserError(f"no stack of stage '{self.stage.name}' has an output named {missing[0]}")
+        return [merged[key] for key in keys]
 
 
 def connect(stage: str, *, overrides: list[str] | None = None) -> LocalStage:

@@ -22,20 +22,11 @@ def token(
 
     Example:  curl -H "Authorization: $(stagewise token me@example.com)" http://127.0.0.1:3000/notes
     """
-    from stagewise.auth_local import id_token
-    from stagewise.localstage import connect
+    from stagewise.auth_local import stage_id_token
 
     if not EMAIL.match(email):
         raise UserError(f"'{email}' is not an email address; the user pool uses email as the username")
-    local = connect(stage, overrides=set_)
-    print(
-        id_token(
-            local.client("cognito-idp"),
-            pool_id=local.output("UserPoolId"),
-            client_id=local.output("UserPoolClientId"),
-            email=email,
-        )
-    )
+    print(stage_id_token(stage, email, overrides=set_))
 
 
 def register(app: typer.Typer) -> None:
