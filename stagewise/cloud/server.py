@@ -37,25 +37,17 @@ def _lock_state_dir(state_dir: Path) -> int:
     return fd
 
 
-def _cache_module_list() -> None:
-    """moto lists its own package folder (one stat per service) on every request; list it once."""
-    import moto.backends
-
-    modules = frozenset(moto.backends.list_of_moto_modules())
-    moto.backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
-
-
 def build_app(state_dir: Path) -> Any:
     """The durable moto app for `state_dir`, with its snapshot restored and journal replayed."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    from stagewise.cloud import lazy_deps, userpool_keys
+    from stagewise.cloud import lazy_deps, moto_speedups, userpool_keys
     from stagewise.cloud.app import DurableApp
     from stagewise.cloud.journal import JOURNAL_FILE, Journal
     from stagewise.cloud.sealing import Seal
 
     lazy_deps.install()
-    _cache_module_list()
+    moto_speedups.install()
     journal = Journal(state_dir / JOURNAL_FILE, Seal.of(state_dir))  # sealed at rest (cloud/sealing.py)
     app = DurableApp(DomainDispatcherApplication(create_backend_app), journal=journal, state_dir=state_dir)
     # Before the replay: the journal's sign-ins must produce again the very tokens (re-signed with
