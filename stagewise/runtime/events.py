@@ -72,8 +72,11 @@ def new_trace_root() -> str:
 
 
 def lambda_trace_header(trace_root: str, *, sampled: bool = False) -> str:
-    """The `_X_AMZN_TRACE_ID` Lambda sets for one invocation (unsampled unless tracing is on)."""
-    return f"{trace_root.split(';')[0]};Parent={uuid.uuid4().hex[:16]};Sampled={int(sampled)}"
+    """The trace header a caller hands Lambda (unsampled unless tracing is on): the root, and the
+    caller's segment as `Parent` when the header names one (API Gateway's, when its stage traces)."""
+    fields = trace_root.split(";")
+    parent = next((f for f in fields[1:] if f.startswith("Parent=")), f"Parent={uuid.uuid4().hex[:16]}")
+    return f"{fields[0]};{parent};Sampled={int(sampled)}"
 
 
 def proxy_event(
