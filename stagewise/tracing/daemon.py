@@ -22,7 +22,7 @@ from typing import Any
 from stagewise.tracing.emit import PREAMBLE
 from stagewise.tracing.store import TraceStore
 
-MAX_DOCUMENT = 64 * 1024
+MAX_DOCUMENT = 64 * 1000  # "up to 64 kB" (X-Ray); a UDP datagram carries at most 65,507 bytes anyway
 RECEIVE_BUFFER = 8 * 1024 * 1024  # bursts wait in the kernel, not dropped, while the writer commits
 BATCH_WAIT_S = 0.05
 MAX_BATCH = 2000

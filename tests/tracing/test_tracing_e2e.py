@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from stagewise.testing import httpx_auth
-from tests.e2e.conftest import alice_credentials, app_copy, dev, stagewise_cli  # noqa: F401 - fixtures
+from tests.e2e.conftest import stagewise_cli
 
 BODY = {"storage": 10, "source": "tok_visa"}
 
@@ -159,7 +159,7 @@ def test_the_dev_page_and_console_show_the_trace(dev, purchase) -> None:
     assert page.status_code == 200 and trace_id in page.text
     one = httpx.get(f"http://127.0.0.1:{dev.port}/_stagewise/traces/{trace_id}", timeout=10)
     assert one.status_code == 200 and "AWS::Lambda::Function" in one.text and "Initialization" in one.text
-    assert f"POST /billing 200" in dev.log() and f"trace {trace_id}" in dev.log()
+    assert "POST /billing 200" in dev.log() and f"trace {trace_id}" in dev.log()
     waterfall = stagewise_cli("traces", trace_id).stdout
     assert "Initialization" in waterfall and "Publish" in waterfall
 
@@ -168,3 +168,21 @@ def test_unknown_trace_is_one_line_exit_1(dev) -> None:
     result = stagewise_cli("traces", "1-00000000-000000000000000000000000", check=False)
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "no trace 1-00000000" in result.stderr
+
+
+def test_no_xray_permission_is_one_line_naming_the_action(dev, alice_credentials) -> None:
+    """A Cognito identity's credentials may not read X-Ray: the local cloud refuses as AWS would."""
+    import boto3
+
+    from stagewise.errors import UserError
+    from stagewise.localstage import connect
+    from stagewise.tracing import aws
+
+    xray = boto3.client("xray", region_name="us-east-1", endpoint_url=connect("local").endpoint,
+                        aws_access_key_id=alice_credentials["accessKeyId"],
+                        aws_secret_access_key=alice_credentials["secretAccessKey"],
+                        aws_session_token=alice_credentials["sessionToken"])
+    with pytest.raises(UserError) as raised:
+        aws.recent_traces(xray, since=None, last=5, errors=False)
+    assert "no permission for xray:GetTraceSummaries" in str(raised.value) and "\n" not in str(raised.value)
+    assert raised.value.exit_code == 1
