@@ -68,7 +68,7 @@ def main() -> None:
 
 
 def _suites(rounds: int):
-    from bench import auth_bench, billing_bench, pipeline_bench
+    from bench import auth_bench, billing_bench, pipeline_bench, tracing_bench
 
     handlers = {
         "notes-api": (REPO / "services/notes-api", "notes_api.api"),
@@ -82,6 +82,7 @@ def _suites(rounds: int):
         ("billing", billing_bench.run),
         ("IAM check", auth_bench.run),
         ("pipeline", pipeline_bench.run),
+        ("tracing", tracing_bench.run),
     ]
 
 

@@ -54,6 +54,7 @@ class DevSession:
     port: int
     watch: bool
     keep_cloud: bool = False
+    traced: bool = True  # run the local X-Ray daemon (`dev --no-tracing` turns it off)
     started_cloud: bool = False
     runtime: Runtime | None = None
     local: LocalStage | None = None
@@ -78,7 +79,7 @@ class DevSession:
         if stripe_url is not None:
             model = with_stripe_api_base(model, stripe_url)
         self.tracing = LocalTracing.for_stage(self.cloud.state_dir, self.config.name)
-        env = {"AWS_ENDPOINT_URL": self.cloud.endpoint, **self.local.credentials(), **self.tracing.start(say)}
+        env = {"AWS_ENDPOINT_URL": self.cloud.endpoint, **self.local.credentials(), **self.tracing.start(say, daemon=self.traced)}
         self.runtime = Runtime(
             model, repo_root=self.local.project.root, worker_env=env, region=self.local.region, log=say,
             hot_reload=self.watch, tracing=self.tracing,

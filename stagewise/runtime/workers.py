@@ -36,6 +36,7 @@ import stagewise
 from stagewise.runtime.model import FunctionSpec
 from stagewise.runtime.protocol import FrameTimeout, WorkerGone, read_frame, write_frame
 from stagewise.tracing.emit import FunctionTracer
+from stagewise.tracing.logs import console_text
 
 DEFAULT_MAX_WORKERS = 4
 INIT_LIMIT_S = 10.0  # Lambda's init phase limit for on-demand functions
@@ -146,7 +147,7 @@ class Worker:
             return
         for raw in stream:
             line = raw.decode('utf-8', 'replace').rstrip()
-            self._log(f"[{self.spec.name}] {line}")
+            self._log(f"[{self.spec.name}] {console_text(line)}")
             if self._function_log is not None:
                 self._function_log(self.spec.logical_id, self.spec.name, line, self.trace)
 

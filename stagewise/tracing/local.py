@@ -37,8 +37,11 @@ class LocalTracing:
         root = Path(state_dir) / TRACES_DIR
         return cls(stage=stage, store=TraceStore(root / STORE_FILE), logs=FunctionLogs(root / LOGS_DIR / stage))
 
-    def start(self, on_error: Callable[[str], None] | None = None) -> dict[str, str]:
-        """Run the daemon; the variables every worker gets."""
+    def start(self, on_error: Callable[[str], None] | None = None, *, daemon: bool = True) -> dict[str, str]:
+        """Run the daemon (unless not `daemon`: nothing is traced, logs are still kept); the variables
+        every worker gets."""
+        if not daemon:
+            return {}
         self.daemon = XRayDaemon(self.store, stage=self.stage, on_error=on_error)
         return {DAEMON_ADDRESS: self.daemon.start()}
 

@@ -71,6 +71,19 @@ class LogLine:
         return f"{when} {str(record.get('level', '')):<7} {record.get('message', '')}  {extra}".rstrip()
 
 
+def console_text(line: str) -> str:
+    """A function's line as the dev console shows it: as is, except that a structured line that
+    carries an exception (Powertools `logger.exception`) is followed by its traceback, readable."""
+    if not line.startswith("{") or '"exception"' not in line:
+        return line  # the common case stays cheap: no JSON parsing per line
+    record = LogLine(time=0, function="", line=line).structured or {}
+    traceback = record.get("exception")
+    if not isinstance(traceback, str):
+        return line
+    return f"{record.get('level', 'ERROR')} {record.get('message', '')} (request {record.get('function_request_id', '-')})" \
+           f"\n{traceback}"
+
+
 class FunctionLogs:
     """One stage's function logs under `root`."""
 

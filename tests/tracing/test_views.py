@@ -67,7 +67,7 @@ def test_function_logs_rotate_and_filter_by_trace(tmp_path) -> None:
     structured = json.dumps({"level": "INFO", "message": "charged", "amount": 4000, "xray_trace_id": ROOT})
     logs.write("Billing", "local-billing", structured, trace=None)
     for n in range(20):
-        logs.write("Billing", "local-billing", f"plain line {n}", trace=f"Root=1-other;Parent=x;Sampled=1")
+        logs.write("Billing", "local-billing", f"plain line {n}", trace="Root=1-other;Parent=x;Sampled=1")
     assert logs.resolve("local-billing") == "Billing" and logs.resolve("Billing") == "Billing"
     assert logs.resolve("Nope") is None
     kept = logs.read("Billing")
@@ -91,3 +91,14 @@ def test_since_takes_a_number_and_a_unit() -> None:
     for bad in ("10", "m", "-5m", "10 minutes"):
         with pytest.raises(UserError, match="--since takes a number and a unit"):
             since_epoch(bad)
+
+
+def test_the_console_shows_a_logged_exceptions_traceback_readable() -> None:
+    from stagewise.tracing.logs import console_text
+
+    logged = json.dumps({"level": "ERROR", "message": "unhandled error", "function_request_id": "r-1",
+                         "exception": "Traceback (most recent call last):\n  File \"api.py\", line 3\nKeyError: 'x'"})
+    shown = console_text(logged)
+    assert shown.splitlines() == ["ERROR unhandled error (request r-1)", "Traceback (most recent call last):",
+                                  '  File "api.py", line 3', "KeyError: 'x'"]
+    assert console_text('{"level": "INFO", "message": "charged"}') == '{"level": "INFO", "message": "charged"}'
