@@ -72,11 +72,13 @@ def new_trace_root() -> str:
 
 
 def lambda_trace_header(trace_root: str, *, sampled: bool = False) -> str:
-    """The trace header a caller hands Lambda (unsampled unless tracing is on): the root, and the
-    caller's segment as `Parent` when the header names one (API Gateway's, when its stage traces)."""
+    """The trace header a caller hands Lambda: the root, the caller's segment as `Parent` and the
+    caller's sampling decision when the header has them (API Gateway's, when its stage traces), else
+    a new parent and `sampled` (the function's own tracing)."""
     fields = trace_root.split(";")
     parent = next((f for f in fields[1:] if f.startswith("Parent=")), f"Parent={uuid.uuid4().hex[:16]}")
-    return f"{fields[0]};{parent};Sampled={int(sampled)}"
+    decided = next((f for f in fields[1:] if f in ("Sampled=0", "Sampled=1")), f"Sampled={int(sampled)}")
+    return f"{fields[0]};{parent};{decided}"
 
 
 def proxy_event(

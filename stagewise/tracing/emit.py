@@ -78,7 +78,8 @@ class GatewayTracer:
         caller = TraceHeader.parse(found[-1] if found else None) or TraceHeader(new_trace_id())
         sampled = self.emitter is not None and caller.sampled is not False
         span = GatewaySpan(caller, new_id(), time.time(), sampled)
-        onward = caller.child(span.segment_id, True) if sampled else f"Root={caller.root}"
+        onward = caller.child(span.segment_id, True) if sampled else f"Root={caller.root}" + (
+            ";Sampled=0" if caller.sampled is False else "")  # the caller's "no" holds downstream
         headers[:] = [(k, v) for k, v in headers if k.lower() != TRACE_HEADER.lower()] + [(TRACE_HEADER, onward)]
         return span
 
