@@ -90,9 +90,14 @@ def _deployed_name(cloudformation, project, config, function: str) -> str:
     from stagewise.tracing.aws import call
 
     prefix = stack_name(project, config, "")
-    stacks = [s["StackName"] for page in cloudformation.get_paginator("list_stacks").paginate(
-        StackStatusFilter=["CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE"])
-        for s in page["StackSummaries"] if s["StackName"].startswith(prefix)]
+    kwargs = {"StackStatusFilter": ["CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE"]}
+    stacks = []
+    while True:
+        page = call("cloudformation", "ListStacks", cloudformation.list_stacks, **kwargs)
+        stacks += [s["StackName"] for s in page["StackSummaries"] if s["StackName"].startswith(prefix)]
+        if not page.get("NextToken"):
+            break
+        kwargs["NextToken"] = page["NextToken"]
     for stack in stacks:
         reply = call("cloudformation", "DescribeStackResources", cloudformation.describe_stack_resources,
                       StackName=stack)

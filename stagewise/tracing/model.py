@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 
 @dataclass
@@ -123,6 +124,6 @@ def _operation(doc: dict[str, Any]) -> str:
     if aws.get("operation"):
         return str(aws["operation"])
     request = (doc.get("http") or {}).get("request") or {}
-    if request.get("method"):
-        return f"{request['method']} {request.get('url', '')}".strip()
+    if request.get("method"):  # the host is the segment's name (a remote call) or the API's
+        return f"{str(request['method']).upper()} {urlsplit(str(request.get('url', ''))).path}".strip()
     return ""

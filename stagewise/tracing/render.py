@@ -38,6 +38,18 @@ def _when(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "Z"
 
 
+_KINDS = {"AWS::ApiGateway::Stage": "API Gateway", "AWS::Lambda::Function": "Lambda", "AWS::Lambda": "Lambda"}
+
+
+def kind(row: Row) -> str:
+    """The service of a segment, short: API Gateway, Lambda, or the SDK namespace (aws, remote, local)."""
+    return _KINDS.get(row.kind, row.kind)
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def print_trace(trace: Trace, console: Any) -> None:
     """One trace in full."""
     from rich.table import Table
@@ -46,15 +58,15 @@ def print_trace(trace: Trace, console: Any) -> None:
     total = trace.duration_ms
     console.print(f"trace {trace.trace_id}  {_when(trace.start)}  {total:.1f} ms")
     table = Table(box=None, pad_edge=False, show_header=True, header_style="bold")
-    for column in ("segment", "service", "operation", "start", "duration", "timeline", "status"):
-        table.add_column(column, justify="right" if column in ("start", "duration") else "left", no_wrap=True)
+    for column in ("segment", "service", "operation", "start ms", "duration", "timeline", "status", "annotations"):
+        table.add_column(column, justify="right" if column in ("start ms", "duration") else "left",
+                         no_wrap=column != "annotations", overflow="fold")
     for row in trace.rows:
         style = "red" if row.fault else "yellow" if row.error else None
-        name = "  " * row.depth + row.name
         notes = " ".join(f"{k}={v}" for k, v in row.annotations.items())
-        table.add_row(Text(name, style=style), row.kind, row.operation[:48], f"{row.offset_ms:.1f}",
-                      _duration(row), Text(bar(row, total), style=style or "cyan"),
-                      Text(_status(row) + (f"  {notes}" if notes else ""), style=style))
+        table.add_row(Text(_cut("  " * row.depth + row.name, 40), style=style), kind(row), _cut(row.operation, 48),
+                      f"{row.offset_ms:.1f}", _duration(row), Text(bar(row, total), style=style or "cyan"),
+                      Text(_status(row), style=style), notes)
     console.print(table)
 
 
@@ -73,8 +85,8 @@ _PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>{title}</titl
 body{{font:13px ui-monospace,monospace;margin:1.5em}} table{{border-collapse:collapse}}
 td,th{{padding:2px 8px;text-align:left;white-space:nowrap}} tr:hover{{background:#f3f3f3}}
 .line{{position:relative;width:420px;height:12px;background:#f5f5f5}}
-.bar{{position:absolute;top:1px;height:10px;background:#3a7bd5}} .fault,.fault .bar{{color:#c00;background:#c00}}
-.fault td{{background:none}} .error .bar{{background:#d4a000}} a{{color:#135}}
+.bar{{position:absolute;top:1px;height:10px;background:#3a7bd5}} .fault{{color:#c00}} .fault .bar{{background:#c00}}
+.error{{color:#8a6d00}} .error .bar{{background:#d4a000}} a{{color:#135}}
 </style></head><body><h1>{title}</h1>{body}</body></html>"""
 
 
@@ -88,7 +100,7 @@ def html_trace(trace: Trace) -> str:
         notes = " ".join(f"{k}={v}" for k, v in row.annotations.items())
         rows.append(
             f'<tr class="{css}"><td style="padding-left:{8 + row.depth * 16}px">{html.escape(row.name)}</td>'
-            f"<td>{html.escape(row.kind)}</td><td>{html.escape(row.operation[:60])}</td>"
+            f"<td>{html.escape(kind(row))}</td><td>{html.escape(row.operation[:60])}</td>"
             f'<td style="text-align:right">{row.offset_ms:.1f}</td><td style="text-align:right">{_duration(row)}</td>'
             f'<td><div class="line"><div class="bar" style="left:{left:.2f}%;width:{width:.2f}%"></div></div></td>'
             f"<td>{html.escape(_status(row))}</td><td>{html.escape(notes)}</td></tr>")

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from stagewise.errors import UserError
 from stagewise.testing import httpx_auth
 from tests.e2e.conftest import stagewise_cli
 
@@ -158,7 +159,7 @@ def test_the_dev_page_and_console_show_the_trace(dev, purchase) -> None:
     page = httpx.get(f"http://127.0.0.1:{dev.port}/_stagewise/traces", timeout=10)
     assert page.status_code == 200 and trace_id in page.text
     one = httpx.get(f"http://127.0.0.1:{dev.port}/_stagewise/traces/{trace_id}", timeout=10)
-    assert one.status_code == 200 and "AWS::Lambda::Function" in one.text and "Initialization" in one.text
+    assert one.status_code == 200 and "<td>Lambda</td>" in one.text and "Initialization" in one.text
     assert "POST /billing 200" in dev.log() and f"trace {trace_id}" in dev.log()
     waterfall = stagewise_cli("traces", trace_id).stdout
     assert "Initialization" in waterfall and "Publish" in waterfall
@@ -174,7 +175,6 @@ def test_no_xray_permission_is_one_line_naming_the_action(dev, alice_credentials
     """A Cognito identity's credentials may not read X-Ray: the local cloud refuses as AWS would."""
     import boto3
 
-    from stagewise.errors import UserError
     from stagewise.localstage import connect
     from stagewise.tracing import aws
 
@@ -186,3 +186,25 @@ def test_no_xray_permission_is_one_line_naming_the_action(dev, alice_credentials
         aws.recent_traces(xray, since=None, last=5, errors=False)
     assert "no permission for xray:GetTraceSummaries" in str(raised.value) and "\n" not in str(raised.value)
     assert raised.value.exit_code == 1
+
+
+def test_bad_input_is_one_line(dev) -> None:
+    unknown = stagewise_cli("logs", "NoSuchFunction", check=False)
+    assert unknown.returncode == 1 and unknown.stderr.count("\n") == 1
+    assert "no logs of function 'NoSuchFunction'" in unknown.stderr and "Billing" in unknown.stderr
+    since = stagewise_cli("traces", "--since", "ten minutes", check=False)
+    assert since.returncode == 2 and since.stderr.count("\n") == 1 and "--since takes a number and a unit" in since.stderr
+
+
+def test_a_deployed_stages_function_is_found_in_its_stacks(dev) -> None:
+    """What `stagewise logs FUNCTION --stage S` reads on AWS, here through the local cloud's CloudFormation API."""
+    from stagewise.commands.logs import _deployed_name
+    from stagewise.localstage import connect
+
+    stage = connect("local")
+    cloudformation = stage.client("cloudformation")
+    assert _deployed_name(cloudformation, stage.project, stage.stage, "Billing") == "local-notes-billing-api-billing"
+    assert _deployed_name(cloudformation, stage.project, stage.stage, "local-notes-notify-job-notify") == \
+        "local-notes-notify-job-notify"
+    with pytest.raises(UserError, match="no function 'Nope' in stage local's stacks"):
+        _deployed_name(cloudformation, stage.project, stage.stage, "Nope")

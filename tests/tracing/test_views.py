@@ -38,7 +38,7 @@ def test_rows_follow_the_call_tree_in_time_order() -> None:
     rows = Trace(ROOT, documents()).rows
     assert [(r.depth, r.name) for r in rows] == [(0, "api/local"), (1, "fn"), (2, "Initialization"),
                                                  (2, "Invocation"), (2, "dynamodb")]
-    assert rows[0].operation == "POST https://x/local/billing" and rows[0].status == 502 and rows[0].fault
+    assert rows[0].operation == "POST /local/billing" and rows[0].status == 502 and rows[0].fault
     assert rows[4].operation == "PutItem" and rows[4].offset_ms == pytest.approx(300, abs=0.01)
     assert rows[2].duration_ms == pytest.approx(200, abs=0.01)
     assert Trace(ROOT, documents()).summary()["fault"] is True
