@@ -9,6 +9,7 @@ function named by logical id or deployed name; any other stage → CloudWatch Lo
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Iterable
 from typing import Annotated
@@ -61,10 +62,15 @@ def _local_lines(function: str, stage: str, since: float | None, trace: str | No
 
     store = LocalTracing.for_stage(default_state_dir(), stage).logs
     logical_id = store.resolve(function)
-    if logical_id is None:
+    if logical_id is None and not follow:
         known = ", ".join(sorted(store.functions())) or "none yet: call the API under `stagewise dev` first"
         raise UserError(f"no logs of function '{function}' in stage {stage} (functions with logs: {known})",
                         exit_code=1)
+    if logical_id is None:  # following a function that has not run yet: wait for its first line
+        print(f"waiting for the first lines of '{function}' (a logical id or a deployed name)", file=sys.stderr)
+        while logical_id is None:
+            time.sleep(LOCAL_POLL_S)
+            logical_id = store.resolve(function)
     seen = 0
     while True:
         lines = store.read(logical_id, since=since, trace=trace)

@@ -208,3 +208,30 @@ def test_a_deployed_stages_function_is_found_in_its_stacks(dev) -> None:
         "local-notes-notify-job-notify"
     with pytest.raises(UserError, match="no function 'Nope' in stage local's stacks"):
         _deployed_name(cloudformation, stage.project, stage.stage, "Nope")
+
+
+def test_logs_follow_prints_new_lines_as_they_come(dev, alice_credentials) -> None:
+    import os
+    import subprocess
+    import sys
+
+    follower = subprocess.Popen([sys.executable, "-m", "stagewise.cli", "logs", "Billing", "--follow", "--since", "1s",
+                                 "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=os.environ.copy())
+    try:
+        time.sleep(1.5)  # the follower has read what was there
+        with httpx.Client(base_url=f"http://127.0.0.1:{dev.port}", auth=httpx_auth(alice_credentials),
+                          timeout=30) as api:
+            response = api.post("/billing", json=BODY)
+        trace_id = response.headers["X-Amzn-Trace-Id"].split(";")[0].removeprefix("Root=")
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            text = follower.stdout.readline()
+            assert text, follower.stderr.read()
+            line = json.loads(text)
+            if line["trace_id"] == trace_id and (line["record"] or {}).get("message") == "charged":
+                return
+        raise AssertionError("the followed logs never showed the new purchase")
+    finally:
+        follower.kill()
+        follower.wait()
