@@ -36,12 +36,11 @@ def served(app_copy: Path, logs: Logs, tmp_path: Path) -> Iterator[tuple[LocalTr
     runtime = Runtime(traced_model(app_copy), repo_root=app_copy, worker_env=env, region=REGION, log=logs,
                       hot_reload=False, tracing=tracing)
     runtime.start(port=0)
-    try:
-        with httpx.Client(base_url=runtime.url, timeout=30) as client:
-            yield tracing, client
-    finally:
-        runtime.stop()
-        tracing.stop()
+    client = httpx.Client(base_url=runtime.url, timeout=30)
+    yield tracing, client  # pytest runs what follows whatever the test did
+    client.close()
+    runtime.stop()
+    tracing.stop()
 
 
 def wait_documents(tracing: LocalTracing, trace_id: str, count: int, limit: float = 10.0) -> list[dict]:
