@@ -68,7 +68,7 @@ def main() -> None:
 
 
 def _suites(rounds: int):
-    from bench import auth_bench, billing_bench, cli_bench, pipeline_bench
+    from bench import auth_bench, billing_bench, cli_bench, pipeline_bench, tracing_bench
 
     handlers = {
         "notes-api": (REPO / "services/notes-api", "notes_api.api"),
@@ -83,6 +83,7 @@ def _suites(rounds: int):
         ("IAM check", auth_bench.run),
         ("pipeline", pipeline_bench.run),
         ("CLI start-up", cli_bench.run),
+        ("tracing", tracing_bench.run),
     ]
 
 

@@ -99,16 +99,22 @@ def start_times(rounds: int = 3) -> dict[str, float | str]:
             "start_provisioned_range_s": f"{min(stopped):.2f}-{max(stopped):.2f}"}
 
 
-def _latency(port: int, creds: Credentials, note_id: str, n: int = 500) -> dict[str, float]:
+def get_note_samples(port: int, creds: Credentials, note_id: str, n: int, *, warmup: int = 0) -> list[float]:
+    """Seconds of each of `n` keep-alive `GET /notes/{id}`, after `warmup` unmeasured ones."""
     client = Client(port, credentials=creds)
     samples = []
-    for _ in range(n):
+    for _ in range(warmup + n):
         t0 = time.perf_counter()
         status, _ = client.call("GET", f"/notes/{note_id}")
         samples.append(time.perf_counter() - t0)
         if status != 200:
             raise RuntimeError(f"GET /notes/{{id}} answered {status}")
     client.close()
+    return samples[warmup:]
+
+
+def _latency(port: int, creds: Credentials, note_id: str, n: int = 500) -> dict[str, float]:
+    samples = get_note_samples(port, creds, note_id, n)
     return {"get_note_p50_ms": median_ms(samples), "get_note_p99_ms": percentile_ms(samples, 99)}
 
 

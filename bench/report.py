@@ -37,6 +37,17 @@ ROWS: list[tuple[str, str, str, str | None]] = [
     # issue 13 item 5: the CLI's own start-up
     ("cli_help_s", "`stagewise --help`, spawn → exit", "s", "≤ 0.2"),
     ("cli_token_s", "`stagewise token EMAIL` for a user signed in before, spawn → exit", "s", "≤ 0.4"),
+    # tracing (issue 12; bench/tracing_bench.py)
+    ("traced_get_p50_ms", "warm `GET /notes/{id}` under `dev` (tracing on), p50", "ms", None),
+    ("untraced_get_p50_ms", "the same under `dev --no-tracing`, same run, p50", "ms", None),
+    ("tracing_cost_p50_ms", "tracing on − off, warm request p50", "ms", "≤ 2"),
+    ("daemon_segments_sent", "local X-Ray daemon at 500 requests/s for 5 s: segment documents sent", "", None),
+    ("daemon_segments_stored", "… of which stored", "", None),
+    ("daemon_segments_dropped", "… dropped", "", "0"),
+    ("cold_init_traced_ms[billing-api]", "billing-api handler import, Powertools Tracer on (cold init)", "ms", None),
+    ("cold_init_untraced_ms[billing-api]", "the same, tracer disabled", "ms", None),
+    ("cold_init_traced_ms[notes-api]", "notes-api handler import, Powertools Tracer on (cold init)", "ms", None),
+    ("cold_init_untraced_ms[notes-api]", "the same, tracer disabled", "ms", None),
 ]
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -37,6 +38,16 @@ def tracer() -> Tracer:
     from aws_lambda_powertools import Tracer
 
     return Tracer(service=service_name())
+
+
+def annotate_caller(event: Mapping[str, Any]) -> None:
+    """Annotate the trace with the caller's Cognito identity id (never the token or the keys), so
+    `identity_id = "…"` finds one user's requests; nothing for an anonymous caller."""
+    from libs.auth import caller_id
+
+    identity_id = caller_id(event)
+    if identity_id:
+        tracer().put_annotation(key="identity_id", value=identity_id)
 
 
 @functools.cache

@@ -8,7 +8,8 @@ socket is opened at once and its process started by the first call) → LocalSta
 → RuntimeModel.from_stacks (routes, authorizers, functions, SNS subscriptions from the DEPLOYED
 state; functions that read a Stripe key get STRIPE_API_BASE = the local Stripe, at run time only,
 never in a template) → Runtime (API Gateway on 127.0.0.1:<port>, one warm worker per function,
-SNS → Lambda delivery).
+SNS → Lambda delivery; a local X-Ray daemon whose address every worker gets, its traces and the
+functions' logs kept in the cloud's state dir: stagewise/tracing).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from stagewise.secrets import SecretStore
 from stagewise.stacks.render import declared_secrets
 from stagewise.stripe_local import LOCAL_SECRET_KEY, LocalStripe
 from stagewise.target import target_for
+from stagewise.tracing.local import TRACES_PAGE, LocalTracing
 
 STRIPE_SECRET = "STRIPE_SECRET_KEY"
 # Secrets a local stage gets automatically when it has none: test values that work only locally.
@@ -52,10 +54,12 @@ class DevSession:
     port: int
     watch: bool
     keep_cloud: bool = False
+    traced: bool = True  # run the local X-Ray daemon (`dev --no-tracing` turns it off)
     started_cloud: bool = False
     runtime: Runtime | None = None
     local: LocalStage | None = None
     stripe: LocalStripe | None = None
+    tracing: LocalTracing | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> str:
@@ -74,10 +78,11 @@ class DevSession:
         model = RuntimeModel.from_stacks(states, repo_root=self.local.project.root)
         if stripe_url is not None:
             model = with_stripe_api_base(model, stripe_url)
-        env = {"AWS_ENDPOINT_URL": self.cloud.endpoint, **self.local.credentials()}
+        self.tracing = LocalTracing.for_stage(self.cloud.state_dir, self.config.name)
+        env = {"AWS_ENDPOINT_URL": self.cloud.endpoint, **self.local.credentials(), **self.tracing.start(say, daemon=self.traced)}
         self.runtime = Runtime(
             model, repo_root=self.local.project.root, worker_env=env, region=self.local.region, log=say,
-            hot_reload=self.watch,
+            hot_reload=self.watch, tracing=self.tracing,
         )
         url = self.runtime.start(host="127.0.0.1", port=self.port)
         record_origin(self.cloud.state_dir, url)  # pages of the local API may call the cloud; no other page
@@ -110,6 +115,8 @@ class DevSession:
         for route in sorted(shown, key=lambda r: (r.path, verbs.index(r.method) if r.method in verbs else 9)):
             say(f"  {route.method:<7} {url.rstrip('/')}{route.path}")
         say(f"OpenAPI      {url.rstrip('/')}/openapi.json   docs: {url.rstrip('/')}/docs")
+        stage = f" --stage {self.config.name}" if self.config.name != "local" else ""
+        say(f"Traces       {url.rstrip('/')}{TRACES_PAGE}   stagewise traces{stage}   logs: stagewise logs FUNCTION{stage}")
         call = "stagewise call GET /notes --as you@example.com"  # SigV4-signed as that user, created if missing
         call += f" --stage {self.config.name}" if self.config.name != "local" else ""
         call += f" --url {url.rstrip('/')}" if url.rstrip("/") != "http://127.0.0.1:3000" else ""
@@ -122,6 +129,9 @@ class DevSession:
         if self.runtime is not None:
             self.runtime.stop()
             self.runtime = None
+        if self.tracing is not None:
+            self.tracing.stop()
+            self.tracing = None
         if self.stripe is not None:
             self.stripe.stop()
             self.stripe = None

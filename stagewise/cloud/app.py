@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
-from stagewise.cloud import alarm_actions, cognito_identity, sms, userpool_keys
+from stagewise.cloud import alarm_actions, cognito_identity, sms, trace_header, userpool_keys
 from stagewise.cloud.accounts import account_for_request
 from stagewise.cloud.classify import action_of, is_mutating
 from stagewise.cloud.cloudformation.protocol import is_cloudformation
@@ -102,6 +102,7 @@ class DurableApp:
         self.determinism = Determinism()
         self.determinism.install()
         sms.install()
+        trace_header.install()
         alarm_actions.install()
         self.cloudformation: Any = None  # a CloudFormationApp, set once the server knows its port
         self.cognito_identity: Any = None  # a CognitoIdentity (sign-in calls moto gets wrong), set with it
@@ -215,7 +216,8 @@ class DurableApp:
             captured["status"], captured["headers"] = status, headers
 
         try:
-            result = self.moto_app(environ, start_response)
+            with trace_header.carrying(environ):
+                result = self.moto_app(environ, start_response)
             try:
                 body = b"".join(result)
             finally:

@@ -19,8 +19,10 @@ USERPOOL_KEY_FILE = "userpool.key"  # the local user pools sign tokens with it (
 STATE_KEY_FILE = "state.key"  # seals the journal and the snapshot at rest (cloud/sealing.py)
 IDENTITY_KEY_FILE = "identity.key"  # signs the credentials the local identity pools issue (cloud/identities.py)
 SIGN_IN_FILE = "sign-in.json"  # what `stagewise token` needs to sign a known user in with one call (auth_local.py)
+TRACES_DIR = "traces"  # the local stages' traces and function logs (stagewise/tracing/local.py)
 HEALTH_PATH = "/_stagewise/health"
 SMS_PATH = "/_stagewise/sms"  # the SMS the cloud has sent, with their times (stagewise.cloud.sms)
 # Everything the local cloud keeps; reset removes exactly these (never a whole folder a user pointed at).
 STATE_FILES = (JOURNAL_FILE, SNAPSHOT_FILE, PID_FILE, PORT_FILE, LOG_FILE, LOCK_FILE, STRIPE_DIR,
-               PROVISIONER_DIR, IDENTITY_KEY_FILE, ORIGINS_FILE, USERPOOL_KEY_FILE, STATE_KEY_FILE, SIGN_IN_FILE)
+               PROVISIONER_DIR, IDENTITY_KEY_FILE, ORIGINS_FILE, USERPOOL_KEY_FILE, STATE_KEY_FILE, SIGN_IN_FILE,
+               TRACES_DIR)

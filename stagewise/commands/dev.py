@@ -19,6 +19,9 @@ def dev(
     keep_cloud: Annotated[
         bool, typer.Option(help="Leave the local cloud running on exit, so the next start skips its boot.")
     ] = False,
+    tracing: Annotated[
+        bool, typer.Option(help="Collect traces (a local X-Ray daemon; stagewise traces). Function logs are kept either way.")
+    ] = True,
     set_: SetOption = None,
 ) -> None:
     """Run the app locally: no Docker, no AWS account. Ctrl-C stops it; local data is kept.
@@ -41,7 +44,7 @@ def dev(
             cloud.stop()
         raise
     session = DevSession(project=project, config=config, cloud=cloud, port=port, watch=watch,
-                         keep_cloud=keep_cloud, started_cloud=started)
+                         keep_cloud=keep_cloud, started_cloud=started, traced=tracing)
     session.run_forever()
 
 

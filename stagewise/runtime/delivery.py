@@ -40,6 +40,7 @@ from stagewise.runtime.protocol import WorkerGone
 from stagewise.runtime.workers import InvokeResult, InvokeStatus, WorkerSet
 
 ATTEMPT_ATTRIBUTE = "stagewise.attempt"
+TRACE_ATTRIBUTE = "AWSTraceHeader"
 VISIBILITY_MARGIN_S = 20  # beyond the function's timeout: time to wait for a free worker
 MAX_QUEUE_NAME = 80
 MAX_BATCH = 10  # SQS ReceiveMessage limit
@@ -99,12 +100,14 @@ class Received:
     receipt: str
     body: str
     attempt: int  # 1 for the first delivery
+    trace: str | None = None  # the publisher's X-Ray trace header (SQS's AWSTraceHeader): the invocation continues it
 
     @classmethod
     def of(cls, message: dict[str, Any]) -> Received:
         attributes = message.get("MessageAttributes") or {}
         attempt = int((attributes.get(ATTEMPT_ATTRIBUTE) or {}).get("StringValue", "1"))
-        return cls(receipt=message["ReceiptHandle"], body=message["Body"], attempt=attempt)
+        trace = (message.get("Attributes") or {}).get(TRACE_ATTRIBUTE)
+        return cls(receipt=message["ReceiptHandle"], body=message["Body"], attempt=attempt, trace=trace)
 
 
 class Subscriber:
@@ -166,6 +169,7 @@ class Subscriber:
         reply = self.delivery.sqs.receive_message(
             QueueUrl=self.queue_url, MaxNumberOfMessages=count, WaitTimeSeconds=0,
             VisibilityTimeout=self.visibility_s, MessageAttributeNames=["All"],
+            MessageSystemAttributeNames=[TRACE_ATTRIBUTE],
         )
         return reply.get("Messages") or []
 
@@ -192,15 +196,15 @@ class Subscriber:
         except json.JSONDecodeError:
             envelope = {"Message": message.body}
         event = sns_event(envelope, subscription_arn=self.sub.subscription_arn)
-        result = self._invoke(event)
+        result = self._invoke(event, message.trace)
         outcome = self._settle(message, event=event, result=result)
         self._log(message, result=result, outcome=outcome)
 
-    def _invoke(self, event: dict[str, Any]) -> InvokeResult | None:
+    def _invoke(self, event: dict[str, Any], trace: str | None) -> InvokeResult | None:
         if self.delivery.stopping.is_set():
             return None
         try:
-            return self.delivery.workers.pool(self.function.logical_id).invoke(event)
+            return self.delivery.workers.pool(self.function.logical_id).invoke(event, trace_id=trace)
         except WorkerGone:
             return None
 
@@ -223,9 +227,11 @@ class Subscriber:
     def _retry(self, message: Received) -> None:
         delays = self.delivery.settings.retry_delays_s or (0,)
         delay = delays[min(message.attempt - 1, len(delays) - 1)]
+        traced = {"MessageSystemAttributes": {TRACE_ATTRIBUTE: {"DataType": "String", "StringValue": message.trace}}}
         self.delivery.sqs.send_message(
             QueueUrl=self.queue_url, MessageBody=message.body, DelaySeconds=int(delay),
             MessageAttributes={ATTEMPT_ATTRIBUTE: {"DataType": "Number", "StringValue": str(message.attempt + 1)}},
+            **(traced if message.trace else {}),
         )
 
     def _log(self, message: Received, *, result: InvokeResult | None, outcome: Outcome) -> None:

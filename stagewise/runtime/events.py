@@ -72,8 +72,13 @@ def new_trace_root() -> str:
 
 
 def lambda_trace_header(trace_root: str, *, sampled: bool = False) -> str:
-    """The `_X_AMZN_TRACE_ID` Lambda sets for one invocation (unsampled unless tracing is on)."""
-    return f"{trace_root.split(';')[0]};Parent={uuid.uuid4().hex[:16]};Sampled={int(sampled)}"
+    """The trace header a caller hands Lambda: the root, the caller's segment as `Parent` and the
+    caller's sampling decision when the header has them (API Gateway's, when its stage traces), else
+    a new parent and `sampled` (the function's own tracing)."""
+    fields = trace_root.split(";")
+    parent = next((f for f in fields[1:] if f.startswith("Parent=")), f"Parent={uuid.uuid4().hex[:16]}")
+    decided = next((f for f in fields[1:] if f in ("Sampled=0", "Sampled=1")), f"Sampled={int(sampled)}")
+    return f"{fields[0]};{parent};{decided}"
 
 
 def proxy_event(

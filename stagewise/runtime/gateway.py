@@ -40,6 +40,8 @@ from stagewise.runtime.responses import (
 )
 from stagewise.runtime.routing import Match, RouteMatch, RouteTable
 from stagewise.runtime.workers import InvokeStatus, WorkerSet
+from stagewise.tracing.emit import GatewayTracer
+from stagewise.tracing.segments import GatewayRequest
 
 PAYLOAD_LIMIT = 10 * 1024 * 1024
 INTEGRATION_TIMEOUT_S = 29.0
@@ -58,6 +60,7 @@ class Gateway:
         account = next((f.account_id for f in model.functions.values() if f.account_id), "000000000000")
         self.context = ApiContext(account_id=account, api_id=api.api_id, stage=api.stage, region=region,
                                   stage_variables=api.stage_variables)
+        self.tracer = GatewayTracer(name=f"{api.name}/{api.stage}", traced=api.tracing, env=workers.base_env)
         self.authorizers = Authorizers(AuthorizerDeps(model=model, workers=workers, region=region, log=log,
                                                       cognito=verifier, base_env=workers.base_env))
         refused: dict[str, list[str]] = {}
@@ -70,12 +73,23 @@ class Gateway:
     def handle(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
         request_id = new_request_id()
+        span = self.tracer.begin(request.headers)  # the integration sees the trace in X-Amzn-Trace-Id
         response = self._respond(request, request_id)
         if request.method == "HEAD":
             response.body = b""
+        self.tracer.end(span, self._traced(request, response.status, request_id))
+        if span.sampled:
+            response.headers.append(("X-Amzn-Trace-Id", f"Root={span.trace_id};Sampled=1"))  # as API Gateway answers
         elapsed = (time.perf_counter() - started) * 1000
-        self._log(f"{request.method} {request.path} {response.status} {elapsed:.1f} ms")
+        self._log(f"{request.method} {request.path} {response.status} {elapsed:.1f} ms  trace {span.trace_id}")
         return response
+
+    def _traced(self, request: HttpRequest, status: int, request_id: str) -> GatewayRequest:
+        api = self.context
+        return GatewayRequest(method=request.method, url=f"https://{api.domain_name}/{api.stage}{request.path}",
+                              client_ip=request.source_ip, user_agent=request.header("user-agent"), status=status,
+                              request_id=request_id, api_id=api.api_id, stage=api.stage,
+                              account_id=api.account_id, region=api.region)
 
     def _respond(self, request: HttpRequest, request_id: str) -> HttpResponse:
         if len(request.body) > PAYLOAD_LIMIT:

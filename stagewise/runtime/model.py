@@ -46,6 +46,7 @@ class FunctionSpec:
     max_retry_attempts: int = ASYNC_RETRIES  # EventInvokeConfig.MaximumRetryAttempts
     dead_letter_arn: str | None = None  # DeadLetterConfig.TargetArn: gets the event
     on_failure_arn: str | None = None  # EventInvokeConfig OnFailure destination: gets an invocation record
+    tracing: bool = False  # TracingConfig Mode Active: sampled when the caller did not decide
 
     @property
     def region(self) -> str:
@@ -94,6 +95,7 @@ class RestApiSpec:
     stage: str = DEFAULT_STAGE
     stage_variables: dict[str, str] = field(default_factory=dict)
     routes: list[RouteSpec] = field(default_factory=list)
+    tracing: bool = False  # the stage's TracingEnabled: API Gateway writes a segment per request
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,7 @@ class _Builder:
             runtime=props.get("Runtime", "python3.12"),
             stack=stack,
             dead_letter_arn=((props.get("DeadLetterConfig") or {}).get("TargetArn")) or None,
+            tracing=(props.get("TracingConfig") or {}).get("Mode") == "Active",
         )
 
     def attach_invoke_configs(self, functions: dict[str, FunctionSpec], by_arn: _QualifiedIndex) -> None:
@@ -233,6 +236,7 @@ class _Builder:
                     continue
                 api.stage = res.properties["StageName"]
                 api.stage_variables = dict(res.properties.get("Variables") or {})
+                api.tracing = api.tracing or str(res.properties.get("TracingEnabled", "")).lower() == "true"
 
     def attach_routes(self, apis: dict[str, RestApiSpec], by_arn: _QualifiedIndex) -> None:
         paths = self.resource_paths(apis)

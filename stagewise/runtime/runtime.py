@@ -5,7 +5,7 @@ function workers), one `Gateway` per REST API (the API with most routes is serve
 `/`, every API also at `/restapis/<api-id>/<stage>/_user_request_/...`), a Cognito
 verifier, the hot-reload watcher, the HTTP server and the SNS → Lambda delivery
 (`delivery.py`: one poller per subscription, started and stopped with the server). `dispatch()` routes each HTTP
-request to the right gateway or to the local pages (/openapi.json, /docs);
+request to the right gateway or to the local pages (/openapi.json, /docs, /_stagewise/traces);
 `invoke()` calls a function directly (`stagewise invoke`).
 """
 
@@ -15,7 +15,7 @@ import json
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stagewise.errors import UserError
 from stagewise.runtime import openapi
@@ -30,6 +30,9 @@ from stagewise.runtime.routing import Match
 from stagewise.runtime.server import HttpServer
 from stagewise.runtime.workers import DEFAULT_MAX_WORKERS, InvokeResult, InvokeStatus, WorkerSet
 
+if TYPE_CHECKING:
+    from stagewise.tracing.local import LocalTracing
+
 _API_PREFIX = "/restapis/"
 _USER_REQUEST = "/_user_request_"
 
@@ -38,14 +41,18 @@ class Runtime:
     def __init__(self, model: RuntimeModel, *, repo_root: Path, worker_env: dict[str, str], region: str,
                  log: Callable[[str], None] = print, api: str | None = None, hot_reload: bool = True,
                  max_workers: int = DEFAULT_MAX_WORKERS, cognito_endpoint: str | None = None,
-                 delivery: DeliverySettings | None = None) -> None:
+                 delivery: DeliverySettings | None = None, tracing: LocalTracing | None = None) -> None:
+        """`tracing`: the stage's local traces and function logs (`stagewise dev`); the workers' variables
+        name its daemon."""
         self.model = model
+        self.tracing = tracing
         self.repo_root = Path(repo_root).resolve()
         self.region = region
         self._log = log
         self._worker_env = dict(worker_env)
         self.workers = WorkerSet(model.functions, base_env=worker_env, repo_root=self.repo_root, region=region,
-                                 log=log, max_workers=max_workers)
+                                 log=log, max_workers=max_workers,
+                                 function_log=tracing.logs.write if tracing is not None else None)
         endpoint = cognito_endpoint or worker_env.get("AWS_ENDPOINT_URL")
         self._clients: dict[str, set[str]] = {k: set(v) for k, v in model.user_pool_clients.items()}
         self._clients_lock = threading.Lock()
@@ -151,6 +158,9 @@ class Runtime:
         if path == "/docs":
             html = openapi.docs_page(self.openapi()).encode()
             return HttpResponse(200, [("Content-Type", "text/html; charset=utf-8")], html)
+        traces = self.tracing.page(path) if self.tracing is not None else None
+        if traces is not None:
+            return HttpResponse(200, [("Content-Type", "text/html; charset=utf-8")], traces.encode())
         asset = openapi.asset(path)
         if asset is not None:
             return HttpResponse(200, [("Content-Type", asset[1]), ("Cache-Control", "max-age=3600")], asset[0])

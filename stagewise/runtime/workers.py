@@ -33,13 +33,15 @@ from pathlib import Path
 from typing import Any
 
 import stagewise
-from stagewise.runtime.events import lambda_trace_header, new_trace_root
 from stagewise.runtime.model import FunctionSpec
 from stagewise.runtime.protocol import FrameTimeout, WorkerGone, read_frame, write_frame
+from stagewise.tracing.emit import FunctionTracer
+from stagewise.tracing.logs import console_text
 
 DEFAULT_MAX_WORKERS = 4
 INIT_LIMIT_S = 10.0  # Lambda's init phase limit for on-demand functions
 Log = Callable[[str], None]
+FunctionLog = Callable[[str, str, str, "str | None"], None]  # (logical id, name, line, trace header)
 
 
 class InvokeStatus(enum.Enum):
@@ -115,8 +117,11 @@ def _newest_mtime(paths: set[str]) -> float:
 class Worker:
     """One process hosting one function; used by one request at a time."""
 
-    def __init__(self, spec: FunctionSpec, *, env: dict[str, str], repo_root: Path, log: Log, generation: int):
+    def __init__(self, spec: FunctionSpec, *, env: dict[str, str], repo_root: Path, log: Log, generation: int,
+                 function_log: FunctionLog | None = None):
         self.spec = spec
+        self.trace: str | None = None  # the invocation in flight: its output belongs to that trace
+        self._function_log = function_log
         self.generation = generation
         self.ready = False
         self.init_ms: float | None = None
@@ -141,7 +146,10 @@ class Worker:
         if stream is None:
             return
         for raw in stream:
-            self._log(f"[{self.spec.name}] {raw.decode('utf-8', 'replace').rstrip()}")
+            line = raw.decode('utf-8', 'replace').rstrip()
+            self._log(f"[{self.spec.name}] {console_text(line)}")
+            if self._function_log is not None:
+                self._function_log(self.spec.logical_id, self.spec.name, line, self.trace)
 
     def wait_ready(self, deadline: float) -> dict[str, Any]:
         """The init report: {"ok": True, ...} or {"ok": False, "error": {...}}."""
@@ -152,6 +160,7 @@ class Worker:
         return message
 
     def call(self, message: dict[str, Any], deadline: float) -> dict[str, Any]:
+        self.trace = message.get("trace_id") or self.trace
         write_frame(self._to_child, message)
         reply = read_frame(self._from_child, deadline)
         self.files.extend(reply.get("modules", []))
@@ -179,9 +188,11 @@ class FunctionPool:
     """The warm workers of one function: reuse, grow under concurrency, retire on reload."""
 
     def __init__(self, spec: FunctionSpec, *, env: dict[str, str], repo_root: Path, log: Log,
-                 max_workers: int = DEFAULT_MAX_WORKERS) -> None:
+                 max_workers: int = DEFAULT_MAX_WORKERS, function_log: FunctionLog | None = None) -> None:
         self.spec = spec
-        self.sampled = "AWS_XRAY_DAEMON_ADDRESS" in env  # trace only when there is a daemon to send to
+        self.tracer = FunctionTracer(name=spec.name, arn=spec.arn, active=spec.tracing, env=env)
+        self.sampled = self.tracer.active  # Active tracing, and a daemon to send to
+        self._function_log = function_log
         self._env = env
         self._repo_root = repo_root
         self._log = log
@@ -207,6 +218,15 @@ class FunctionPool:
 
     def invoke(self, event: dict[str, Any], *, request_id: str | None = None, wait_s: float | None = None,
                trace_id: str | None = None) -> InvokeResult:
+        """`trace_id`: the caller's trace header; Lambda's function segment is written around the call."""
+        span = self.tracer.begin(trace_id)
+        result = self._invoke(event, request_id=request_id, wait_s=wait_s, trace_id=span.worker_header)
+        fault = None if result.ok else (result.error or {}).get("errorType") or result.status.value
+        self.tracer.end(span, request_id=result.request_id, init_ms=result.init_ms, fault=fault)
+        return result
+
+    def _invoke(self, event: dict[str, Any], *, request_id: str | None, wait_s: float | None,
+                trace_id: str) -> InvokeResult:
         request_id = request_id or str(uuid.uuid4())
         timeout_s = min(self.spec.timeout_s, wait_s) if wait_s else self.spec.timeout_s
         self.last_used = time.monotonic()
@@ -219,7 +239,6 @@ class FunctionPool:
                 return failed
             init_ms = worker.init_ms
             started = time.perf_counter()
-        trace_id = trace_id or lambda_trace_header(new_trace_root(), sampled=self.sampled)
         message = {"type": "invoke", "event": event, "request_id": request_id, "trace_id": trace_id,
                    "arn": self.spec.arn, "deadline_ms": int(time.time() * 1000 + self.spec.timeout_s * 1000)}
         try:
@@ -268,7 +287,7 @@ class FunctionPool:
     def _spawn(self) -> Worker:
         """Start a worker; the caller holds the lock."""
         worker = Worker(self.spec, env=self._env, repo_root=self._repo_root, log=self._log,
-                        generation=self._generation)
+                        generation=self._generation, function_log=self._function_log)
         self._all.add(worker)
         self.started += 1
         return worker
@@ -356,8 +375,10 @@ class WorkerSet:
     """One FunctionPool per function of the model, created on first use."""
 
     def __init__(self, functions: dict[str, FunctionSpec], *, base_env: dict[str, str], repo_root: Path,
-                 region: str, log: Log, max_workers: int = DEFAULT_MAX_WORKERS) -> None:
+                 region: str, log: Log, max_workers: int = DEFAULT_MAX_WORKERS,
+                 function_log: FunctionLog | None = None) -> None:
         self._functions = functions
+        self._function_log = function_log
         self._base = dict(base_env)
         self._repo_root = repo_root
         self._region = region
@@ -378,7 +399,7 @@ class WorkerSet:
                 spec = self._functions[logical_id]
                 env = worker_environment(spec, base=self._base, region=self._region)
                 pool = FunctionPool(spec, env=env, repo_root=self._repo_root, log=self._log,
-                                    max_workers=self._max)
+                                    max_workers=self._max, function_log=self._function_log)
                 self._pools[logical_id] = pool
             return pool
 

@@ -1,5 +1,6 @@
 """Worker pools without HTTP: environment, tracing flag, the concurrency bound."""
 
+import dataclasses
 import json
 import sys
 import threading
@@ -31,14 +32,28 @@ def test_reserved_variables_win_over_the_functions(model):
     assert env["AWS_LAMBDA_LOG_STREAM_NAME"].count("/") == 3
 
 
-def test_trace_is_sampled_only_with_a_daemon(model):
-    for env, sampled in (({}, "0"), ({"AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000"}, "1")):
+def test_trace_is_sampled_only_with_active_tracing_and_a_daemon(model):
+    daemon = {"AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000"}
+    for active, env, sampled in ((True, {}, "0"), (False, daemon, "0"), (True, daemon, "1")):
+        model.functions["Echo"] = dataclasses.replace(model.functions["Echo"], tracing=active)
         pool = pool_for(model, "Echo", **env)
         try:
             body = json.loads(pool.invoke({}).payload["body"])
             assert body["trace"].endswith(f";Sampled={sampled}")
         finally:
             pool.stop()
+
+
+def test_a_callers_sampling_decision_wins(model):
+    pool = pool_for(model, "Echo", AWS_XRAY_DAEMON_ADDRESS="127.0.0.1:2000")
+    try:
+        caller = "Root=1-6b0e97ed-83e0bd305c2fbeee8d5c1259;Parent=775d8b9c0b1393f4;Sampled=1"
+        trace = json.loads(pool.invoke({}, trace_id=caller).payload["body"])["trace"]
+        root, parent, sampled = trace.split(";")
+        assert root == caller.split(";")[0] and sampled == "Sampled=1"
+        assert parent != "Parent=775d8b9c0b1393f4"  # the function segment is the SDK's parent
+    finally:
+        pool.stop()
 
 
 def test_bounded_pool_queues_instead_of_starting_more(model):

@@ -46,7 +46,7 @@ from libs import settings as env
 from libs.auth import caller_id
 from libs.errors import json_error
 from libs.guards import screen_request
-from libs.observability import logger, tracer
+from libs.observability import annotate_caller, logger, tracer
 from libs.resolver import COMMON_ERRORS, SIGV4_SCHEME, ApiError, api_resolver, error_responses
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -180,6 +180,7 @@ def _reused_key(exc: IdempotencyValidationError) -> Response:
 @logger().inject_lambda_context
 @tracer().capture_lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    annotate_caller(event)
     refused, screened = screen_request(event)
     if refused is not None:
         return refused

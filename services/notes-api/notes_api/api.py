@@ -133,5 +133,6 @@ def create_attachment_url(request: AttachmentIn) -> Response[AttachmentOut]:
 @tracer.capture_lambda_handler(capture_response=False)  # note contents stay out of traces
 def handler(event: dict, context: Any) -> dict:
     """Lambda entry point of every notes-api function."""
+    observability.annotate_caller(event)
     refused, screened = screen_request(event, max_body_bytes=MAX_BODY_BYTES)
     return refused or app.resolve(screened, context)

@@ -120,8 +120,8 @@ class LambdaAuthorizer:
         else:
             event = request_event(request, route, call)
         self.calls += 1
-        result = self._workers.pool(spec.function).invoke(event, request_id=new_request_id(),
-                                                         wait_s=AUTHORIZER_WAIT_S)
+        result = self._workers.pool(spec.function).invoke(event, request_id=new_request_id(), wait_s=AUTHORIZER_WAIT_S,
+                                                         trace_id=request.header("X-Amzn-Trace-Id"))  # same trace
         if result.status is InvokeStatus.TIMEOUT:
             raise configuration_error(f"authorizer {spec.name}: the function timed out")
         if result.status is not InvokeStatus.OK:

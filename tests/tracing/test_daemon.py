@@ -1,0 +1,82 @@
+"""The local X-Ray daemon over real UDP on loopback, and its durable, bounded store."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+
+from stagewise.tracing.daemon import MAX_DOCUMENT, XRayDaemon
+from stagewise.tracing.emit import PREAMBLE, Emitter
+from stagewise.tracing.segments import new_id, new_trace_id
+from stagewise.tracing.store import TraceStore
+
+
+def segment(trace_id: str, **extra) -> dict:
+    return {"trace_id": trace_id, "id": new_id(), "name": "s", "start_time": time.time(),
+            "end_time": time.time() + 0.01, **extra}
+
+
+def wait_for(daemon: XRayDaemon, key: str, count: int, limit: float = 5.0) -> dict[str, int]:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if daemon.stats.as_dict()[key] >= count:
+            return daemon.stats.as_dict()
+        time.sleep(0.01)
+    raise AssertionError(f"{key} never reached {count}: {daemon.stats.as_dict()}")
+
+
+def test_segments_sent_over_udp_are_stored_and_survive_a_restart(tmp_path) -> None:
+    store = TraceStore(tmp_path / "traces.sqlite")
+    daemon = XRayDaemon(store, stage="local")
+    emitter = Emitter(daemon.start())
+    trace_id = new_trace_id()
+    first, second = segment(trace_id), segment(trace_id, fault=True)
+    emitter.send(first)
+    emitter.send(second)
+    wait_for(daemon, "stored", 2)
+    daemon.stop()
+    store.close()
+    reopened = TraceStore(tmp_path / "traces.sqlite")
+    assert sorted(d["id"] for d in reopened.documents(trace_id)) == sorted([first["id"], second["id"]])
+    assert reopened.trace_ids(stage="local", errors=True) == [trace_id]
+    assert reopened.trace_ids(stage="other") == []
+
+
+def test_malformed_and_oversized_datagrams_are_counted_and_dropped_and_the_daemon_goes_on(tmp_path) -> None:
+    daemon = XRayDaemon(TraceStore(tmp_path / "t.sqlite"), stage="local")
+    host, port = daemon.start().split(":")
+    raw = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    bad = [b"no header at all", PREAMBLE + b"{not json", PREAMBLE + b"[1, 2]", PREAMBLE + b'{"id": "x"}',
+           b'{"format": "xml"}\n' + json.dumps(segment(new_trace_id())).encode(), b"\xff\xfe\n\xff"]
+    for datagram in bad:
+        raw.sendto(datagram, (host, int(port)))
+    big = segment(new_trace_id(), metadata={"pad": "x" * (MAX_DOCUMENT + 100)})
+    raw.sendto(PREAMBLE + json.dumps(big).encode(), (host, int(port)))
+    good = segment(new_trace_id())
+    raw.sendto(PREAMBLE + json.dumps(good).encode(), (host, int(port)))
+    stats = wait_for(daemon, "stored", 1)
+    daemon.stop()
+    assert stats["dropped_malformed"] == len(bad)
+    assert stats["dropped_oversized"] == 1
+    assert stats["received"] == len(bad) + 2
+    assert [d["id"] for d in daemon.store.documents(good["trace_id"])] == [good["id"]]
+
+
+def test_the_store_keeps_the_newest_traces_only(tmp_path) -> None:
+    store = TraceStore(tmp_path / "t.sqlite", max_traces=3)
+    ids = [new_trace_id() + str(n) for n in range(5)]
+    for trace_id in ids:
+        store.add([segment(trace_id)], stage="local")
+        time.sleep(0.002)
+    kept = store.trace_ids(stage="local", last=10)
+    assert sorted(kept) == sorted(ids[-3:])
+    assert store.documents(ids[0]) == []
+
+
+def test_a_segment_sent_again_replaces_the_in_progress_one(tmp_path) -> None:
+    store = TraceStore(tmp_path / "t.sqlite")
+    doc = segment(new_trace_id(), in_progress=True)
+    store.add([doc], stage="local")
+    store.add([{**doc, "in_progress": False}], stage="local")
+    assert store.documents(doc["trace_id"]) == [{**doc, "in_progress": False}]
