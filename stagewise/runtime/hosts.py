@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stagewise.provisioner.state import StackState
-from stagewise.runtime.events import HttpRequest
+
+if TYPE_CHECKING:  # events imports the model, which imports this module
+    from stagewise.runtime.events import HttpRequest
 
 NO_BASE_PATH = "(none)"
 
