@@ -128,3 +128,36 @@ def zone_fix(project: Any, stage: Any, *, local: bool) -> str:
         parent = max(above, key=lambda s: len(str(s.domain)))
         return f"stagewise domains delegate --from {parent.name} --to {owner.name}{flag}"
     return f"stagewise domains zone --stage {owner.name}{flag}"
+
+
+ACM_VALIDATION_SUFFIX = ".acm-validations.aws"
+
+
+def remove_validation_records(route53: Any, acm: Any, domain: str) -> list[str]:
+    """Delete ACM's validation CNAMEs of `domain` from the zone covering it once no certificate of the
+    account names it; returns their names. CloudFormation leaves them when it deletes a certificate
+    (cloudformation-coverage-roadmap#1603), so every removed PR stage would leave one behind; ACM
+    reuses the record for another certificate of the same name, hence the check."""
+    domain = normal(domain)
+    zone = covering_zone(route53, domain)
+    if zone is None or any(domain in _names(summary) for page in acm.get_paginator("list_certificates").paginate()
+                           for summary in page["CertificateSummaryList"]):
+        return []
+    stale = [record for record in records(route53, zone) if _validates(record, domain)]
+    if stale:
+        route53.change_resource_record_sets(HostedZoneId=zone.id, ChangeBatch={
+            "Comment": f"ACM validation of {domain}: no certificate names it any more",
+            "Changes": [{"Action": "DELETE", "ResourceRecordSet": record} for record in stale]})
+    return [normal(record["Name"]) for record in stale]
+
+
+def _names(summary: dict[str, Any]) -> set[str]:
+    return {normal(n) for n in [summary.get("DomainName", ""), *(summary.get("SubjectAlternativeNameSummaries") or [])]}
+
+
+def _validates(record: dict[str, Any], domain: str) -> bool:
+    """An ACM validation CNAME of `domain`: `_<token>.<domain>` → `….acm-validations.aws`."""
+    label, _, rest = normal(record["Name"]).partition(".")
+    values = [normal(v["Value"]) for v in record.get("ResourceRecords") or []]
+    return (record["Type"] == "CNAME" and label.startswith("_") and rest == domain and bool(values)
+            and all(value.endswith(ACM_VALIDATION_SUFFIX) for value in values))

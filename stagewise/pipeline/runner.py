@@ -299,6 +299,15 @@ class Runner:
                     found[name] = entry.template
         return found
 
+    def _forget_domain(self) -> None:
+        """The removed stage's ACM validation records, which CloudFormation leaves in the zone."""
+        from stagewise.domains import remove_validation_records
+
+        if self.st.stage.domain:
+            for name in remove_validation_records(self.st.target.client("route53"), self.st.target.client("acm"),
+                                                  self.st.stage.domain):
+                self.reporter.note(f"deleted {name}, ACM's validation record of the removed certificate")
+
     def remove(self) -> RunResult:
         self.st.store.require_bootstrapped()
         self._lock()
@@ -320,6 +329,8 @@ class Runner:
                                                            functions=[], templates={}),
                                   kind=Kind.REMOVE, stacks={})
             result = self._run(record, plan, removing=True)
+            if result.state is RunState.SUCCEEDED:
+                self._forget_domain()
             return RunResult(self.stage, Kind.REMOVE, result.state, record.id, result.outcomes, plan,
                              tuple(retained))
         finally:

@@ -10,7 +10,14 @@ import pytest
 
 from stagewise.cloud import client
 from stagewise.config import load_project
-from stagewise.domains import covering_zone, covers, ensure_zone, require_zone, zone_fix
+from stagewise.domains import (
+    covering_zone,
+    covers,
+    ensure_zone,
+    remove_validation_records,
+    require_zone,
+    zone_fix,
+)
 from stagewise.errors import UserError
 from stagewise.provisioner import Provisioner
 from stagewise.provisioner.errors import DeployError
@@ -115,7 +122,8 @@ def test_a_certificate_in_a_zone_that_does_not_cover_its_name_fails_with_the_rea
     assert aws(cloud, "acm").list_certificates()["CertificateSummaryList"] == []
 
 
-def test_a_certificate_writes_its_validation_record_is_issued_and_delete_takes_both_away(cloud) -> None:
+def test_a_certificate_writes_its_validation_record_is_issued_and_delete_leaves_the_record_as_cloudformation_does(
+        cloud) -> None:
     route53 = aws(cloud, "route53")
     zone, _ = ensure_zone(route53, DEV_DOMAIN, comment="test")
     prov = Provisioner(lambda service: aws(cloud, service), account_id=ACCOUNT, region="us-east-1")
@@ -126,6 +134,22 @@ def test_a_certificate_writes_its_validation_record_is_issued_and_delete_takes_b
               if r["Type"] == "CNAME"]
     assert [r["Name"].split(".", 1)[1] for r in cnames] == [f"pr-7.{DEV_DOMAIN}."]
     prov.delete("certs")
-    assert aws(cloud, "acm").list_certificates()["CertificateSummaryList"] == []
+    acm = aws(cloud, "acm")
+    assert acm.list_certificates()["CertificateSummaryList"] == []
+    assert [r["Type"] for r in route53.list_resource_record_sets(HostedZoneId=zone.id)["ResourceRecordSets"]] == [
+        "NS", "SOA", "CNAME"]  # cloudformation-coverage-roadmap#1603
+    assert remove_validation_records(route53, acm, f"pr-7.{DEV_DOMAIN}") == [cnames[0]["Name"].rstrip(".")]
     assert [r["Type"] for r in route53.list_resource_record_sets(HostedZoneId=zone.id)["ResourceRecordSets"]] == [
         "NS", "SOA"]
+
+
+def test_a_validation_record_another_certificate_of_the_name_uses_is_kept(cloud) -> None:
+    route53, acm = aws(cloud, "route53"), aws(cloud, "acm")
+    zone, _ = ensure_zone(route53, DEV_DOMAIN, comment="test")
+    prov = Provisioner(lambda service: aws(cloud, service), account_id=ACCOUNT, region="us-east-1")
+    prov.deploy("one", certificate(zone.id, DEV_DOMAIN), {})
+    prov.deploy("two", certificate(zone.id, DEV_DOMAIN), {})  # ACM gives both the same record
+    prov.delete("one")
+    assert remove_validation_records(route53, acm, DEV_DOMAIN) == []
+    assert aws(cloud, "acm").describe_certificate(CertificateArn=prov.describe("two").resources[
+        "Certificate"].physical_id)["Certificate"]["Status"] == "ISSUED"

@@ -7,7 +7,9 @@ its zone → describe_certificate until ISSUED (the local cloud's ACM issues a c
 validation record is in a zone of the account that covers its name: stagewise/cloud/acm_validation.py).
 A zone that does not cover the name, or a name without a HostedZoneId (CloudFormation would wait for
 someone to add the record), fails the resource with the reason, and what it made is deleted.
-Delete removes the certificate and the validation records it wrote. Any change but Tags replaces.
+Delete removes the certificate and, as CloudFormation, leaves its validation records in the zone
+(`stagewise remove` deletes a removed stage's: domains.remove_validation_records). Any change but
+Tags replaces.
 """
 
 from __future__ import annotations
@@ -52,13 +54,13 @@ class Certificate(ResourceType):
         except BaseException:
             self._remove(arn, written)
             raise
-        return Provisioned(physical_id=arn, attributes={"ValidationRecords": written})
+        return Provisioned(physical_id=arn)
 
     def update(self, current: ResourceState, props: dict[str, Any]) -> Provisioned:
         return Provisioned(physical_id=current.physical_id, attributes=dict(current.attributes))  # Tags only
 
     def delete(self, current: ResourceState) -> None:
-        self._remove(current.physical_id, list(current.attributes.get("ValidationRecords") or []))
+        self._remove(current.physical_id, [])  # the validation records stay, as CloudFormation leaves them
 
     def _zones(self, props: dict[str, Any]) -> dict[str, tuple[str, str]]:
         """name → (zone id, zone name) for every name of the certificate; refuses a zone that does not cover it."""
