@@ -45,9 +45,7 @@ def add_domain(project: Project, stage: StageConfig, templates: dict[str, Templa
     """`templates` plus the stage's domain stack (publishing stacks export their stage); unchanged without a domain."""
     if not stage.domain:
         return templates
-    if DOMAIN_SERVICE in templates or DOMAIN_SERVICE in project.services:
-        raise UserError(f"service '{DOMAIN_SERVICE}' collides with the stack that holds stage {stage.name}'s "
-                        "custom domain; rename the service")
+    naming.refuse_taken(project, templates, DOMAIN_SERVICE, holds=f"stage {stage.name}'s custom domain")
     apis = published_apis(project, stage, templates)
     if not apis:
         raise UserError(f"stage '{stage.name}' has domain {stage.domain} but publishes no REST API; publish one "

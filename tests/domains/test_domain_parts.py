@@ -153,3 +153,11 @@ def test_a_validation_record_another_certificate_of_the_name_uses_is_kept(cloud)
     assert remove_validation_records(route53, acm, DEV_DOMAIN) == []
     assert aws(cloud, "acm").describe_certificate(CertificateArn=prov.describe("two").resources[
         "Certificate"].physical_id)["Certificate"]["Status"] == "ISSUED"
+
+
+def test_a_service_named_domain_collides_with_the_generated_stack(project_dir: Path) -> None:
+    manifest = project_dir / "stagewise.toml"
+    manifest.write_text(manifest.read_text().replace('web = "services/web"', 'web = "services/web"\ndomain = "services/job"'))
+    project = load_project(manifest)
+    with pytest.raises(UserError, match="service 'domain' collides with the stack that holds stage dev's custom domain"):
+        render_stage(project, project.stage("dev"))
