@@ -159,6 +159,8 @@ def test_prod_has_its_domain_in_its_own_account_and_dev_is_reached_through_the_d
         code, out, err = cli("deploy", "--stage", account, "--local", "--yes", "--json")
         assert code == 0, out + err
     assert json.loads(out)["domain_url"] == f"https://{PROD_DOMAIN}/"
+    code, out, _ = cli("deploy", "--stage", "prod", "--local", "--json")  # the zone looked up again: same parameter
+    assert code == 0 and json.loads(out)["result"] == "nothing-to-do"
 
     prod = domain_in(cloud, PROD_ACCOUNT, PROD_DOMAIN)
     assert prod is not None and prod["mappings"][0]["stage"] == "prod"
