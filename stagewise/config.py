@@ -177,6 +177,10 @@ class Project:
                 sources[key] = f"{sources[key]} (names the stage itself: its own)"
         if "region" not in values:
             sources["region"] = "[app]"
+        if ephemeral and values.get("domain") and sources.get("domain") != "--set":
+            # a PR or feature stage gets a name of its own under the domain it inherits (dev's zone covers it)
+            values["domain"] = f"{name}.{values['domain']}"
+            sources["domain"] = f"{name}. + {sources['domain']}"
         config = StageConfig(
             name=name,
             account=account,

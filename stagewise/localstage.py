@@ -21,6 +21,7 @@ from stagewise.config import Project, StageConfig
 from stagewise.errors import UserError
 from stagewise.provisioner import Provisioner
 from stagewise.provisioner.state import StackState
+from stagewise.stacks.domain import zone_parameters
 from stagewise.stacks.graph import deploy_phases
 from stagewise.stacks.render import render_stage, stack_name
 from stagewise.target import Target
@@ -64,11 +65,15 @@ class LocalStage:
         templates = render_stage(self.project, self.stage)
         report = on_stack or (lambda name, status: None)
 
+        parameters = {service: zone_parameters(template, project=self.project, stage=self.stage, target=self.target)
+                      for service, template in templates.items()}  # a missing zone stops before any deploy
+
         def one(service: str) -> StackState:
             name = stack_name(self.project, self.stage, service)
-            if provider.live_template(name) != (json.loads(json.dumps(templates[service])), {}):
+            if provider.live_template(name) != (json.loads(json.dumps(templates[service])), parameters[service]):
                 report(name, "deploying")
-                result = provider.apply(provider.plan(name, templates[service], {}), lambda event: None)
+                result = provider.apply(provider.plan(name, templates[service], parameters[service]),
+                                        lambda event: None)
                 if not result.ok:
                     raise UserError(f"stack {name}: {result.status}: {result.reason}")
             state = self.provisioner.describe(name)

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
-from stagewise.cloud import alarm_actions, cognito_identity, sms, trace_header, userpool_keys
+from stagewise.cloud import acm_validation, alarm_actions, cognito_identity, sms, trace_header, userpool_keys
 from stagewise.cloud.accounts import account_for_request
 from stagewise.cloud.classify import action_of, is_mutating
 from stagewise.cloud.cloudformation.protocol import is_cloudformation
@@ -104,6 +104,7 @@ class DurableApp:
         sms.install()
         trace_header.install()
         alarm_actions.install()
+        acm_validation.install()
         self.cloudformation: Any = None  # a CloudFormationApp, set once the server knows its port
         self.cognito_identity: Any = None  # a CognitoIdentity (sign-in calls moto gets wrong), set with it
         self.guard: Any = None  # a Guard (cloud/guard.py): checked before anything answers, set with them

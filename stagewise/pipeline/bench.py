@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from stagewise.config import Project, load_project
+from stagewise.domains import ensure_zone
 
 READS = ("Get", "List", "Describe", "Head")
 IGNORED = shutil.ignore_patterns(".git", ".venv", ".stagewise", "__pycache__", "*.pyc", ".pytest_cache", "node_modules")
@@ -82,6 +83,9 @@ def _measure(root: Path, cloud: Any, stage: str, out_dir: Path) -> DeployFigures
     project = load_project(root / "stagewise.toml")
     run = _runner_factory(project, cloud, stage, writes)
     run(None).st.store.bootstrap()
+    config = project.stage(stage)
+    if config.domain:  # the zone a team makes once (`stagewise domains zone`); not part of a deploy's figures
+        ensure_zone(run(None).st.target.client("route53"), config.domain, comment="bench")
     full = _timed(project, stage, out_dir, run, writes)
     no_op = _timed(project, stage, out_dir, run, writes)
     service, path = _changed_file(project)

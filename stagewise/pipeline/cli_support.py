@@ -60,7 +60,14 @@ def ship_and_report(
     question: str = "Apply this plan?",
 ) -> None:
     """Run one shipping flow on `st` with the shared prompt, progress and result; exits with its code."""
-    from stagewise.pipeline.console import api_url, confirmer, finish, reporter_for, unlock_confirmer
+    from stagewise.pipeline.console import (
+        api_url,
+        confirmer,
+        domain_url,
+        finish,
+        reporter_for,
+        unlock_confirmer,
+    )
     from stagewise.pipeline.history import Kind
     from stagewise.pipeline.runner import Runner, RunState
 
@@ -71,8 +78,10 @@ def ship_and_report(
         runner.force_unlock(unlock_confirmer(flags.yes))
     result = run(runner)
     live = result.state is RunState.SUCCEEDED and result.kind is not Kind.REMOVE
-    url = api_url(st.provider, [o.stack for o in result.outcomes]) if live else None
-    finish(result, as_json=flags.as_json, reporter=reporter, endpoint=st.target.endpoint, url=url)
+    stacks = [o.stack for o in result.outcomes]
+    url = api_url(st.provider, stacks) if live else None
+    domain = domain_url(st.provider, stacks) if live else None
+    finish(result, as_json=flags.as_json, reporter=reporter, endpoint=st.target.endpoint, url=url, domain=domain)
 
 
 def require_secrets(st: StageTarget) -> None:

@@ -21,6 +21,7 @@ from stagewise.pipeline.progress import LineProgress, LiveProgress, QuietProgres
 from stagewise.pipeline.runner import RunResult
 from stagewise.pipeline.show import plan_lines, result_lines
 from stagewise.pipeline.store import LockHolder
+from stagewise.stacks.domain import DOMAIN_URL
 
 Reporter = LineProgress | LiveProgress
 
@@ -64,20 +65,31 @@ def unlock_confirmer(yes: bool):
 
 
 def api_url(provider: Any, stacks: Iterable[str]) -> str | None:
-    """The stage's API URL: the first `…Url` output of its stacks that is an http(s) address."""
+    """The stage's API URL: the first `…Url` output of its stacks that is an http(s) address (not its domain's)."""
     for stack in sorted(stacks):
         for key, value in provider.outputs(stack).items():
-            if key.lower().endswith("url") and str(value).startswith("http"):
+            if key != DOMAIN_URL and key.lower().endswith("url") and str(value).startswith("http"):
                 return str(value)
     return None
 
 
+def domain_url(provider: Any, stacks: Iterable[str]) -> str | None:
+    """The stage's API on its custom domain (`https://<domain>/`), when it has one."""
+    for stack in sorted(stacks):
+        value = provider.outputs(stack).get(DOMAIN_URL)
+        if value:
+            return str(value)
+    return None
+
+
 def finish(
-    result: RunResult, *, as_json: bool, reporter: Reporter, endpoint: str | None = None, url: str | None = None
+    result: RunResult, *, as_json: bool, reporter: Reporter, endpoint: str | None = None, url: str | None = None,
+    domain: str | None = None,
 ) -> None:
     reporter.end()
     if as_json:
-        print(json.dumps({**result.to_json(), "url": url, "notes": list(reporter.notes)}, indent=2))
+        print(json.dumps({**result.to_json(), "url": url, "domain_url": domain, "notes": list(reporter.notes)},
+                         indent=2))
     else:
         for line in result_lines(result):
             print(line)
@@ -85,4 +97,6 @@ def finish(
             print(f"  to delete {retained.logical_id}: {retained.how_to_delete(endpoint)}")
         if url:
             print(f"API  {url}")
+        if domain:
+            print(f"domain: {domain}")
     raise typer.Exit(int(result.exit_code))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from stagewise.build.git import GitState
@@ -140,10 +140,21 @@ class Runner:
         tags = {"app": self.st.project.app.name, "stage": self.stage, "service": entry.service, "build": build}
         return StackOptions(tags=tags, protect=bool(self.st.stage.protect))
 
+    def with_parameters(self, release: Release) -> Release:
+        """`release` with the parameters only the target account knows (a domain stack's hosted zone); a
+        missing zone stops here, before anything is touched."""
+        from stagewise.stacks.domain import zone_parameters
+
+        stacks = {name: replace(entry, parameters={**entry.parameters, **zone_parameters(
+            entry.template, project=self.st.project, stage=self.st.stage, target=self.st.target)})
+            for name, entry in release.stacks.items()}
+        return replace(release, stacks=stacks)
+
     def diff(self, release: Release) -> StagePlan:
         """The plan deploy would run, then dropped. It holds the lock while its change sets exist: a
         first create's change set makes a REVIEW_IN_PROGRESS stack that a deploy must not meet."""
         self.st.store.require_bootstrapped()
+        release = self.with_parameters(release)
         self._lock()
         try:
             plan = self.plan(release)
@@ -189,6 +200,7 @@ class Runner:
     # -- ship ---------------------------------------------------------------------------------
     def ship(self, release: Release, *, copy_from: PipelineStore | None = None) -> RunResult:
         self.st.store.require_bootstrapped()
+        release = self.with_parameters(release)
         holder = self.st.store.lock_holder(self.stage)
         if holder is not None:
             raise LockHeld(self.stage, holder)
@@ -287,6 +299,15 @@ class Runner:
                     found[name] = entry.template
         return found
 
+    def _forget_domain(self) -> None:
+        """The removed stage's ACM validation records, which CloudFormation leaves in the zone."""
+        from stagewise.domains import remove_validation_records
+
+        if self.st.stage.domain:
+            for name in remove_validation_records(self.st.target.client("route53"), self.st.target.client("acm"),
+                                                  self.st.stage.domain):
+                self.reporter.note(f"deleted {name}, ACM's validation record of the removed certificate")
+
     def remove(self) -> RunResult:
         self.st.store.require_bootstrapped()
         self._lock()
@@ -308,6 +329,8 @@ class Runner:
                                                            functions=[], templates={}),
                                   kind=Kind.REMOVE, stacks={})
             result = self._run(record, plan, removing=True)
+            if result.state is RunState.SUCCEEDED:
+                self._forget_domain()
             return RunResult(self.stage, Kind.REMOVE, result.state, record.id, result.outcomes, plan,
                              tuple(retained))
         finally:

@@ -20,6 +20,7 @@ from typing import Any
 
 from stagewise.errors import UserError
 from stagewise.provisioner.state import ResourceState, StackState
+from stagewise.runtime.hosts import HostRoute, host_routes
 
 DEFAULT_TIMEOUT_S = 3
 DEFAULT_MEMORY_MB = 128
@@ -117,12 +118,14 @@ class RuntimeModel:
     subscriptions: list[SubscriptionSpec]
     user_pool_clients: dict[str, set[str]]  # pool id -> app client ids declared in the stacks
     warnings: list[str] = field(default_factory=list)
+    host_routes: list[HostRoute] = field(default_factory=list)  # custom domains' base path mappings (hosts.py)
 
     @classmethod
     def from_stacks(cls, states: Iterable[StackState], *, repo_root: Path) -> RuntimeModel:
+        states = list(states)
         resources = [(s.name, r) for s in states for r in s.resources.values()]
         builder = _Builder(resources, Path(repo_root))
-        return builder.build()
+        return replace(builder.build(), host_routes=host_routes(states))
 
     def function(self, key: str) -> FunctionSpec:
         """A function by logical id, physical name or ARN."""

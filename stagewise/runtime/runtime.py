@@ -23,6 +23,7 @@ from stagewise.runtime.auth import CognitoVerifier
 from stagewise.runtime.delivery import Delivery, DeliverySettings, cloud_clients
 from stagewise.runtime.events import HttpRequest, new_request_id
 from stagewise.runtime.gateway import Gateway
+from stagewise.runtime.hosts import HostRouter
 from stagewise.runtime.model import RuntimeModel
 from stagewise.runtime.reload import Reloader, watched_roots
 from stagewise.runtime.responses import HttpResponse, gateway_error
@@ -59,6 +60,7 @@ class Runtime:
         self.verifier = verifier = CognitoVerifier(endpoint=endpoint, clients=self._pool_clients)
         self.gateways = {api_id: Gateway(model, spec, workers=self.workers, verifier=verifier, region=region, log=log)
                          for api_id, spec in model.apis.items()}
+        self.hosts = HostRouter(model.host_routes, self.gateways)  # custom domains, by Host header
         default = model.api(api)
         self.gateway = self.gateways[default.api_id] if default is not None else None
         self._reloader = Reloader(self.workers, self._watch_roots(), log=log) if hot_reload else None
@@ -133,6 +135,9 @@ class Runtime:
         return openapi.merge(schemas, title=api.name, version=api.stage, server_url=self.url or "/")
 
     def dispatch(self, request: HttpRequest) -> HttpResponse:
+        by_host = self.hosts.gateway_for(request)
+        if by_host is not None:
+            return by_host.handle(request)
         if request.path.startswith(_API_PREFIX):
             return self._dispatch_prefixed(request)
         if self.gateway is None:

@@ -86,9 +86,7 @@ def add_alarms(project: Project, stage: StageConfig, templates: dict[str, Templa
     """`templates` with every alarm added and the stage's alarm stack; unchanged when the stage has no alarms."""
     if not stage.alarms:
         return templates
-    if ALARMS_SERVICE in templates or ALARMS_SERVICE in project.services:
-        raise UserError(f"service '{ALARMS_SERVICE}' collides with the stack that holds stage {stage.name}'s alarm "
-                        "topic (alarms = true); rename the service")
+    naming.refuse_taken(project, templates, ALARMS_SERVICE, holds=f"stage {stage.name}'s alarm topic (alarms = true)")
     topic = {"Fn::ImportValue": naming.export_name(project=project, stage=stage.name, service=ALARMS_SERVICE,
                                                    key=TOPIC_EXPORT)}
     watches: dict[str, list[Watch]] = {}

@@ -9,6 +9,7 @@ The graph reads export names back with `split_export()`.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from stagewise.config import Project, StageConfig
 from stagewise.errors import UserError
@@ -32,6 +33,12 @@ def export_name(*, project: Project, stage: str, service: str, key: str) -> str:
     if not EXPORT_KEY.match(key):
         raise UserError(f"export name '{key}' must be letters and digits, starting with a letter (e.g. TableName)")
     return f"{stack_name(project, stage, service)}-{key}"
+
+
+def refuse_taken(project: Project, templates: Mapping[str, object], service: str, *, holds: str) -> None:
+    """A generated stack's service key must be free: no service of the app and no other stack has it."""
+    if service in templates or service in project.services:
+        raise UserError(f"service '{service}' collides with the stack that holds {holds}; rename the service")
 
 
 def split_export(name: str) -> tuple[str, str]:

@@ -6,7 +6,8 @@ Data flow: Project + StageConfig (+ built artifacts) → for every service the s
 `to_dict()` plus `Metadata.stagewise` {stage, app, service} → service → template dict, plus
 one generated `<owner>-stage` template per published REST API (`publish.add_publishing`: the
 API's Deployment and Stage, after every stack that adds routes), then, on a stage with `alarms`,
-CloudWatch alarms and the stage's alarm-topic stack (`alarms.add_alarms`). A broken stack module becomes
+CloudWatch alarms and the stage's alarm-topic stack (`alarms.add_alarms`), then, on a stage with a
+`domain`, its custom-domain stack (`domain.add_domain`). A broken stack module becomes
 a UserError naming the file and the problem.
 """
 
@@ -25,6 +26,7 @@ from stagewise.config import Project, Service, StageConfig
 from stagewise.errors import UserError
 from stagewise.stacks.alarms import add_alarms
 from stagewise.stacks.context import ArtifactRef, StackContext
+from stagewise.stacks.domain import add_domain
 from stagewise.stacks.naming import stack_name
 from stagewise.stacks.publish import add_publishing
 
@@ -96,7 +98,8 @@ def render_stage(
     """service name → CloudFormation template dict. `artifacts` is service → function logical id → {bucket, key}.
 
     The keys are the stage's services plus `<owner>-stage` for each published API (no folder of its own),
-    and, on a stage with `alarms = true`, `alarms` (the alarm topic; `stacks/alarms.py` adds the alarms).
+    and, on a stage with `alarms = true`, `alarms` (the alarm topic; `stacks/alarms.py` adds the alarms),
+    and, on a stage with a `domain`, `domain` (its custom domain: `stacks/domain.py`).
     """
     templates = {
         service.name: render_service(
@@ -104,7 +107,7 @@ def render_stage(
         )
         for service in services_of(project, stage_config)
     }
-    return add_alarms(project, stage_config, add_publishing(project, stage_config, templates))
+    return add_domain(project, stage_config, add_alarms(project, stage_config, add_publishing(project, stage_config, templates)))
 
 
 def _where(exc: Exception, path: Any) -> str:

@@ -82,6 +82,8 @@ def test_templates_records_and_artifacts_hold_no_secret(outputs, cloud, tmp_path
     printed.append(stagewise_cli("secrets", "set", "STRIPE_SECRET_KEY", "--stage", "dev", "--local",
                                  input=CANARY).stdout)
     printed.append(stagewise_cli("bootstrap", "--account", "dev", "--local").stdout)
+    printed.append(stagewise_cli("domains", "zone", "--stage", "prod", "--local").stdout)  # dev's zone (domains.md)
+    printed.append(stagewise_cli("domains", "delegate", "--from", "prod", "--to", "dev", "--local").stdout)
     deployed = subprocess.run([sys.executable, "-m", "stagewise.cli", "deploy", "--stage", "dev", "--local",
                                "--yes", "--json"], capture_output=True, text=True, timeout=300)
     assert deployed.returncode == 0, deployed.stderr[-3000:]

@@ -14,7 +14,9 @@ from pathlib import Path
 import boto3
 import pytest
 
+from stagewise.cloud import client
 from stagewise.config import load_project
+from stagewise.domains import delegate, ensure_zone
 from stagewise.localstage import LocalStage
 from stagewise.pipeline.executor import Outcome
 from stagewise.pipeline.runner import RunState
@@ -34,7 +36,12 @@ def app_stages(cloud, calls, tmp_path) -> Stages:
     shutil.copy(REPO / "stagewise.toml", root / "stagewise.toml")
     for folder in ("infra", "services", "libs"):
         shutil.copytree(REPO / folder, root / folder, ignore=IGNORED)
-    return Stages(cloud, load_project(root / "stagewise.toml"), calls)
+    project = load_project(root / "stagewise.toml")
+    route53 = {name: client(cloud.endpoint, account_id=account.id, region="us-east-1", service="route53")
+               for name, account in project.accounts.items()}
+    ensure_zone(route53["prod"], str(project.stage("prod").domain), comment="test")  # docs/domains.md, once per team
+    delegate(route53["prod"], route53["dev"], name=str(project.stage("dev").domain), parent_account="prod", fix="")
+    return Stages(cloud, project, calls)
 
 
 def test_the_app_deploys_in_export_order_and_a_rerun_writes_nothing(app_stages, calls, tmp_path):
@@ -90,7 +97,7 @@ def test_cloud_env_makes_plain_boto3_list_the_stage_stacks_and_exports(app_stage
     stacks = {s["StackName"]: s["StackStatus"] for s in cfn.describe_stacks()["Stacks"]}
     assert {name for name in stacks if name.startswith("dev-notes-")} == {
         "dev-notes-infra", "dev-notes-notes-api", "dev-notes-billing-api", "dev-notes-notify-job",
-        "dev-notes-notes-api-stage"}
+        "dev-notes-notes-api-stage", "dev-notes-domain"}
     assert set(stacks.values()) == {"CREATE_COMPLETE"}
     exports = {e["Name"] for e in cfn.get_paginator("list_exports").paginate().build_full_result()["Exports"]}
     assert {"dev-notes-infra-TableName", "dev-notes-notes-api-RestApiId"} <= exports

@@ -43,7 +43,9 @@ def test_the_publisher_deploys_after_every_route_adding_stack_and_goes_first_on_
     phases = deploy_phases(rendered["dev"])
     at = {service: i for i, phase in enumerate(phases) for service in phase}
     assert at[PUBLISHER] > max(at["notes-api"], at["billing-api"])
-    assert PUBLISHER in removal_phases(rendered["dev"])[0]
+    removed = {service: i for i, phase in enumerate(removal_phases(rendered["dev"])) for service in phase}
+    assert removed[PUBLISHER] < min(removed["notes-api"], removed["billing-api"])  # only the domain (its importer) goes before
+    assert removed["domain"] < removed[PUBLISHER]
     billing = rendered["dev"]["billing-api"]["Outputs"]["ApiRoutesNotesApi"]
     assert billing["Export"]["Name"] == "dev-notes-billing-api-ApiRoutesNotesApi"
     assert billing["Value"] == {"Ref": "AWS::StackName"}  # stable: an imported export cannot change

@@ -43,7 +43,7 @@ def test_a_pr_stage_explains_every_value() -> None:
     assert settings["infra_from"] == {"value": "dev", "from": "[ephemeral]"}
     assert settings["memory"] == {"value": 256, "from": "[defaults]"}
     assert settings["region"] == {"value": "us-east-1", "from": "[app]"}
-    assert settings["domain"] == {"value": None, "from": "default"}
+    assert settings["domain"] == {"value": "pr-7.dev.api.example.com", "from": "pr-7. + [stages.dev]"}  # under dev's
     assert report["vars"] == {"admin_phone": {"value": "+15555550100", "from": "[defaults.vars]"}}
 
 
