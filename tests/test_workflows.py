@@ -139,3 +139,38 @@ def test_main_deploys_dev_after_the_tests() -> None:
     dev = load(REPO / ".github" / "workflows" / "dev.yml")
     assert dev["on"]["push"]["branches"] == ["main"]
     assert dev["jobs"]["deploy"]["needs"] == "test"
+
+
+def _run_step(step: dict[str, Any], tmp_path: Path, env: dict[str, str], fakes: dict[str, str]) -> str:
+    """Run a step's shell with its env (expressions replaced by `env`) and fake commands on PATH."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    for name, script in fakes.items():
+        (bin_dir / name).write_text("#!/bin/sh\n" + script)
+        (bin_dir / name).chmod(0o755)
+    output = tmp_path / "github_output"
+    output.touch()
+    done = subprocess.run(["bash", "-eo", "pipefail", "-c", step["run"]], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=30, env={"PATH": f"{bin_dir}:{os.environ['PATH']}",
+                                                      "GITHUB_OUTPUT": str(output), **env})
+    assert done.returncode == 0, done.stderr
+    return output.read_text()
+
+
+def test_the_pr_comment_gives_the_api_url_and_the_domain_url(tmp_path: Path) -> None:
+    stages = load(REPO / ".github" / "workflows" / "stages.yml")
+    named = {step.get("name", ""): step for _, step in steps(stages)}
+    deploy = next(step for name, step in named.items() if name.startswith("Deploy pr-"))
+    result = '{"url": "https://abc.execute-api.us-east-1.amazonaws.com/pr-7/", "domain_url": "https://pr-7.dev.api.example.com/"}'
+    outputs = _run_step(deploy, tmp_path, {"PR": "7"}, {
+        "stagewise": f"""if [ "$1" = deploy ]; then echo '{result}'; else echo pr-7; fi\n"""})
+    values = dict(line.split("=", 1) for line in outputs.splitlines())
+    assert values["domain"] == "https://pr-7.dev.api.example.com/"
+    comment = next(step for name, step in named.items() if name.startswith("Comment"))
+    _run_step(comment, tmp_path, {"REPO": "o/r", "PR": "7", "STAGE": values["stage"], "URL": values["url"],
+                                  "DOMAIN": values["domain"], "SHA": "abc123", "GH_TOKEN": "x"},
+              {"gh": 'for a in "$@"; do echo "$a"; done >> gh-calls.txt\n'})
+    calls = (tmp_path / "gh-calls.txt").read_text()
+    assert "Stage **pr-7** is deployed from abc123: https://abc.execute-api" in calls
+    assert "domain: https://pr-7.dev.api.example.com/" in calls
+    assert "--method\nPOST" in calls  # no comment of ours yet: a new one
