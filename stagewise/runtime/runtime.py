@@ -38,14 +38,15 @@ class Runtime:
     def __init__(self, model: RuntimeModel, *, repo_root: Path, worker_env: dict[str, str], region: str,
                  log: Callable[[str], None] = print, api: str | None = None, hot_reload: bool = True,
                  max_workers: int = DEFAULT_MAX_WORKERS, cognito_endpoint: str | None = None,
-                 delivery: DeliverySettings | None = None) -> None:
+                 delivery: DeliverySettings | None = None, templates: bool = True) -> None:
         self.model = model
         self.repo_root = Path(repo_root).resolve()
         self.region = region
         self._log = log
         self._worker_env = dict(worker_env)
         self.workers = WorkerSet(model.functions, base_env=worker_env, repo_root=self.repo_root, region=region,
-                                 log=log, max_workers=max_workers)
+                                 log=log, max_workers=max_workers, templates=templates,
+                                 source_roots=self._watch_roots())
         endpoint = cognito_endpoint or worker_env.get("AWS_ENDPOINT_URL")
         self._clients: dict[str, set[str]] = {k: set(v) for k, v in model.user_pool_clients.items()}
         self._clients_lock = threading.Lock()

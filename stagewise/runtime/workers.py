@@ -36,6 +36,7 @@ import stagewise
 from stagewise.runtime.events import lambda_trace_header, new_trace_root
 from stagewise.runtime.model import FunctionSpec
 from stagewise.runtime.protocol import FrameTimeout, WorkerGone, read_frame, write_frame
+from stagewise.runtime.template import ForkedProcess, Template, TemplateUnavailable
 
 DEFAULT_MAX_WORKERS = 4
 INIT_LIMIT_S = 10.0  # Lambda's init phase limit for on-demand functions
@@ -113,9 +114,13 @@ def _newest_mtime(paths: set[str]) -> float:
 
 
 class Worker:
-    """One process hosting one function; used by one request at a time."""
+    """One process hosting one function; used by one request at a time.
 
-    def __init__(self, spec: FunctionSpec, *, env: dict[str, str], repo_root: Path, log: Log, generation: int):
+    Forked from the runtime's worker template when there is one (`template.py`), else started as a
+    plain `python -m stagewise.runtime.worker_main` process."""
+
+    def __init__(self, spec: FunctionSpec, *, env: dict[str, str], repo_root: Path, log: Log, generation: int,
+                 template: Template | None = None):
         self.spec = spec
         self.generation = generation
         self.ready = False
@@ -124,24 +129,35 @@ class Worker:
         self._log = log
         to_child_r, self._to_child = os.pipe()
         self._from_child, from_child_w = os.pipe()
+        log_r, log_w = os.pipe()
+        self._started = time.perf_counter()
+        try:
+            self.process = self._start(template, env, repo_root, (to_child_r, from_child_w, log_w))
+        finally:
+            for fd in (to_child_r, from_child_w, log_w):
+                os.close(fd)
+        threading.Thread(target=self._forward_logs, args=(log_r,), name=f"log-{spec.name}", daemon=True).start()
+
+    def _start(self, template: Template | None, env: dict[str, str], repo_root: Path,
+               fds: tuple[int, int, int]) -> subprocess.Popen | ForkedProcess:
+        spec = self.spec
+        if template is not None:
+            request = {"handler": spec.handler, "source": str(spec.source_dir), "root": str(repo_root), "env": env}
+            try:
+                return template.fork(request, fds)
+            except TemplateUnavailable:
+                pass  # the template said why, once; this worker starts the slow way
+        to_child_r, from_child_w, log_w = fds
         command = [sys.executable, "-m", "stagewise.runtime.worker_main", "--in", str(to_child_r),
                    "--out", str(from_child_w), "--handler", spec.handler, "--source", str(spec.source_dir),
                    "--root", str(repo_root)]
-        self.process = subprocess.Popen(
-            command, env=env, cwd=spec.source_dir, pass_fds=(to_child_r, from_child_w),
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        os.close(to_child_r)
-        os.close(from_child_w)
-        self._started = time.perf_counter()
-        threading.Thread(target=self._forward_logs, name=f"log-{spec.name}", daemon=True).start()
+        return subprocess.Popen(command, env=env, cwd=spec.source_dir, pass_fds=(to_child_r, from_child_w),
+                                stdin=subprocess.DEVNULL, stdout=log_w, stderr=log_w, start_new_session=True)
 
-    def _forward_logs(self) -> None:
-        stream = self.process.stdout
-        if stream is None:
-            return
-        for raw in stream:
-            self._log(f"[{self.spec.name}] {raw.decode('utf-8', 'replace').rstrip()}")
+    def _forward_logs(self, fd: int) -> None:
+        with os.fdopen(fd, "rb") as stream:
+            for raw in stream:
+                self._log(f"[{self.spec.name}] {raw.decode('utf-8', 'replace').rstrip()}")
 
     def wait_ready(self, deadline: float) -> dict[str, Any]:
         """The init report: {"ok": True, ...} or {"ok": False, "error": {...}}."""
@@ -156,6 +172,13 @@ class Worker:
         reply = read_frame(self._from_child, deadline)
         self.files.extend(reply.get("modules", []))
         return reply
+
+    def exit_code(self, wait_s: float = 1.0) -> int | None:
+        """The exit code of a worker that closed its pipe (it may take a moment to be reaped)."""
+        try:
+            return self.process.wait(wait_s)
+        except subprocess.TimeoutExpired:
+            return None
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -179,8 +202,9 @@ class FunctionPool:
     """The warm workers of one function: reuse, grow under concurrency, retire on reload."""
 
     def __init__(self, spec: FunctionSpec, *, env: dict[str, str], repo_root: Path, log: Log,
-                 max_workers: int = DEFAULT_MAX_WORKERS) -> None:
+                 max_workers: int = DEFAULT_MAX_WORKERS, template: Template | None = None) -> None:
         self.spec = spec
+        self.template = template
         self.sampled = "AWS_XRAY_DAEMON_ADDRESS" in env  # trace only when there is a daemon to send to
         self._env = env
         self._repo_root = repo_root
@@ -229,7 +253,7 @@ class FunctionPool:
             self._discard(worker, replace=True)
             return InvokeResult(InvokeStatus.TIMEOUT, request_id, duration_ms=timeout_s * 1000, init_ms=init_ms)
         except (WorkerGone, OSError):
-            code = worker.process.poll()
+            code = worker.exit_code()
             self._log(f"[{self.spec.name}] {request_id} Runtime exited with error: exit status {code}")
             self._discard(worker, replace=False)
             return InvokeResult(InvokeStatus.CRASHED, request_id, error={"errorType": "Runtime.ExitError"},
@@ -268,7 +292,7 @@ class FunctionPool:
     def _spawn(self) -> Worker:
         """Start a worker; the caller holds the lock."""
         worker = Worker(self.spec, env=self._env, repo_root=self._repo_root, log=self._log,
-                        generation=self._generation)
+                        generation=self._generation, template=self.template)
         self._all.add(worker)
         self.started += 1
         return worker
@@ -315,12 +339,15 @@ class FunctionPool:
         if not keep:
             self._discard(worker, replace=False)
 
-    def restart_if_uses(self, changed: set[str]) -> bool:
-        """Retire this pool's workers if any imported a changed file (the caller pre-warms)."""
+    def restart_if_uses(self, changed: set[str], *, layer_changed: bool = False) -> bool:
+        """Retire this pool's workers if any imported a changed file, or all of them when the template
+        they were forked from was restarted (the caller pre-warms)."""
         with self._cond:
             used = self.files & changed
-            if not self._all or not used or _newest_mtime(used) < self._generation_began:
-                return False  # not ours, or already loaded (one save can arrive as two batches)
+            if not self._all or not (used or layer_changed):
+                return False
+            if not layer_changed and _newest_mtime(used) < self._generation_began:
+                return False  # already loaded (one save can arrive as two batches)
             self._generation += 1
             self._generation_began = time.time()
             stale, self._idle = self._idle, []
@@ -353,10 +380,12 @@ class FunctionPool:
 
 
 class WorkerSet:
-    """One FunctionPool per function of the model, created on first use."""
+    """One FunctionPool per function of the model, created on first use; one worker template per
+    Lambda runtime the functions use (`templates=False`: every worker a plain process)."""
 
     def __init__(self, functions: dict[str, FunctionSpec], *, base_env: dict[str, str], repo_root: Path,
-                 region: str, log: Log, max_workers: int = DEFAULT_MAX_WORKERS) -> None:
+                 region: str, log: Log, max_workers: int = DEFAULT_MAX_WORKERS, templates: bool = True,
+                 source_roots: list[Path] | None = None) -> None:
         self._functions = functions
         self._base = dict(base_env)
         self._repo_root = repo_root
@@ -365,6 +394,16 @@ class WorkerSet:
         self._max = max_workers
         self._pools: dict[str, FunctionPool] = {}
         self._lock = threading.Lock()
+        self._envs = {lid: worker_environment(spec, base=self._base, region=region) for lid, spec in functions.items()}
+        self.templates: dict[str, Template] = {}
+        if templates:
+            for runtime in sorted({spec.runtime for spec in functions.values()}):
+                ids = [lid for lid, spec in functions.items() if spec.runtime == runtime]
+                template = Template(runtime, envs={lid: self._envs[lid] for lid in ids},
+                                    source_dirs=[functions[lid].source_dir for lid in ids],
+                                    roots=source_roots or [], log=log)
+                template.start()
+                self.templates[runtime] = template
 
     @property
     def base_env(self) -> dict[str, str]:
@@ -376,9 +415,8 @@ class WorkerSet:
             pool = self._pools.get(logical_id)
             if pool is None:
                 spec = self._functions[logical_id]
-                env = worker_environment(spec, base=self._base, region=self._region)
-                pool = FunctionPool(spec, env=env, repo_root=self._repo_root, log=self._log,
-                                    max_workers=self._max)
+                pool = FunctionPool(spec, env=self._envs[logical_id], repo_root=self._repo_root, log=self._log,
+                                    max_workers=self._max, template=self.templates.get(spec.runtime))
                 self._pools[logical_id] = pool
             return pool
 
@@ -389,12 +427,17 @@ class WorkerSet:
     def restart_for(self, changed: set[str]) -> list[str]:
         """Logical ids of the functions whose workers were restarted for these changed files.
 
-        Fresh workers are pre-warmed one at a time, most recently used function first: a change to
-        shared code restarts many functions, and warming them all at once on two cores would make
-        the one being worked on wait for all of them.
+        A changed dependency layer (a function folder's requirements file) restarts the template of
+        its runtime and every worker forked from it. Fresh workers are pre-warmed one at a time, most
+        recently used function first: a change to shared code restarts many functions, and warming
+        them all at once on two cores would make the one being worked on wait for all of them.
         """
-        _drop_bytecode(changed)
-        restarted = [pool for pool in self.pools() if pool.restart_if_uses(changed)]
+        _drop_bytecode({path for path in changed if path.endswith(".py")})
+        stale = self._stale_templates(changed)
+        for template in stale:
+            template.restart()
+        restarted = [pool for pool in self.pools()
+                     if pool.restart_if_uses(changed, layer_changed=pool.template in stale)]
         restarted.sort(key=lambda pool: pool.last_used, reverse=True)
 
         def prewarm_in_order() -> None:
@@ -405,6 +448,16 @@ class WorkerSet:
             threading.Thread(target=prewarm_in_order, name="reload-prewarm", daemon=True).start()
         return [pool.spec.logical_id for pool in restarted]
 
+    def _stale_templates(self, changed: set[str]) -> list[Template]:
+        """The templates whose functions' dependency layers are among the changed files."""
+        return [template for template in self.templates.values() if changed & template.layer_files]
+
+    def layer_files(self) -> set[str]:
+        """The dependency layers' files (requirements) of the functions with a template: hot reload watches them."""
+        return {path for template in self.templates.values() for path in template.layer_files}
+
     def stop(self) -> None:
         for pool in self.pools():
             pool.stop()
+        for template in self.templates.values():
+            template.stop()
