@@ -11,6 +11,7 @@ request to the right gateway or to the local pages (/openapi.json, /docs);
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections.abc import Callable
@@ -126,24 +127,26 @@ class Runtime:
         api = self.gateway.api
         return openapi.merge(schemas, title=api.name, version=api.stage, server_url=self.url or "/")
 
-    def dispatch(self, request: HttpRequest) -> HttpResponse:
+    async def dispatch(self, request: HttpRequest) -> HttpResponse:
+        """The HTTP server's app, awaited on its event loop."""
         if request.path.startswith(_API_PREFIX):
-            return self._dispatch_prefixed(request)
+            return await self._dispatch_prefixed(request)
         if self.gateway is None:
             return gateway_error(404, "Not Found", error_type="NotFoundException", request_id=new_request_id())
         if request.method == "GET" and self.gateway.table.match("GET", request.path).kind is Match.NONE:
-            page = self._local_page(request.path)
+            # the local pages ask every function's worker for its schema: off the loop
+            page = await asyncio.get_running_loop().run_in_executor(None, self._local_page, request.path)
             if page is not None:
                 return page
-        return self.gateway.handle(request)
+        return await self.gateway.handle(request)
 
-    def _dispatch_prefixed(self, request: HttpRequest) -> HttpResponse:
+    async def _dispatch_prefixed(self, request: HttpRequest) -> HttpResponse:
         head, _, rest = request.path[len(_API_PREFIX):].partition(_USER_REQUEST)
         gateway = self.gateways.get(head.split("/", 1)[0])
         if gateway is None:
             return gateway_error(404, "Not Found", error_type="NotFoundException", request_id=new_request_id())
         request.path = rest or "/"
-        return gateway.handle(request)
+        return await gateway.handle(request)
 
     def _local_page(self, path: str) -> HttpResponse | None:
         if path == "/openapi.json":

@@ -16,6 +16,7 @@ retires the workers of a pool that imported a changed file and pre-warms a new o
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import importlib.util
 import os
@@ -35,10 +36,19 @@ from typing import Any
 import stagewise
 from stagewise.runtime.events import lambda_trace_header, new_trace_root
 from stagewise.runtime.model import FunctionSpec
-from stagewise.runtime.protocol import FrameTimeout, WorkerGone, read_frame, write_frame
+from stagewise.runtime.protocol import (
+    FrameBuffer,
+    FrameTimeout,
+    WorkerGone,
+    encode,
+    read_frame,
+    write_all,
+    write_frame,
+)
 from stagewise.runtime.template import ForkedProcess, Template, TemplateUnavailable
 
 DEFAULT_MAX_WORKERS = 4
+PIPE_CAPACITY = 64 * 1024  # Linux's default pipe buffer
 INIT_LIMIT_S = 10.0  # Lambda's init phase limit for on-demand functions
 Log = Callable[[str], None]
 
@@ -113,6 +123,27 @@ def _newest_mtime(paths: set[str]) -> float:
     return newest
 
 
+@dataclass(frozen=True)
+class _Call:
+    request_id: str
+    timeout_s: float
+    message: dict[str, Any]
+
+
+def _resolve(waiter: asyncio.Future) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+def _settle(future: asyncio.Future, *, result: Any = None, error: BaseException | None = None) -> None:
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
 class Worker:
     """One process hosting one function; used by one request at a time.
 
@@ -173,6 +204,42 @@ class Worker:
         self.files.extend(reply.get("modules", []))
         return reply
 
+    async def call_async(self, message: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+        """`call` on the running event loop: the answer is read when the pipe is readable."""
+        loop = asyncio.get_running_loop()
+        data = encode(message)
+        if len(data) > PIPE_CAPACITY:  # the worker drains it, but a large copy must not stall the loop
+            await loop.run_in_executor(None, write_all, self._to_child, data)
+        else:
+            write_all(self._to_child, data)  # fits the idle worker's empty pipe: returns at once
+        try:
+            reply = await asyncio.wait_for(self._next_frame(loop), timeout_s)
+        except TimeoutError:
+            raise FrameTimeout(f"no answer within {timeout_s:.2f} s") from None
+        self.files.extend(reply.get("modules", []))
+        return reply
+
+    def _next_frame(self, loop: asyncio.AbstractEventLoop) -> asyncio.Future:
+        future: asyncio.Future = loop.create_future()
+        buffer, fd = FrameBuffer(), self._from_child
+
+        def readable() -> None:
+            try:
+                chunk = os.read(fd, 1 << 20)
+            except BlockingIOError:
+                return
+            except OSError as exc:
+                return _settle(future, error=exc)
+            if not chunk:
+                return _settle(future, error=WorkerGone("pipe closed"))
+            message = buffer.feed(chunk)
+            if message is not None:
+                _settle(future, result=message)
+
+        loop.add_reader(fd, readable)
+        future.add_done_callback(lambda _: loop.remove_reader(fd))
+        return future
+
     def exit_code(self, wait_s: float = 1.0) -> int | None:
         """The exit code of a worker that closed its pipe (it may take a moment to be reaped)."""
         try:
@@ -213,6 +280,7 @@ class FunctionPool:
         self._cond = threading.Condition()
         self._idle: list[Worker] = []
         self._all: set[Worker] = set()
+        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = []  # invoke_async callers
         self._warming = 0
         self._generation = 0
         self._generation_began = 0.0  # wall time the current generation's code was loaded from
@@ -231,37 +299,71 @@ class FunctionPool:
 
     def invoke(self, event: dict[str, Any], *, request_id: str | None = None, wait_s: float | None = None,
                trace_id: str | None = None) -> InvokeResult:
-        request_id = request_id or str(uuid.uuid4())
-        timeout_s = min(self.spec.timeout_s, wait_s) if wait_s else self.spec.timeout_s
-        self.last_used = time.monotonic()
+        """Run the function on a warm worker, blocking this thread (delivery, authorizers, `stagewise invoke`)."""
+        call = self._call(event, request_id, wait_s, trace_id)
         worker = self._acquire()
-        started = time.perf_counter()
         init_ms = None
         if not worker.ready:
-            failed = self._init(worker, request_id)
+            failed = self._init(worker, call.request_id)
             if failed is not None:
                 return failed
             init_ms = worker.init_ms
-            started = time.perf_counter()
+        started = time.perf_counter()
+        try:
+            reply = worker.call(call.message, time.monotonic() + call.timeout_s)
+        except (FrameTimeout, WorkerGone, OSError) as exc:
+            return self._failed(worker, call, exc, init_ms)
+        return self._finished(worker, call, reply, started, init_ms)
+
+    async def invoke_async(self, event: dict[str, Any], *, request_id: str | None = None,
+                           wait_s: float | None = None, trace_id: str | None = None) -> InvokeResult:
+        """`invoke` on the caller's event loop: the worker's answer is read by the loop, no thread waits
+        for it. What may block (a cold start's init, a failed worker's clean-up) runs in the executor."""
+        loop = asyncio.get_running_loop()
+        call = self._call(event, request_id, wait_s, trace_id)
+        worker = await self._acquire_async(loop)
+        init_ms = None
+        if not worker.ready:
+            failed = await loop.run_in_executor(None, self._init, worker, call.request_id)
+            if failed is not None:
+                return failed
+            init_ms = worker.init_ms
+        started = time.perf_counter()
+        try:
+            reply = await worker.call_async(call.message, call.timeout_s)
+        except (FrameTimeout, WorkerGone, OSError) as exc:
+            return await loop.run_in_executor(None, self._failed, worker, call, exc, init_ms)
+        return self._finished(worker, call, reply, started, init_ms)
+
+    def _call(self, event: dict[str, Any], request_id: str | None, wait_s: float | None,
+              trace_id: str | None) -> _Call:
+        request_id = request_id or str(uuid.uuid4())
+        timeout_s = min(self.spec.timeout_s, wait_s) if wait_s else self.spec.timeout_s
+        self.last_used = time.monotonic()
         trace_id = trace_id or lambda_trace_header(new_trace_root(), sampled=self.sampled)
         message = {"type": "invoke", "event": event, "request_id": request_id, "trace_id": trace_id,
                    "arn": self.spec.arn, "deadline_ms": int(time.time() * 1000 + self.spec.timeout_s * 1000)}
-        try:
-            reply = worker.call(message, time.monotonic() + timeout_s)
-        except FrameTimeout:
-            self._log(f"[{self.spec.name}] {request_id} Task timed out after {timeout_s:.2f} seconds")
+        return _Call(request_id, timeout_s, message)
+
+    def _failed(self, worker: Worker, call: _Call, exc: Exception, init_ms: float | None) -> InvokeResult:
+        """A worker that timed out (killed, a fresh one pre-warmed) or died mid-invoke (dropped)."""
+        if isinstance(exc, FrameTimeout):
+            self._log(f"[{self.spec.name}] {call.request_id} Task timed out after {call.timeout_s:.2f} seconds")
             self._discard(worker, replace=True)
-            return InvokeResult(InvokeStatus.TIMEOUT, request_id, duration_ms=timeout_s * 1000, init_ms=init_ms)
-        except (WorkerGone, OSError):
-            code = worker.exit_code()
-            self._log(f"[{self.spec.name}] {request_id} Runtime exited with error: exit status {code}")
-            self._discard(worker, replace=False)
-            return InvokeResult(InvokeStatus.CRASHED, request_id, error={"errorType": "Runtime.ExitError"},
+            return InvokeResult(InvokeStatus.TIMEOUT, call.request_id, duration_ms=call.timeout_s * 1000,
                                 init_ms=init_ms)
+        code = worker.exit_code()
+        self._log(f"[{self.spec.name}] {call.request_id} Runtime exited with error: exit status {code}")
+        self._discard(worker, replace=False)
+        return InvokeResult(InvokeStatus.CRASHED, call.request_id, error={"errorType": "Runtime.ExitError"},
+                            init_ms=init_ms)
+
+    def _finished(self, worker: Worker, call: _Call, reply: dict[str, Any], started: float,
+                  init_ms: float | None) -> InvokeResult:
         self._release(worker)
         status = InvokeStatus.OK if reply.get("ok") else InvokeStatus.FUNCTION_ERROR
         duration = (time.perf_counter() - started) * 1000
-        return InvokeResult(status, request_id, payload=reply.get("payload"), error=reply.get("error"),
+        return InvokeResult(status, call.request_id, payload=reply.get("payload"), error=reply.get("error"),
                             duration_ms=duration, init_ms=init_ms)
 
     def _init(self, worker: Worker, request_id: str) -> InvokeResult | None:
@@ -280,14 +382,42 @@ class FunctionPool:
 
     def _acquire(self) -> Worker:
         with self._cond:
-            while True:
-                if self._closed:
-                    raise WorkerGone(f"function {self.spec.name} is stopped")
-                if self._idle:
-                    return self._idle.pop()
-                if not self._warming and len(self._all) < self._max:
-                    return self._spawn()
+            while (worker := self._take()) is None:
                 self._cond.wait(0.5)
+            return worker
+
+    async def _acquire_async(self, loop: asyncio.AbstractEventLoop) -> Worker:
+        while True:
+            with self._cond:
+                worker = self._take()
+                if worker is not None:
+                    return worker
+                waiter = loop.create_future()
+                self._waiters.append((loop, waiter))
+            await asyncio.wait([waiter], timeout=0.5)
+
+    def _take(self) -> Worker | None:
+        """An idle worker, or a new one while under the bound; None: wait. The caller holds the lock."""
+        if self._closed:
+            raise WorkerGone(f"function {self.spec.name} is stopped")
+        if self._idle:
+            return self._idle.pop()
+        if not self._warming and len(self._all) < self._max:
+            return self._spawn()
+        return None
+
+    def _wake(self, *, everyone: bool) -> None:
+        """Wake threads and event-loop requests waiting for a worker. The caller holds the lock."""
+        if everyone:
+            self._cond.notify_all()
+        else:
+            self._cond.notify()
+        waiters, self._waiters = self._waiters, []
+        for loop, waiter in waiters:
+            try:
+                loop.call_soon_threadsafe(_resolve, waiter)
+            except RuntimeError:  # that loop is closed: the server stopped
+                pass
 
     def _spawn(self) -> Worker:
         """Start a worker; the caller holds the lock."""
@@ -301,7 +431,7 @@ class FunctionPool:
         with self._cond:
             if worker.generation == self._generation and worker.alive() and not self._closed:
                 self._idle.append(worker)
-                self._cond.notify()
+                self._wake(everyone=False)
                 return
         self._discard(worker, replace=False)
 
@@ -309,7 +439,7 @@ class FunctionPool:
         worker.kill()
         with self._cond:
             self._all.discard(worker)
-            self._cond.notify_all()
+            self._wake(everyone=True)
         if replace:
             self.prewarm()
 
@@ -335,7 +465,7 @@ class FunctionPool:
             keep = ok and worker.generation == self._generation and not self._closed
             if keep:
                 self._idle.append(worker)
-            self._cond.notify_all()
+            self._wake(everyone=True)
         if not keep:
             self._discard(worker, replace=False)
 
@@ -372,7 +502,7 @@ class FunctionPool:
         with self._cond:
             self._closed = True
             workers, self._idle = list(self._all), []
-            self._cond.notify_all()
+            self._wake(everyone=True)
         for worker in workers:
             worker.kill()
         with self._cond:
