@@ -168,25 +168,12 @@ def _throughput(dev: DevProcess, creds: Credentials, note_id: str, clients: int 
     for thread in threads:
         thread.start()
     time.sleep(seconds / 2)
-    rss, pss = dev.rss_mb(), _pss_mb(dev.pids())
+    rss, pss = dev.rss_mb(), dev.pss_mb()
     for thread in threads:
         thread.join()
     flat = [s for per in samples for s in per]
     return {"throughput_rps_8": round(len(flat) / seconds, 1), "throughput_p99_ms_8": percentile_ms(flat, 99),
             "throughput_errors": errors[0], "rss_under_load_mb": rss, "pss_under_load_mb": pss}
-
-
-def _pss_mb(pids: list[int]) -> float:
-    """Proportional set size summed over the processes: pages forked workers share count once."""
-    total_kb = 0
-    for pid in pids:
-        try:
-            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    total_kb += int(line.split()[1])
-        except OSError:
-            continue
-    return round(total_kb / 1024, 1)
 
 
 def _reload(dev: DevProcess, root: Path, creds: Credentials, rounds: int = 5) -> dict[str, float]:

@@ -12,7 +12,6 @@ import sys
 import time
 from pathlib import Path
 
-from bench.dev_bench import _pss_mb
 from stagewise.testing import DevProcess, free_port, project_copy
 
 APP = Path(__file__).resolve().parent / "hello"
@@ -52,7 +51,7 @@ def run() -> dict[str, float]:
             eight = _load(dev.port, "/hello", 8, 10)
             figures.update({"hello_p50_ms": one["p50_ms"], "hello_p99_ms": one["p99_ms"],
                             "hello_rps_8": eight["rps"], "hello_p99_ms_8": eight["p99_ms"],
-                            "hello_errors": one["errors"] + eight["errors"], "hello_pss_mb": _pss_mb(dev.pids())})
+                            "hello_errors": one["errors"] + eight["errors"], "hello_pss_mb": dev.pss_mb()})
             return figures
         finally:
             dev.stop()

@@ -54,17 +54,18 @@ ROWS_13: list[tuple[str, str, str, str | None]] = [
     ("cold_import_ms[notes-api]", "for comparison: importing notes-api in a fresh interpreter", "ms", None),
     ("cold_import_ms[billing-api]", "the same, billing-api", "ms", None),
     ("cold_import_ms[notify-job]", "the same, notify-job", "ms", None),
-    ("hot_reload_ms", "hot reload: file saved → new code answering", "ms", "≤ 150"),
     ("cloud_getitem_cpu_us", "CPU of one DynamoDB GetItem answered in-process by the local cloud (guard, moto, "
      "client signing and parsing)", "µs", None),
-    ("get_note_p50_ms", "warm `GET /notes/{id}`, one connection, p50", "ms", "≤ 3"),
-    ("get_note_p99_ms", "the same, p99", "ms", "≤ 8"),
-    ("throughput_rps_8", "warm `GET /notes/{id}`, 8 keep-alive connections: requests/s", "req/s", "≥ 1,000"),
-    ("throughput_p99_ms_8", "the same, p99", "ms", "≤ 15"),
-    ("start_provisioned_s", "`stagewise dev` start → first authenticated 200, provisioned", "s", "≤ 1.2"),
-    ("start_fresh_s", "the same, fresh local cloud", "s", "≤ 2.5"),
 ]
+# Rows above whose target issue 13 tightens: shown again in its block, with that target.
+TIGHTENED_13 = {"hot_reload_ms": "≤ 150", "get_note_p50_ms": "≤ 3", "get_note_p99_ms": "≤ 8",
+                "throughput_rps_8": "≥ 1,000", "throughput_p99_ms_8": "≤ 15", "start_provisioned_s": "≤ 1.2",
+                "start_fresh_s": "≤ 2.5"}
 
+
+def _rows_13() -> list[tuple[str, str, str, str | None]]:
+    by_key = {row[0]: row for row in ROWS}
+    return ROWS_13 + [(key, by_key[key][1], by_key[key][2], target) for key, target in TIGHTENED_13.items()]
 
 def _table(rows: list[tuple[str, str, str, str | None]], figures: dict[str, float | str]) -> list[str]:
     lines = ["| what | measured | target |", "|---|---|---|"]
@@ -85,7 +86,7 @@ def render(figures: dict[str, float | str], *, date: str, machine: str) -> str:
         "",
         "## Issue 13: workers forked from a warm template, the event-loop gateway, a second app",
         "",
-        *_table(ROWS_13, figures),
+        *_table(_rows_13(), figures),
     ]
     extra = sorted(k for k in figures if k not in {row[0] for row in ROWS + ROWS_13})
     if extra:

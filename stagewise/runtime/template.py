@@ -130,8 +130,12 @@ class Template:
         self._ready.set()
 
     def fork(self, request: dict[str, Any], fds: tuple[int, int, int]) -> ForkedProcess:
-        """Fork a worker for `request` ({handler, source, root, env}) with its (in, out, log) pipe ends."""
-        self._ready.wait(READY_LIMIT_S)
+        """Fork a worker for `request` ({handler, source, root, env}) with its (in, out, log) pipe ends.
+
+        A template still importing does not hold the request up: the worker starts as a plain process
+        (the first request of `stagewise dev` would otherwise wait for the whole preload)."""
+        if not self._ready.is_set():
+            raise TemplateUnavailable("still preloading")
         with self._lock:
             control = self._control
             if control is None:
@@ -166,6 +170,11 @@ class Template:
             self.stop_process()
             self.failure = None
         self.start()
+
+    @property
+    def ready(self) -> bool:
+        """Forking now: preloaded, and not given up."""
+        return self._ready.is_set() and self._control is not None
 
     @property
     def pid(self) -> int | None:

@@ -428,12 +428,20 @@ class FunctionPool:
         return worker
 
     def _release(self, worker: Worker) -> None:
+        if self._replaceable(worker):  # off the caller's path: killing a process waits for it
+            threading.Thread(target=self._discard, args=(worker,), kwargs={"replace": True}, daemon=True).start()
+            return
         with self._cond:
             if worker.generation == self._generation and worker.alive() and not self._closed:
                 self._idle.append(worker)
                 self._wake(everyone=False)
                 return
         self._discard(worker, replace=False)
+
+    def _replaceable(self, worker: Worker) -> bool:
+        """A plain process started while the template was still preloading, now that it is ready: it is
+        replaced by a forked worker (the same code, a fraction of the memory)."""
+        return not isinstance(worker.process, ForkedProcess) and self.template is not None and self.template.ready
 
     def _discard(self, worker: Worker, *, replace: bool) -> None:
         worker.kill()

@@ -29,7 +29,7 @@ def eventually(check, limit: float = 10.0) -> bool:
     return False
 
 
-def forked_pools(specs, logs: Logs, *, candidates=None, base=None, path_extra=()) -> tuple[Template, list]:
+def forked_pools(specs, logs: Logs, *, candidates=None, base=None, path_extra=(), settle=True) -> tuple[Template, list]:
     envs = {}
     for spec in specs:
         env = worker_environment(spec, base=base or {}, region="eu-west-1")
@@ -38,6 +38,8 @@ def forked_pools(specs, logs: Logs, *, candidates=None, base=None, path_extra=()
     template = Template("python3.12", envs=envs, source_dirs=[s.source_dir for s in specs], roots=[],
                         log=logs, candidates=candidates)
     template.start()
+    if settle:  # ready to fork, or given up (a request before that gets a plain process)
+        assert eventually(lambda: template.ready or template.failure is not None)
     pools = [FunctionPool(spec, env=envs[spec.logical_id], repo_root=FIXTURE_APP, log=logs, max_workers=1,
                           template=template) for spec in specs]
     return template, pools
@@ -151,3 +153,22 @@ def test_a_dependency_layer_change_restarts_the_template_and_its_workers(app_cop
         assert any("reload:" in line and "Pid" in line for line in logs)
     finally:
         runtime.stop()
+
+
+def test_a_worker_started_while_the_template_preloads_is_replaced_by_a_forked_one(model, tmp_path):
+    (tmp_path / "slow_library.py").write_text("import time\ntime.sleep(1.5)\n")
+    logs = Logs()
+    template, (pool,) = forked_pools([model.functions["Pid"]], logs, candidates=["slow_library"],
+                                     path_extra=[str(tmp_path)], settle=False)
+    try:
+        first = pool.invoke({})  # the template is still importing: a plain process answers at once
+        assert first.status is InvokeStatus.OK and first.init_ms is not None
+        assert not isinstance(next(iter(pool._all)).process, ForkedProcess)
+        assert eventually(lambda: template.ready)
+        pool.invoke({})  # served by the plain worker, which then makes way for a forked one
+        assert eventually(lambda: [type(w.process) for w in pool._all] == [ForkedProcess])
+        assert pool.invoke({}).status is InvokeStatus.OK
+        assert isinstance(next(iter(pool._all)).process, ForkedProcess)
+        assert not any(line.startswith("warning") for line in logs)
+    finally:
+        stop(template, (pool,))
