@@ -1,6 +1,8 @@
 """`make bench`: run every benchmark and write docs/benchmarks.md (medians, with the machine and the date).
 
-Usage:  python -m bench [--quick]     (--quick: fewer rounds, for a smoke run)
+Usage:  python -m bench [--quick] [--only NAME ...]
+        (--quick: fewer rounds, for a smoke run; --only: run these suites, e.g. "hello app", print their
+        figures and leave docs/benchmarks.md alone)
 """
 
 from __future__ import annotations
@@ -55,20 +57,36 @@ def cpu_reference_s(rounds: int = 3) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="suites to run (names as printed)")
     args = parser.parse_args()
     rounds = 1 if args.quick else 5  # start times swing with this machine's load: 5 rounds, median
     compile_sources(*(REPO / name for name in ("stagewise", "libs", "services", "infra")))
     figures: dict[str, float | str] = {"cpu_reference_s": cpu_reference_s()}
-    for name, run in _suites(rounds):
+    suites = _suites(rounds)
+    unknown = set(args.only or ()) - {name for name, _ in suites}
+    if unknown:
+        parser.error(f"no suite named {', '.join(sorted(unknown))}; pick from: {', '.join(n for n, _ in suites)}")
+    for name, run in suites:
+        if args.only and name not in args.only:
+            continue
         print(f"bench: {name} …", file=sys.stderr, flush=True)
         result = run()
         print(json.dumps(result, indent=1), file=sys.stderr)
         figures.update(result)
-    write_report(figures)
+    if not args.only:
+        write_report(figures)
 
 
 def _suites(rounds: int):
-    from bench import auth_bench, billing_bench, cli_bench, pipeline_bench, tracing_bench
+    from bench import (
+        auth_bench,
+        billing_bench,
+        cli_bench,
+        cloud_bench,
+        hello_bench,
+        pipeline_bench,
+        tracing_bench,
+    )
 
     handlers = {
         "notes-api": (REPO / "services/notes-api", "notes_api.api"),
@@ -79,6 +97,8 @@ def _suites(rounds: int):
         ("dev start", lambda: dev_bench.start_times(rounds)),
         ("serving", dev_bench.serving),
         ("cold init", lambda: dev_bench.cold_init(handlers)),
+        ("hello app", hello_bench.run),
+        ("cloud request", cloud_bench.run),
         ("billing", billing_bench.run),
         ("IAM check", auth_bench.run),
         ("pipeline", pipeline_bench.run),

@@ -174,12 +174,12 @@ def _throughput(dev: DevProcess, creds: Credentials, note_id: str, clients: int 
     for thread in threads:
         thread.start()
     time.sleep(seconds / 2)
-    rss = dev.rss_mb()
+    rss, pss = dev.rss_mb(), dev.pss_mb()
     for thread in threads:
         thread.join()
     flat = [s for per in samples for s in per]
     return {"throughput_rps_8": round(len(flat) / seconds, 1), "throughput_p99_ms_8": percentile_ms(flat, 99),
-            "throughput_errors": errors[0], "rss_under_load_mb": rss}
+            "throughput_errors": errors[0], "rss_under_load_mb": rss, "pss_under_load_mb": pss}
 
 
 def _reload(dev: DevProcess, root: Path, creds: Credentials, rounds: int = 5) -> dict[str, float]:
@@ -208,6 +208,8 @@ def serving() -> dict[str, float]:
             status, note = Client(dev.port, credentials=creds).call("POST", "/notes", {"content": "bench"})
             if status != 201:
                 raise RuntimeError(f"POST /notes answered {status}: {note}")
+            if Client(dev.port).call("GET", "/openapi.json")[0] != 200:  # asks every API function: all warm
+                raise RuntimeError("GET /openapi.json did not answer 200")
             figures = _latency(dev.port, creds, note["noteId"])
             figures.update(_under_load(dev.port, creds, note["noteId"]))
             figures.update(_throughput(dev, creds, note["noteId"]))
@@ -218,12 +220,39 @@ def serving() -> dict[str, float]:
 
 
 def cold_init(handlers: dict[str, tuple[Path, str]], rounds: int = 5) -> dict[str, float]:
-    """Import time of each handler module in a fresh interpreter (what a cold start pays), median ms."""
+    """Init Duration of each handler as `stagewise dev` pays it: from asking the worker template for a
+    worker to the worker's init report (fork, the function's environment, importing the handler), median
+    ms of `rounds` fresh workers; and, for comparison, the import in a fresh interpreter (no template)."""
+    from stagewise.runtime.model import FunctionSpec
+    from stagewise.runtime.reload import watched_roots
+    from stagewise.runtime.template import Template
+    from stagewise.runtime.workers import INIT_LIMIT_S, Worker, worker_environment
+
+    specs = {name: FunctionSpec(logical_id=name, name=name, arn=f"arn:aws:lambda:us-east-1:000000000000:function:{name}",
+                                handler=f"{module}.handler", source_dir=source, environment={}, timeout_s=10,
+                                memory_mb=256) for name, (source, module) in handlers.items()}
+    envs = {name: worker_environment(spec, base={}, region="us-east-1") for name, spec in specs.items()}
+    template = Template("python3.12", envs=envs, source_dirs=[s.source_dir for s in specs.values()],
+                        roots=watched_roots((s.source_dir for s in specs.values()), REPO), log=lambda line: None)
+    template.start()
     figures = {}
+    try:
+        for name, spec in specs.items():
+            samples = []
+            for _ in range(rounds + 1):  # the first waits for the template to be ready: not counted
+                worker = Worker(spec, env=envs[name], repo_root=REPO, log=lambda line: None, generation=0,
+                                template=template)
+                if not worker.wait_ready(time.monotonic() + INIT_LIMIT_S).get("ok"):
+                    raise RuntimeError(f"{name}: init failed")
+                samples.append(worker.init_ms / 1000)
+                worker.kill()
+            figures[f"cold_init_ms[{name}]"] = median_ms(samples[1:])
+    finally:
+        template.stop()
     for name, (source, module) in handlers.items():
         code = ("import sys,time;sys.path[:0]=[sys.argv[1],sys.argv[2]];t=time.perf_counter();"
                 f"import {module};print(time.perf_counter()-t)")
         samples = [float(subprocess.run([sys.executable, "-c", code, str(source), str(REPO)], check=True,
                                         capture_output=True, text=True).stdout) for _ in range(rounds)]
-        figures[f"cold_init_ms[{name}]"] = median_ms(samples)
+        figures[f"cold_import_ms[{name}]"] = median_ms(samples)
     return figures

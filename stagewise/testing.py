@@ -168,15 +168,24 @@ class DevProcess:
         return found
 
     def rss_mb(self) -> float:
-        total = 0
-        for pid in self.pids():
-            try:
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-            except OSError:
-                continue
-        return round(total / 1024, 1)
+        return _summed_mb(self.pids(), "status", "VmRSS:")
+
+    def pss_mb(self) -> float:
+        """Proportional set size summed over the tree: pages forked workers share count once."""
+        return _summed_mb(self.pids(), "smaps_rollup", "Pss:")
+
+
+def _summed_mb(pids: list[int], proc_file: str, field: str) -> float:
+    """The sum of one kB field of /proc/<pid>/<proc_file> over `pids` (gone processes count 0), in MB."""
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/{proc_file}").read_text().splitlines():
+                if line.startswith(field):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return round(total / 1024, 1)
 
 
 Credentials = Mapping[str, Any]  # {"accessKeyId", "secretAccessKey", "sessionToken", "region"?, ...}

@@ -1,13 +1,13 @@
 """The local API Gateway: one REST API's request → route → authorizer → Lambda → response.
 
-Data flow: `Gateway.handle(HttpRequest)`:
+Data flow: `await Gateway.handle(HttpRequest)`, on the HTTP server's event loop:
   payload limit (10 MB → 413) → `RouteTable.match` (NONE → 404, PARTIAL → 405, a
   preflight OPTIONS → the template's MOCK answer; a resource without one has no CORS at all, as
   on AWS: never a permissive default that would echo any page's origin) →
   the route's authorizer plug-in (`authorizers/`, one per AuthorizationType: NONE, Cognito,
   Lambda TOKEN/REQUEST; a type without one → 500 `{"message": null}`, never served; a refusal →
   API Gateway's status and body, the reason on the console) → `proxy_event` →
-  `FunctionPool.invoke` (timeout → 504, init error / exception / crash → 502) →
+  `FunctionPool.invoke_async` (the loop reads the worker's pipe; timeout → 504, init error / exception / crash → 502) →
   `responses.from_proxy` (malformed → 502) → `HttpResponse` (no body for HEAD).
 Unknown routes differ from AWS on purpose: AWS answers 403 "Missing Authentication
 Token" for both cases; locally 404/405 say what is actually wrong.
@@ -15,13 +15,14 @@ Token" for both cases; locally 404/405 say what is actually wrong.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Callable
 from typing import Any
 
 from stagewise.runtime.auth import AuthFailure, CognitoVerifier
-from stagewise.runtime.authorizers import AuthCall, AuthorizerDeps, Authorizers
+from stagewise.runtime.authorizers import AuthCall, AuthorizerDeps, Authorizers, AuthResult
 from stagewise.runtime.events import (
     ApiContext,
     HttpRequest,
@@ -70,11 +71,11 @@ class Gateway:
         for kind, routes in sorted(refused.items()):
             log(f"warning: {kind} authorization is not emulated locally; these routes answer 500: {', '.join(routes)}")
 
-    def handle(self, request: HttpRequest) -> HttpResponse:
+    async def handle(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
         request_id = new_request_id()
         span = self.tracer.begin(request.headers)  # the integration sees the trace in X-Amzn-Trace-Id
-        response = self._respond(request, request_id)
+        response = await self._respond(request, request_id)
         if request.method == "HEAD":
             response.body = b""
         self.tracer.end(span, self._traced(request, response.status, request_id))
@@ -91,7 +92,7 @@ class Gateway:
                               request_id=request_id, api_id=api.api_id, stage=api.stage,
                               account_id=api.account_id, region=api.region)
 
-    def _respond(self, request: HttpRequest, request_id: str) -> HttpResponse:
+    async def _respond(self, request: HttpRequest, request_id: str) -> HttpResponse:
         if len(request.body) > PAYLOAD_LIMIT:
             return gateway_error(413, "Request Too Long", error_type="RequestTooLarge", request_id=request_id)
         match = self.table.match(request.method, request.path)
@@ -104,9 +105,9 @@ class Gateway:
                                      request_id=request_id)
             response.headers.append(("Allow", ", ".join(match.allowed)))
             return response
-        return self._integrate(request, match, request_id)
+        return await self._integrate(request, match, request_id)
 
-    def _integrate(self, request: HttpRequest, match: RouteMatch, request_id: str) -> HttpResponse:
+    async def _integrate(self, request: HttpRequest, match: RouteMatch, request_id: str) -> HttpResponse:
         route = match.route
         if route.integration_type == "MOCK":
             return _mock(route, request_id)
@@ -117,7 +118,7 @@ class Gateway:
                         path_parameters=match.path_parameters, request_id=request_id,
                         authorizer=self.model.authorizers.get(route.authorizer_id or ""))
         try:
-            auth = self.authorizers.authorize(request, route, call)
+            auth = await self._authorize(request, route, call)
         except AuthFailure as exc:
             self._log(f"{request.method} {request.path}: {exc.status} ({exc.reason})")
             return _auth_error(exc, request_id)
@@ -125,11 +126,19 @@ class Gateway:
                             authorizer=auth.authorizer, identity=auth.identity, request_id=request_id)
         root = next((v for k, v in event["headers"].items() if k.lower() == "x-amzn-trace-id"), new_trace_root())
         pool = self._workers.pool(route.function)
-        return self._invoke(route.function, event, request_id, lambda_trace_header(root, sampled=pool.sampled))
+        return await self._invoke(route.function, event, request_id, lambda_trace_header(root, sampled=pool.sampled))
 
-    def _invoke(self, function: str, event: dict[str, Any], request_id: str, trace: str) -> HttpResponse:
-        result = self._workers.pool(function).invoke(event, request_id=request_id, wait_s=INTEGRATION_TIMEOUT_S,
-                                                     trace_id=trace)
+    async def _authorize(self, request: HttpRequest, route: RouteSpec, call: AuthCall) -> AuthResult:
+        """On the loop for a plug-in that never waits on I/O, else in the loop's executor (a JWKS fetch,
+        the IAM policies' refresh, a Lambda authorizer's invocation must not stall other requests)."""
+        if not self.authorizers.blocks(route.authorization):
+            return self.authorizers.authorize(request, route, call)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, self.authorizers.authorize, request, route, call)
+
+    async def _invoke(self, function: str, event: dict[str, Any], request_id: str, trace: str) -> HttpResponse:
+        result = await self._workers.pool(function).invoke_async(event, request_id=request_id,
+                                                                 wait_s=INTEGRATION_TIMEOUT_S, trace_id=trace)
         if result.status is InvokeStatus.TIMEOUT:
             return gateway_error(504, "Endpoint request timed out", error_type="InternalServerErrorException",
                                  request_id=request_id)

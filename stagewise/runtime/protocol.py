@@ -3,7 +3,8 @@
 Each message is a 4-byte big-endian length followed by that many bytes of UTF-8 JSON,
 on a pair of pipes reserved for the protocol (the function's own stdout and stderr
 go elsewhere, so a `print()` in a handler can never corrupt a frame). The reader
-waits with `select` so the runtime can give up at a deadline (the function's timeout).
+waits with `select` so the runtime can give up at a deadline (the function's timeout); an event loop
+feeds what it reads to a `FrameBuffer` instead.
 """
 
 from __future__ import annotations
@@ -32,7 +33,11 @@ def encode(message: dict[str, Any]) -> bytes:
 
 
 def write_frame(fd: int, message: dict[str, Any]) -> None:
-    view = memoryview(encode(message))
+    write_all(fd, encode(message))
+
+
+def write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
     while view:
         written = os.write(fd, view)
         view = view[written:]
@@ -58,3 +63,23 @@ def _read_exact(fd: int, size: int, deadline: float | None) -> bytes:
         chunks.append(chunk)
         remaining -= len(chunk)
     return b"".join(chunks)
+
+
+class FrameBuffer:
+    """Frames decoded from bytes as they arrive (an event loop's reader feeds it what a read returned)."""
+
+    def __init__(self) -> None:
+        self._data = bytearray()
+
+    def feed(self, data: bytes) -> dict[str, Any] | None:
+        """The first complete message once its last byte has arrived, else None."""
+        self._data += data
+        if len(self._data) < _HEADER.size:
+            return None
+        (length,) = _HEADER.unpack_from(self._data)
+        end = _HEADER.size + length
+        if len(self._data) < end:
+            return None
+        message = json.loads(bytes(self._data[_HEADER.size:end]))
+        del self._data[:end]
+        return message

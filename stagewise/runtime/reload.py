@@ -55,7 +55,9 @@ class Reloader:
                 return
             if raw == "timeout":
                 continue
-            changed = {os.path.realpath(path) for _, path in raw if path.endswith(".py")}
+            layers = self._workers.layer_files()
+            changed = {real for _, path in raw
+                       if (real := os.path.realpath(path)).endswith(".py") or real in layers}
             if changed:
                 self.apply(changed)
 

@@ -11,6 +11,7 @@ request to the right gateway or to the local pages (/openapi.json, /docs, /_stag
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections.abc import Callable
@@ -42,7 +43,8 @@ class Runtime:
     def __init__(self, model: RuntimeModel, *, repo_root: Path, worker_env: dict[str, str], region: str,
                  log: Callable[[str], None] = print, api: str | None = None, hot_reload: bool = True,
                  max_workers: int = DEFAULT_MAX_WORKERS, cognito_endpoint: str | None = None,
-                 delivery: DeliverySettings | None = None, tracing: LocalTracing | None = None) -> None:
+                 delivery: DeliverySettings | None = None, tracing: LocalTracing | None = None,
+                 templates: bool = True) -> None:
         """`tracing`: the stage's local traces and function logs (`stagewise dev`); the workers' variables
         name its daemon."""
         self.model = model
@@ -52,7 +54,8 @@ class Runtime:
         self._log = log
         self._worker_env = dict(worker_env)
         self.workers = WorkerSet(model.functions, base_env=worker_env, repo_root=self.repo_root, region=region,
-                                 log=log, max_workers=max_workers,
+                                 log=log, max_workers=max_workers, templates=templates,
+                                 source_roots=self._watch_roots(),
                                  function_log=tracing.logs.write if tracing is not None else None)
         endpoint = cognito_endpoint or worker_env.get("AWS_ENDPOINT_URL")
         self._clients: dict[str, set[str]] = {k: set(v) for k, v in model.user_pool_clients.items()}
@@ -134,27 +137,29 @@ class Runtime:
         api = self.gateway.api
         return openapi.merge(schemas, title=api.name, version=api.stage, server_url=self.url or "/")
 
-    def dispatch(self, request: HttpRequest) -> HttpResponse:
+    async def dispatch(self, request: HttpRequest) -> HttpResponse:
+        """The HTTP server's app, awaited on its event loop."""
         by_host = self.hosts.gateway_for(request)
         if by_host is not None:
-            return by_host.handle(request)
+            return await by_host.handle(request)
         if request.path.startswith(_API_PREFIX):
-            return self._dispatch_prefixed(request)
+            return await self._dispatch_prefixed(request)
         if self.gateway is None:
             return gateway_error(404, "Not Found", error_type="NotFoundException", request_id=new_request_id())
         if request.method == "GET" and self.gateway.table.match("GET", request.path).kind is Match.NONE:
-            page = self._local_page(request.path)
+            # the local pages ask every function's worker for its schema: off the loop
+            page = await asyncio.get_running_loop().run_in_executor(None, self._local_page, request.path)
             if page is not None:
                 return page
-        return self.gateway.handle(request)
+        return await self.gateway.handle(request)
 
-    def _dispatch_prefixed(self, request: HttpRequest) -> HttpResponse:
+    async def _dispatch_prefixed(self, request: HttpRequest) -> HttpResponse:
         head, _, rest = request.path[len(_API_PREFIX):].partition(_USER_REQUEST)
         gateway = self.gateways.get(head.split("/", 1)[0])
         if gateway is None:
             return gateway_error(404, "Not Found", error_type="NotFoundException", request_id=new_request_id())
         request.path = rest or "/"
-        return gateway.handle(request)
+        return await gateway.handle(request)
 
     def _local_page(self, path: str) -> HttpResponse | None:
         if path == "/openapi.json":

@@ -1,6 +1,7 @@
 """The process that hosts one Lambda function: `python -m stagewise.runtime.worker_main`.
 
-Data flow: started by `workers.Worker` with the function's environment only; reads
+Data flow: forked by the worker template (`template_main.py`), or started as a plain process by
+`workers.Worker` when no template runs, with the function's environment only; reads
 frames from fd `--in`, writes frames to fd `--out` (see protocol.py). On start it does
 Lambda's init phase (imports the handler with the service folder and the repo root
 first on sys.path, cwd = the service folder) and reports `init`; then, per `invoke`
@@ -127,28 +128,34 @@ def serve(handler: Any, fd_in: int, fd_out: int, tracker: ModuleTracker) -> None
         write_frame(fd_out, reply)
 
 
+def run(handler_spec: str, source: str, root: str, fd_in: int, fd_out: int) -> None:
+    """Lambda's init phase (import the handler from the function's folder), then serve invocations."""
+    sys.path[:] = [source, root, *[p for p in sys.path[1:] if p not in (source, root)]]
+    os.chdir(source)
+    sys.stdout.reconfigure(line_buffering=True)
+    tracker = ModuleTracker()
+    started = time.perf_counter()
+    try:
+        handler = load_handler(handler_spec)
+    except BaseException as exc:  # noqa: BLE001 - Lambda reports any init failure, even SystemExit
+        print(f"[ERROR] init failed: {type(exc).__name__}: {exc}\n{traceback.format_exc()}", file=sys.stderr, flush=True)
+        write_frame(fd_out, {"type": "init", "ok": False, "error": error_payload(exc, "Runtime.ImportModuleError"),
+                             "modules": tracker.new_files()})
+        return
+    init_ms = (time.perf_counter() - started) * 1000
+    write_frame(fd_out, {"type": "init", "ok": True, "init_ms": init_ms, "modules": tracker.new_files()})
+    serve(handler, fd_in, fd_out, tracker)
+
+
 def main(argv: list[str] | None = None) -> None:
+    """A worker started as a plain process (the fallback when no template runs)."""
     parser = argparse.ArgumentParser()
     for name in ("--in", "--out"):
         parser.add_argument(name, type=int, required=True)
     for name in ("--handler", "--source", "--root"):
         parser.add_argument(name, required=True)
     args = parser.parse_args(argv)
-    sys.path[:] = [args.source, args.root, *[p for p in sys.path[1:] if p not in (args.source, args.root)]]
-    os.chdir(args.source)
-    sys.stdout.reconfigure(line_buffering=True)
-    tracker = ModuleTracker()
-    started = time.perf_counter()
-    try:
-        handler = load_handler(args.handler)
-    except BaseException as exc:  # noqa: BLE001 - Lambda reports any init failure, even SystemExit
-        print(f"[ERROR] init failed: {type(exc).__name__}: {exc}\n{traceback.format_exc()}", file=sys.stderr, flush=True)
-        write_frame(args.out, {"type": "init", "ok": False, "error": error_payload(exc, "Runtime.ImportModuleError"),
-                               "modules": tracker.new_files()})
-        return
-    init_ms = (time.perf_counter() - started) * 1000
-    write_frame(args.out, {"type": "init", "ok": True, "init_ms": init_ms, "modules": tracker.new_files()})
-    serve(handler, args.__dict__["in"], args.out, tracker)
+    run(args.handler, args.source, args.root, args.__dict__["in"], args.out)
 
 
 if __name__ == "__main__":

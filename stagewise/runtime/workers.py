@@ -16,6 +16,7 @@ retires the workers of a pool that imported a changed file and pre-warms a new o
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import importlib.util
 import os
@@ -34,11 +35,21 @@ from typing import Any
 
 import stagewise
 from stagewise.runtime.model import FunctionSpec
-from stagewise.runtime.protocol import FrameTimeout, WorkerGone, read_frame, write_frame
+from stagewise.runtime.protocol import (
+    FrameBuffer,
+    FrameTimeout,
+    WorkerGone,
+    encode,
+    read_frame,
+    write_all,
+    write_frame,
+)
+from stagewise.runtime.template import ForkedProcess, Template, TemplateUnavailable
 from stagewise.tracing.emit import FunctionTracer
 from stagewise.tracing.logs import console_text
 
 DEFAULT_MAX_WORKERS = 4
+PIPE_CAPACITY = 64 * 1024  # Linux's default pipe buffer
 INIT_LIMIT_S = 10.0  # Lambda's init phase limit for on-demand functions
 Log = Callable[[str], None]
 FunctionLog = Callable[[str, str, str, "str | None"], None]  # (logical id, name, line, trace header)
@@ -114,11 +125,35 @@ def _newest_mtime(paths: set[str]) -> float:
     return newest
 
 
+@dataclass(frozen=True)
+class _Call:
+    request_id: str
+    timeout_s: float
+    message: dict[str, Any]
+
+
+def _resolve(waiter: asyncio.Future) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+def _settle(future: asyncio.Future, *, result: Any = None, error: BaseException | None = None) -> None:
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
 class Worker:
-    """One process hosting one function; used by one request at a time."""
+    """One process hosting one function; used by one request at a time.
+
+    Forked from the runtime's worker template when there is one (`template.py`), else started as a
+    plain `python -m stagewise.runtime.worker_main` process."""
 
     def __init__(self, spec: FunctionSpec, *, env: dict[str, str], repo_root: Path, log: Log, generation: int,
-                 function_log: FunctionLog | None = None):
+                 template: Template | None = None, function_log: FunctionLog | None = None):
         self.spec = spec
         self.trace: str | None = None  # the invocation in flight: its output belongs to that trace
         self._function_log = function_log
@@ -129,27 +164,38 @@ class Worker:
         self._log = log
         to_child_r, self._to_child = os.pipe()
         self._from_child, from_child_w = os.pipe()
+        log_r, log_w = os.pipe()
+        self._started = time.perf_counter()
+        try:
+            self.process = self._start(template, env, repo_root, (to_child_r, from_child_w, log_w))
+        finally:
+            for fd in (to_child_r, from_child_w, log_w):
+                os.close(fd)
+        threading.Thread(target=self._forward_logs, args=(log_r,), name=f"log-{spec.name}", daemon=True).start()
+
+    def _start(self, template: Template | None, env: dict[str, str], repo_root: Path,
+               fds: tuple[int, int, int]) -> subprocess.Popen | ForkedProcess:
+        spec = self.spec
+        if template is not None:
+            request = {"handler": spec.handler, "source": str(spec.source_dir), "root": str(repo_root), "env": env}
+            try:
+                return template.fork(request, fds)
+            except TemplateUnavailable:
+                pass  # the template said why, once; this worker starts the slow way
+        to_child_r, from_child_w, log_w = fds
         command = [sys.executable, "-m", "stagewise.runtime.worker_main", "--in", str(to_child_r),
                    "--out", str(from_child_w), "--handler", spec.handler, "--source", str(spec.source_dir),
                    "--root", str(repo_root)]
-        self.process = subprocess.Popen(
-            command, env=env, cwd=spec.source_dir, pass_fds=(to_child_r, from_child_w),
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        os.close(to_child_r)
-        os.close(from_child_w)
-        self._started = time.perf_counter()
-        threading.Thread(target=self._forward_logs, name=f"log-{spec.name}", daemon=True).start()
+        return subprocess.Popen(command, env=env, cwd=spec.source_dir, pass_fds=(to_child_r, from_child_w),
+                                stdin=subprocess.DEVNULL, stdout=log_w, stderr=log_w, start_new_session=True)
 
-    def _forward_logs(self) -> None:
-        stream = self.process.stdout
-        if stream is None:
-            return
-        for raw in stream:
-            line = raw.decode('utf-8', 'replace').rstrip()
-            self._log(f"[{self.spec.name}] {console_text(line)}")
-            if self._function_log is not None:
-                self._function_log(self.spec.logical_id, self.spec.name, line, self.trace)
+    def _forward_logs(self, fd: int) -> None:
+        with os.fdopen(fd, "rb") as stream:
+            for raw in stream:
+                line = raw.decode("utf-8", "replace").rstrip()
+                self._log(f"[{self.spec.name}] {console_text(line)}")
+                if self._function_log is not None:
+                    self._function_log(self.spec.logical_id, self.spec.name, line, self.trace)
 
     def wait_ready(self, deadline: float) -> dict[str, Any]:
         """The init report: {"ok": True, ...} or {"ok": False, "error": {...}}."""
@@ -165,6 +211,50 @@ class Worker:
         reply = read_frame(self._from_child, deadline)
         self.files.extend(reply.get("modules", []))
         return reply
+
+    async def call_async(self, message: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+        """`call` on the running event loop: the answer is read when the pipe is readable."""
+        self.trace = message.get("trace_id") or self.trace
+        loop = asyncio.get_running_loop()
+        data = encode(message)
+        if len(data) > PIPE_CAPACITY:  # the worker drains it, but a large copy must not stall the loop
+            await loop.run_in_executor(None, write_all, self._to_child, data)
+        else:
+            write_all(self._to_child, data)  # fits the idle worker's empty pipe: returns at once
+        try:
+            reply = await asyncio.wait_for(self._next_frame(loop), timeout_s)
+        except TimeoutError:
+            raise FrameTimeout(f"no answer within {timeout_s:.2f} s") from None
+        self.files.extend(reply.get("modules", []))
+        return reply
+
+    def _next_frame(self, loop: asyncio.AbstractEventLoop) -> asyncio.Future:
+        future: asyncio.Future = loop.create_future()
+        buffer, fd = FrameBuffer(), self._from_child
+
+        def readable() -> None:
+            try:
+                chunk = os.read(fd, 1 << 20)
+            except BlockingIOError:
+                return
+            except OSError as exc:
+                return _settle(future, error=exc)
+            if not chunk:
+                return _settle(future, error=WorkerGone("pipe closed"))
+            message = buffer.feed(chunk)
+            if message is not None:
+                _settle(future, result=message)
+
+        loop.add_reader(fd, readable)
+        future.add_done_callback(lambda _: loop.remove_reader(fd))
+        return future
+
+    def exit_code(self, wait_s: float = 1.0) -> int | None:
+        """The exit code of a worker that closed its pipe (it may take a moment to be reaped)."""
+        try:
+            return self.process.wait(wait_s)
+        except subprocess.TimeoutExpired:
+            return None
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -188,8 +278,10 @@ class FunctionPool:
     """The warm workers of one function: reuse, grow under concurrency, retire on reload."""
 
     def __init__(self, spec: FunctionSpec, *, env: dict[str, str], repo_root: Path, log: Log,
-                 max_workers: int = DEFAULT_MAX_WORKERS, function_log: FunctionLog | None = None) -> None:
+                 max_workers: int = DEFAULT_MAX_WORKERS, template: Template | None = None,
+                 function_log: FunctionLog | None = None) -> None:
         self.spec = spec
+        self.template = template
         self.tracer = FunctionTracer(name=spec.name, arn=spec.arn, active=spec.tracing, env=env)
         self.sampled = self.tracer.active  # Active tracing, and a daemon to send to
         self._function_log = function_log
@@ -200,6 +292,7 @@ class FunctionPool:
         self._cond = threading.Condition()
         self._idle: list[Worker] = []
         self._all: set[Worker] = set()
+        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = []  # invoke_async callers
         self._warming = 0
         self._generation = 0
         self._generation_began = 0.0  # wall time the current generation's code was loaded from
@@ -218,45 +311,88 @@ class FunctionPool:
 
     def invoke(self, event: dict[str, Any], *, request_id: str | None = None, wait_s: float | None = None,
                trace_id: str | None = None) -> InvokeResult:
-        """`trace_id`: the caller's trace header; Lambda's function segment is written around the call."""
+        """Run the function on a warm worker, blocking this thread (delivery, authorizers, `stagewise invoke`).
+        `trace_id`: the caller's trace header; Lambda's function segment is written around the call."""
         span = self.tracer.begin(trace_id)
-        result = self._invoke(event, request_id=request_id, wait_s=wait_s, trace_id=span.worker_header)
-        fault = None if result.ok else (result.error or {}).get("errorType") or result.status.value
-        self.tracer.end(span, request_id=result.request_id, init_ms=result.init_ms, fault=fault)
+        result = self._invoke(event, request_id, wait_s, span.worker_header)
+        self._end_span(span, result)
         return result
 
-    def _invoke(self, event: dict[str, Any], *, request_id: str | None, wait_s: float | None,
-                trace_id: str) -> InvokeResult:
-        request_id = request_id or str(uuid.uuid4())
-        timeout_s = min(self.spec.timeout_s, wait_s) if wait_s else self.spec.timeout_s
-        self.last_used = time.monotonic()
+    def _invoke(self, event: dict[str, Any], request_id: str | None, wait_s: float | None,
+                trace: str) -> InvokeResult:
+        call = self._call(event, request_id, wait_s, trace)
         worker = self._acquire()
-        started = time.perf_counter()
         init_ms = None
         if not worker.ready:
-            failed = self._init(worker, request_id)
+            failed = self._init(worker, call.request_id)
             if failed is not None:
                 return failed
             init_ms = worker.init_ms
-            started = time.perf_counter()
+        started = time.perf_counter()
+        try:
+            reply = worker.call(call.message, time.monotonic() + call.timeout_s)
+        except (FrameTimeout, WorkerGone, OSError) as exc:
+            return self._failed(worker, call, exc, init_ms)
+        return self._finished(worker, call, reply, started, init_ms)
+
+    async def invoke_async(self, event: dict[str, Any], *, request_id: str | None = None,
+                           wait_s: float | None = None, trace_id: str | None = None) -> InvokeResult:
+        """`invoke` on the caller's event loop: the worker's answer is read by the loop, no thread waits
+        for it. What may block (a cold start's init, a failed worker's clean-up) runs in the executor."""
+        span = self.tracer.begin(trace_id)
+        result = await self._invoke_async(event, request_id, wait_s, span.worker_header)
+        self._end_span(span, result)
+        return result
+
+    async def _invoke_async(self, event: dict[str, Any], request_id: str | None, wait_s: float | None,
+                            trace: str) -> InvokeResult:
+        loop = asyncio.get_running_loop()
+        call = self._call(event, request_id, wait_s, trace)
+        worker = await self._acquire_async(loop)
+        init_ms = None
+        if not worker.ready:
+            failed = await loop.run_in_executor(None, self._init, worker, call.request_id)
+            if failed is not None:
+                return failed
+            init_ms = worker.init_ms
+        started = time.perf_counter()
+        try:
+            reply = await worker.call_async(call.message, call.timeout_s)
+        except (FrameTimeout, WorkerGone, OSError) as exc:
+            return await loop.run_in_executor(None, self._failed, worker, call, exc, init_ms)
+        return self._finished(worker, call, reply, started, init_ms)
+
+    def _end_span(self, span: Any, result: InvokeResult) -> None:
+        fault = None if result.ok else (result.error or {}).get("errorType") or result.status.value
+        self.tracer.end(span, request_id=result.request_id, init_ms=result.init_ms, fault=fault)
+
+    def _call(self, event: dict[str, Any], request_id: str | None, wait_s: float | None, trace_id: str) -> _Call:
+        request_id = request_id or str(uuid.uuid4())
+        timeout_s = min(self.spec.timeout_s, wait_s) if wait_s else self.spec.timeout_s
+        self.last_used = time.monotonic()
         message = {"type": "invoke", "event": event, "request_id": request_id, "trace_id": trace_id,
                    "arn": self.spec.arn, "deadline_ms": int(time.time() * 1000 + self.spec.timeout_s * 1000)}
-        try:
-            reply = worker.call(message, time.monotonic() + timeout_s)
-        except FrameTimeout:
-            self._log(f"[{self.spec.name}] {request_id} Task timed out after {timeout_s:.2f} seconds")
+        return _Call(request_id, timeout_s, message)
+
+    def _failed(self, worker: Worker, call: _Call, exc: Exception, init_ms: float | None) -> InvokeResult:
+        """A worker that timed out (killed, a fresh one pre-warmed) or died mid-invoke (dropped)."""
+        if isinstance(exc, FrameTimeout):
+            self._log(f"[{self.spec.name}] {call.request_id} Task timed out after {call.timeout_s:.2f} seconds")
             self._discard(worker, replace=True)
-            return InvokeResult(InvokeStatus.TIMEOUT, request_id, duration_ms=timeout_s * 1000, init_ms=init_ms)
-        except (WorkerGone, OSError):
-            code = worker.process.poll()
-            self._log(f"[{self.spec.name}] {request_id} Runtime exited with error: exit status {code}")
-            self._discard(worker, replace=False)
-            return InvokeResult(InvokeStatus.CRASHED, request_id, error={"errorType": "Runtime.ExitError"},
+            return InvokeResult(InvokeStatus.TIMEOUT, call.request_id, duration_ms=call.timeout_s * 1000,
                                 init_ms=init_ms)
+        code = worker.exit_code()
+        self._log(f"[{self.spec.name}] {call.request_id} Runtime exited with error: exit status {code}")
+        self._discard(worker, replace=False)
+        return InvokeResult(InvokeStatus.CRASHED, call.request_id, error={"errorType": "Runtime.ExitError"},
+                            init_ms=init_ms)
+
+    def _finished(self, worker: Worker, call: _Call, reply: dict[str, Any], started: float,
+                  init_ms: float | None) -> InvokeResult:
         self._release(worker)
         status = InvokeStatus.OK if reply.get("ok") else InvokeStatus.FUNCTION_ERROR
         duration = (time.perf_counter() - started) * 1000
-        return InvokeResult(status, request_id, payload=reply.get("payload"), error=reply.get("error"),
+        return InvokeResult(status, call.request_id, payload=reply.get("payload"), error=reply.get("error"),
                             duration_ms=duration, init_ms=init_ms)
 
     def _init(self, worker: Worker, request_id: str) -> InvokeResult | None:
@@ -275,36 +411,72 @@ class FunctionPool:
 
     def _acquire(self) -> Worker:
         with self._cond:
-            while True:
-                if self._closed:
-                    raise WorkerGone(f"function {self.spec.name} is stopped")
-                if self._idle:
-                    return self._idle.pop()
-                if not self._warming and len(self._all) < self._max:
-                    return self._spawn()
+            while (worker := self._take()) is None:
                 self._cond.wait(0.5)
+            return worker
+
+    async def _acquire_async(self, loop: asyncio.AbstractEventLoop) -> Worker:
+        while True:
+            with self._cond:
+                worker = self._take()
+                if worker is not None:
+                    return worker
+                waiter = loop.create_future()
+                self._waiters.append((loop, waiter))
+            await asyncio.wait([waiter], timeout=0.5)
+
+    def _take(self) -> Worker | None:
+        """An idle worker, or a new one while under the bound; None: wait. The caller holds the lock."""
+        if self._closed:
+            raise WorkerGone(f"function {self.spec.name} is stopped")
+        if self._idle:
+            return self._idle.pop()
+        if not self._warming and len(self._all) < self._max:
+            return self._spawn()
+        return None
+
+    def _wake(self, *, everyone: bool) -> None:
+        """Wake threads and event-loop requests waiting for a worker. The caller holds the lock."""
+        if everyone:
+            self._cond.notify_all()
+        else:
+            self._cond.notify()
+        waiters, self._waiters = self._waiters, []
+        for loop, waiter in waiters:
+            try:
+                loop.call_soon_threadsafe(_resolve, waiter)
+            except RuntimeError:  # that loop is closed: the server stopped
+                pass
 
     def _spawn(self) -> Worker:
         """Start a worker; the caller holds the lock."""
         worker = Worker(self.spec, env=self._env, repo_root=self._repo_root, log=self._log,
-                        generation=self._generation, function_log=self._function_log)
+                        generation=self._generation, template=self.template, function_log=self._function_log)
         self._all.add(worker)
         self.started += 1
         return worker
 
     def _release(self, worker: Worker) -> None:
+        if self._replaceable(worker):  # off the caller's path: killing a process waits for it
+            threading.Thread(target=self._discard, args=(worker,), kwargs={"replace": True}, daemon=True).start()
+            return
         with self._cond:
             if worker.generation == self._generation and worker.alive() and not self._closed:
                 self._idle.append(worker)
-                self._cond.notify()
+                self._wake(everyone=False)
                 return
         self._discard(worker, replace=False)
+
+    def _replaceable(self, worker: Worker) -> bool:
+        """A plain process started while the template was still preloading, now that it is ready: it is
+        replaced by a forked worker (the same code, a fraction of the memory)."""
+        return not isinstance(worker.process, ForkedProcess) and self.template is not None and self.template.ready
 
     def _discard(self, worker: Worker, *, replace: bool) -> None:
         worker.kill()
         with self._cond:
             self._all.discard(worker)
-            self._cond.notify_all()
+            self._wake(everyone=True)
         if replace:
             self.prewarm()
 
@@ -330,16 +502,19 @@ class FunctionPool:
             keep = ok and worker.generation == self._generation and not self._closed
             if keep:
                 self._idle.append(worker)
-            self._cond.notify_all()
+            self._wake(everyone=True)
         if not keep:
             self._discard(worker, replace=False)
 
-    def restart_if_uses(self, changed: set[str]) -> bool:
-        """Retire this pool's workers if any imported a changed file (the caller pre-warms)."""
+    def restart_if_uses(self, changed: set[str], *, layer_changed: bool = False) -> bool:
+        """Retire this pool's workers if any imported a changed file, or all of them when the template
+        they were forked from was restarted (the caller pre-warms)."""
         with self._cond:
             used = self.files & changed
-            if not self._all or not used or _newest_mtime(used) < self._generation_began:
-                return False  # not ours, or already loaded (one save can arrive as two batches)
+            if not self._all or not (used or layer_changed):
+                return False
+            if not layer_changed and _newest_mtime(used) < self._generation_began:
+                return False  # already loaded (one save can arrive as two batches)
             self._generation += 1
             self._generation_began = time.time()
             stale, self._idle = self._idle, []
@@ -364,7 +539,7 @@ class FunctionPool:
         with self._cond:
             self._closed = True
             workers, self._idle = list(self._all), []
-            self._cond.notify_all()
+            self._wake(everyone=True)
         for worker in workers:
             worker.kill()
         with self._cond:
@@ -372,11 +547,12 @@ class FunctionPool:
 
 
 class WorkerSet:
-    """One FunctionPool per function of the model, created on first use."""
+    """One FunctionPool per function of the model, created on first use; one worker template per
+    Lambda runtime the functions use (`templates=False`: every worker a plain process)."""
 
     def __init__(self, functions: dict[str, FunctionSpec], *, base_env: dict[str, str], repo_root: Path,
-                 region: str, log: Log, max_workers: int = DEFAULT_MAX_WORKERS,
-                 function_log: FunctionLog | None = None) -> None:
+                 region: str, log: Log, max_workers: int = DEFAULT_MAX_WORKERS, templates: bool = True,
+                 source_roots: list[Path] | None = None, function_log: FunctionLog | None = None) -> None:
         self._functions = functions
         self._function_log = function_log
         self._base = dict(base_env)
@@ -386,6 +562,16 @@ class WorkerSet:
         self._max = max_workers
         self._pools: dict[str, FunctionPool] = {}
         self._lock = threading.Lock()
+        self._envs = {lid: worker_environment(spec, base=self._base, region=region) for lid, spec in functions.items()}
+        self.templates: dict[str, Template] = {}
+        if templates:
+            for runtime in sorted({spec.runtime for spec in functions.values()}):
+                ids = [lid for lid, spec in functions.items() if spec.runtime == runtime]
+                template = Template(runtime, envs={lid: self._envs[lid] for lid in ids},
+                                    source_dirs=[functions[lid].source_dir for lid in ids],
+                                    roots=source_roots or [], log=log)
+                template.start()
+                self.templates[runtime] = template
 
     @property
     def base_env(self) -> dict[str, str]:
@@ -397,9 +583,9 @@ class WorkerSet:
             pool = self._pools.get(logical_id)
             if pool is None:
                 spec = self._functions[logical_id]
-                env = worker_environment(spec, base=self._base, region=self._region)
-                pool = FunctionPool(spec, env=env, repo_root=self._repo_root, log=self._log,
-                                    max_workers=self._max, function_log=self._function_log)
+                pool = FunctionPool(spec, env=self._envs[logical_id], repo_root=self._repo_root, log=self._log,
+                                    max_workers=self._max, template=self.templates.get(spec.runtime),
+                                    function_log=self._function_log)
                 self._pools[logical_id] = pool
             return pool
 
@@ -410,12 +596,17 @@ class WorkerSet:
     def restart_for(self, changed: set[str]) -> list[str]:
         """Logical ids of the functions whose workers were restarted for these changed files.
 
-        Fresh workers are pre-warmed one at a time, most recently used function first: a change to
-        shared code restarts many functions, and warming them all at once on two cores would make
-        the one being worked on wait for all of them.
+        A changed dependency layer (a function folder's requirements file) restarts the template of
+        its runtime and every worker forked from it. Fresh workers are pre-warmed one at a time, most
+        recently used function first: a change to shared code restarts many functions, and warming
+        them all at once on two cores would make the one being worked on wait for all of them.
         """
-        _drop_bytecode(changed)
-        restarted = [pool for pool in self.pools() if pool.restart_if_uses(changed)]
+        _drop_bytecode({path for path in changed if path.endswith(".py")})
+        stale = self._stale_templates(changed)
+        for template in stale:
+            template.restart()
+        restarted = [pool for pool in self.pools()
+                     if pool.restart_if_uses(changed, layer_changed=pool.template in stale)]
         restarted.sort(key=lambda pool: pool.last_used, reverse=True)
 
         def prewarm_in_order() -> None:
@@ -426,6 +617,16 @@ class WorkerSet:
             threading.Thread(target=prewarm_in_order, name="reload-prewarm", daemon=True).start()
         return [pool.spec.logical_id for pool in restarted]
 
+    def _stale_templates(self, changed: set[str]) -> list[Template]:
+        """The templates whose functions' dependency layers are among the changed files."""
+        return [template for template in self.templates.values() if changed & template.layer_files]
+
+    def layer_files(self) -> set[str]:
+        """The dependency layers' files (requirements) of the functions with a template: hot reload watches them."""
+        return {path for template in self.templates.values() for path in template.layer_files}
+
     def stop(self) -> None:
         for pool in self.pools():
             pool.stop()
+        for template in self.templates.values():
+            template.stop()

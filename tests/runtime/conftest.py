@@ -4,6 +4,7 @@ and always stopped; a local Cognito JWKS (`cognito`) that signs test tokens."""
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,6 +40,11 @@ def start_runtime(repo: Path, logs: Logs, *, pool_id: str = "us-east-1_pool", en
     env = {**BASE_ENV, "AWS_ENDPOINT_URL": endpoint} if endpoint else BASE_ENV
     runtime = Runtime(model, repo_root=repo, worker_env=env, region=REGION, log=logs, **kwargs)
     runtime.start(port=0)
+    # Tests count workers: start from the steady state, every worker forked (a request made while
+    # a template still preloads gets a plain process that is replaced later: test_template.py).
+    deadline = time.monotonic() + 10
+    while not all(t.ready or t.failure for t in runtime.workers.templates.values()) and time.monotonic() < deadline:
+        time.sleep(0.01)
     return runtime
 
 

@@ -14,7 +14,9 @@ A plug-in is a class registered by type name and built once per REST API from `A
         def __init__(self, deps: AuthorizerDeps) -> None: ...
         def authorize(self, request: HttpRequest, route: RouteSpec, call: AuthCall) -> AuthResult: ...
 
-and its module is imported by `stagewise/runtime/authorizers/__init__.py` (one line).
+and its module is imported by `stagewise/runtime/authorizers/__init__.py` (one line). The gateway runs
+`authorize` in its event loop's executor, unless the class says `blocks = False` (it never waits on
+I/O: it then runs on the loop itself, with no thread hop).
 """
 
 from __future__ import annotations
@@ -115,6 +117,10 @@ class Authorizers:
 
     def supports(self, type_name: str) -> bool:
         return type_name in _REGISTRY
+
+    def blocks(self, type_name: str) -> bool:
+        """Whether this type's plug-in may wait on I/O (the default: it then runs off the event loop)."""
+        return getattr(_REGISTRY.get(type_name), "blocks", True)
 
     def plugin(self, type_name: str) -> Authorizer | None:
         """The plug-in built for this type, if a request has used it yet."""

@@ -11,6 +11,8 @@ _OPEN = AuthResult()
 
 @register("NONE")
 class NoAuthorization:
+    blocks = False  # answers on the gateway's event loop
+
     def __init__(self, deps: AuthorizerDeps) -> None:
         pass
 

@@ -6,8 +6,8 @@ decoded) → each complete request is appended to `parser.requests` with its kee
 that must be refused raises `HttpError(status, message)`; the connection then answers it with
 `error_response()` and closes, because the framing of what follows can no longer be trusted.
 
-What is checked here (RFC 9112), so that any I/O layer (the threaded-pool asyncio server of
-`loop.py`, or an event-loop gateway later) gets the same semantics:
+What is checked here (RFC 9112), so that any I/O layer (`loop.py`'s asyncio server, whether its app
+is awaited on the loop or run in its thread pool) gets the same semantics:
 - `Transfer-Encoding` with any coding but `chunked` → 501; `chunked` not last, or twice → 400;
   `Transfer-Encoding` together with `Content-Length` → 400;
 - `Content-Length` not a plain decimal, negative, overflowing or repeated → 400 (llhttp refuses even

@@ -1,16 +1,16 @@
 """The local API's HTTP/1.1 server: one asyncio event loop for every connection, the app in a bounded pool.
 
-Data flow: a connection's bytes → `http1.RequestParser` (llhttp) → `HttpRequest` → the `app`
-callable (the runtime's dispatcher, blocking on worker pipes) in one of `threads` pool threads →
-`HttpResponse` → `http1.encode_response` → one `transport.write` (status line + headers + body).
+Data flow: a connection's bytes → `http1.RequestParser` (llhttp) → `HttpRequest` → the `app`: an
+`async def` app (the runtime's dispatcher: gateway and worker pipes on this same loop) is awaited on
+the loop, with no thread hop; a plain callable runs in one of `threads` pool threads → `HttpResponse`
+→ `http1.encode_response` → one `transport.write` (status line + headers + body).
 
 - One event-loop thread (uvloop when installed, else the stdlib loop) owns every socket: a slow or idle
   client costs a few hundred bytes, never a thread. Listen backlog 1024, `TCP_NODELAY`, keep-alive.
 - A connection serves its requests one at a time, in order (pipelined requests wait parsed in the
   parser; reading pauses while one waits). Requests of different connections run in parallel in the
   pool, so one slow function never holds up another client (until `threads` are all busy).
-- An `async def` app is awaited on the loop instead (no thread hop): the shape an event-loop gateway
-  can plug into.
+- An `async def` app runs what may block in the loop's default executor (`threads` threads).
 - Timeouts, checked by one sweep every 0.25 s: the head of a request must arrive within
   `head_timeout` of its first byte (and the first request within that of the connection opening),
   a body must make progress every `body_timeout`, an idle keep-alive connection is closed after
@@ -31,6 +31,7 @@ import queue
 import socket
 import threading
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from stagewise.runtime.events import HttpRequest
@@ -295,6 +296,7 @@ class HttpServer:
         self.timeouts = timeouts
         self.max_connections = max_connections
         self.backlog = backlog
+        self.threads = threads
         self.pool = _Pool(threads)
         self.connections: set[_Connection] = set()
         self.open_connections = 0
@@ -341,6 +343,9 @@ class HttpServer:
 
     def _run(self, ready: threading.Event, failure: list[BaseException]) -> None:
         loop = self.loop = self._new_loop()
+        # What an async app runs off the loop (rare blocking work: a cold start, a JWKS fetch, a Lambda
+        # authorizer): as many threads as the sync app's pool, not asyncio's default of cores + 4.
+        loop.set_default_executor(ThreadPoolExecutor(self.threads, thread_name_prefix="stagewise-blocking"))
         try:
             self._server = loop.run_until_complete(
                 loop.create_server(lambda: _Connection(self), sock=self._sock, backlog=self.backlog))

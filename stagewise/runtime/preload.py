@@ -1,0 +1,130 @@
+"""What a worker template imports before it forks: the modules of the functions' dependency layers.
+
+Data flow (inside the template process, stdlib only): each function folder's requirements file (the
+input of its built layer) → the installed distributions it names (with their extras' requirements)
+and the packages the Lambda runtime itself provides → their top-level import packages → plus every
+submodule of those packages the functions' own code imports (an `ast` scan of the watched source
+folders: `from pydantic import BaseModel` preloads `pydantic`, `from x.core import y` preloads
+`x.core`) → `candidates()`, top-level packages first.
+
+`import_recording(name)` imports one candidate while recording which environment variables its import
+reads: the template refuses a module whose import read a variable that differs between the functions
+(or listed the whole environment), because a forked worker would inherit state computed from the
+template's environment instead of its own. docs/decisions.md says which libraries that refuses.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import importlib.metadata
+import os
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+WHOLE_ENVIRONMENT = "*"  # a read of every variable (iterating os.environ)
+_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[([^\]]*)\])?")
+_EXTRA = re.compile(r"""extra\s*==\s*["']([^"']+)["']""")
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _requirement(line: str) -> tuple[str, set[str]] | None:
+    """(distribution name, extras) of one requirements line; None for comments, options, blanks."""
+    line = line.split("#", 1)[0].strip()
+    match = _NAME.match(line) if line and not line.startswith("-") else None
+    if match is None:
+        return None
+    extras = {_normal(e) for e in (match.group(2) or "").split(",") if e.strip()}
+    return _normal(match.group(1)), extras
+
+
+def _distributions(requirement_files: Iterable[Path], provided: Iterable[str]) -> set[str]:
+    """Normalised names of the distributions the layers hold directly, with their extras' requirements."""
+    names = {_normal(name) for name in provided}
+    for path in requirement_files:
+        try:
+            lines = Path(path).read_text().splitlines()
+        except OSError:
+            continue
+        for parsed in filter(None, map(_requirement, lines)):
+            name, extras = parsed
+            names.add(name)
+            names |= _extra_requirements(name, extras)
+    return names
+
+
+def _extra_requirements(name: str, extras: set[str]) -> set[str]:
+    try:
+        requires = importlib.metadata.requires(name) or []
+    except importlib.metadata.PackageNotFoundError:
+        return set()
+    found = set()
+    for entry in requires:
+        spec, _, marker = entry.partition(";")
+        extra = _EXTRA.search(marker)
+        parsed = _requirement(spec)
+        if extra and _normal(extra.group(1)) in extras and parsed:
+            found.add(parsed[0])
+    return found
+
+
+def _top_levels(distributions: set[str]) -> set[str]:
+    """Import names of the installed distributions among `distributions`."""
+    return {top for top, dists in importlib.metadata.packages_distributions().items()
+            if top.isidentifier() and not top.startswith("_") and any(_normal(d) in distributions for d in dists)}
+
+
+def _imported_modules(roots: Iterable[Path]) -> Iterator[str]:
+    """Absolute module names the Python files under `roots` import."""
+    for root in roots:
+        for path in Path(root).rglob("*.py"):
+            try:
+                tree = ast.parse(path.read_bytes())
+            except (OSError, SyntaxError, ValueError):
+                continue
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    yield from (alias.name for alias in node.names)
+                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    yield node.module
+
+
+def candidates(requirement_files: Iterable[Path], provided: Iterable[str], roots: Iterable[Path]) -> list[str]:
+    """Modules to preload: the layers' top-level packages, then the submodules of them the code imports."""
+    tops = _top_levels(_distributions(requirement_files, provided))
+    used = {name for name in _imported_modules(roots) if name.split(".", 1)[0] in tops and "." in name}
+    return sorted(tops) + sorted(used)
+
+
+@contextmanager
+def recording_environment_reads() -> Iterator[set[str]]:
+    """The names of the variables read from os.environ (and os.getenv) inside the block."""
+    cls = type(os.environ)
+    get_item, iterate = cls.__getitem__, cls.__iter__
+    reads: set[str] = set()
+
+    def recorded_get(self, key):  # noqa: ANN001, ANN202 — os._Environ's own signature
+        reads.add(key)
+        return get_item(self, key)
+
+    def recorded_iter(self):  # noqa: ANN001, ANN202
+        reads.add(WHOLE_ENVIRONMENT)
+        return iterate(self)
+
+    cls.__getitem__, cls.__iter__ = recorded_get, recorded_iter
+    try:
+        yield reads
+    finally:
+        cls.__getitem__, cls.__iter__ = get_item, iterate
+
+
+def import_recording(name: str) -> set[str]:
+    """Import `name`; the environment variables its import read."""
+    with recording_environment_reads() as reads:
+        importlib.import_module(name)
+    return set(reads)
