@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass, field, replace
 
 from stagewise.cloud import LocalCloud
+from stagewise.cloud import credentials as cloud_credentials
 from stagewise.cloud.accounts import preload
 from stagewise.cloud.layout import STRIPE_DIR
 from stagewise.cloud.origins import record_origin
@@ -28,8 +29,11 @@ from stagewise.config import Project, StageConfig
 from stagewise.errors import UserError
 from stagewise.localstage import LocalStage
 from stagewise.runtime import Runtime, RuntimeModel
+from stagewise.runtime.early_templates import provisional_functions, start_templates
+from stagewise.runtime.model import FunctionSpec
+from stagewise.runtime.template import Template
 from stagewise.secrets import SecretStore
-from stagewise.stacks.render import declared_secrets
+from stagewise.stacks.render import declared_secrets, render_stage
 from stagewise.stripe_local import LOCAL_SECRET_KEY, LocalStripe
 from stagewise.target import target_for
 from stagewise.tracing.local import TRACES_PAGE, LocalTracing
@@ -60,6 +64,7 @@ class DevSession:
     local: LocalStage | None = None
     stripe: LocalStripe | None = None
     tracing: LocalTracing | None = None
+    templates: dict[str, Template] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> str:
@@ -69,6 +74,11 @@ class DevSession:
             self.started_cloud = self.cloud.begin()
         needed = declared_secrets(self.project, self.config)  # imports the stack modules meanwhile
         stripe_url = self._launch_stripe() if STRIPE_SECRET in needed else None
+        self.tracing = LocalTracing.for_stage(self.cloud.state_dir, self.config.name)
+        account_id = self.project.accounts[self.config.account].id
+        env = {"AWS_ENDPOINT_URL": self.cloud.endpoint, **cloud_credentials(self.cloud.endpoint, account_id),
+               **self.tracing.start(say, daemon=self.traced)}
+        self.templates = self._early_templates(env, account_id, stripe_url)  # they import while the cloud boots
         preload(STARTUP_SERVICES, region=self.config.region)
         self.cloud.wait_ready()
         say(f"local cloud  {self.cloud.endpoint}{'' if self.started_cloud else ' (reused)'}")
@@ -78,18 +88,26 @@ class DevSession:
         model = RuntimeModel.from_stacks(states, repo_root=self.local.project.root)
         if stripe_url is not None:
             model = with_stripe_api_base(model, stripe_url)
-        self.tracing = LocalTracing.for_stage(self.cloud.state_dir, self.config.name)
-        env = {"AWS_ENDPOINT_URL": self.cloud.endpoint, **self.local.credentials(), **self.tracing.start(say, daemon=self.traced)}
         self.runtime = Runtime(
             model, repo_root=self.local.project.root, worker_env=env, region=self.local.region, log=say,
-            hot_reload=self.watch, tracing=self.tracing,
+            hot_reload=self.watch, tracing=self.tracing, templates=self.templates,
         )
+        self.templates = {}  # the runtime's now (it stops them, or those that do not fit)
         url = self.runtime.start(host="127.0.0.1", port=self.port)
         record_origin(self.cloud.state_dir, url)  # pages of the local API may call the cloud; no other page
         self._announce(url, model, time.perf_counter() - began)
         if self.stripe is not None:
             threading.Thread(target=self._report_stripe, args=(self.stripe,), name="local-stripe", daemon=True).start()
         return url
+
+    def _early_templates(self, env: dict[str, str], account_id: str, stripe_url: str | None) -> dict[str, Template]:
+        """Worker templates started from the rendered stacks (`runtime/early_templates.py`)."""
+        functions = provisional_functions(render_stage(self.project, self.config), repo_root=self.project.root,
+                                          region=self.config.region, account_id=account_id)
+        if stripe_url is not None:
+            functions = stripe_base_functions(functions, stripe_url)
+        return start_templates(functions, repo_root=self.project.root, base_env=env, region=self.config.region,
+                               log=say)
 
     def _launch_stripe(self) -> str:
         """The local Stripe's URL; its process starts on the first call to it (~0.5 s of imports that
@@ -126,6 +144,9 @@ class DevSession:
         say("Ctrl-C stops; local data is kept (stagewise cloud reset wipes it).")
 
     def stop(self) -> None:
+        for template in self.templates.values():  # started, and no runtime took them over
+            template.stop()
+        self.templates = {}
         if self.runtime is not None:
             self.runtime.stop()
             self.runtime = None
@@ -170,9 +191,9 @@ def prepare_secrets(local: LocalStage, names: list[str]) -> None:
 
 def with_stripe_api_base(model: RuntimeModel, url: str) -> RuntimeModel:
     """The model with STRIPE_API_BASE=`url` in the environment of the functions that call Stripe only."""
-    functions = {
-        logical_id: replace(spec, environment={**spec.environment, "STRIPE_API_BASE": url})
-        if STRIPE_KEY_VARIABLE in spec.environment else spec
-        for logical_id, spec in model.functions.items()
-    }
-    return replace(model, functions=functions)
+    return replace(model, functions=stripe_base_functions(model.functions, url))
+
+
+def stripe_base_functions(functions: dict[str, FunctionSpec], url: str) -> dict[str, FunctionSpec]:
+    return {key: replace(spec, environment={**spec.environment, "STRIPE_API_BASE": url})
+            if STRIPE_KEY_VARIABLE in spec.environment else spec for key, spec in functions.items()}

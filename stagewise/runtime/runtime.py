@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +30,7 @@ from stagewise.runtime.reload import Reloader, watched_roots
 from stagewise.runtime.responses import HttpResponse, gateway_error
 from stagewise.runtime.routing import Match
 from stagewise.runtime.server import HttpServer
+from stagewise.runtime.template import Template
 from stagewise.runtime.workers import DEFAULT_MAX_WORKERS, InvokeResult, InvokeStatus, WorkerSet
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ class Runtime:
                  log: Callable[[str], None] = print, api: str | None = None, hot_reload: bool = True,
                  max_workers: int = DEFAULT_MAX_WORKERS, cognito_endpoint: str | None = None,
                  delivery: DeliverySettings | None = None, tracing: LocalTracing | None = None,
-                 templates: bool = True) -> None:
+                 templates: bool | Mapping[str, Template] = True) -> None:
         """`tracing`: the stage's local traces and function logs (`stagewise dev`); the workers' variables
         name its daemon."""
         self.model = model

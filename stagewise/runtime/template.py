@@ -171,6 +171,17 @@ class Template:
             self.failure = None
         self.start()
 
+    def fits(self, envs: Iterable[dict[str, str]], source_dirs: Iterable[Path]) -> bool:
+        """Whether these functions' workers may be forked from this template (one started before their
+        environments were known, `early_templates.py`): it preloaded from every one of their layers,
+        and each environment has every variable the template has, with its value, and no other
+        variable than those the template treated as varying (whose readers it refused to preload)."""
+        if not {str(d) for d in source_dirs} <= set(self._config["source_dirs"]):
+            return False
+        varying = set(self._config["varying"])
+        return all(all(env.get(k) == v for k, v in self._env.items())
+                   and all(k in self._env or k in varying for k in env) for env in envs)
+
     @property
     def ready(self) -> bool:
         """Forking now: preloaded, and not given up."""

@@ -27,7 +27,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -548,10 +548,12 @@ class FunctionPool:
 
 class WorkerSet:
     """One FunctionPool per function of the model, created on first use; one worker template per
-    Lambda runtime the functions use (`templates=False`: every worker a plain process)."""
+    Lambda runtime the functions use (`templates=False`: every worker a plain process; a mapping:
+    templates already started, by runtime, used when the functions' environments fit them)."""
 
     def __init__(self, functions: dict[str, FunctionSpec], *, base_env: dict[str, str], repo_root: Path,
-                 region: str, log: Log, max_workers: int = DEFAULT_MAX_WORKERS, templates: bool = True,
+                 region: str, log: Log, max_workers: int = DEFAULT_MAX_WORKERS,
+                 templates: bool | Mapping[str, Template] = True,
                  source_roots: list[Path] | None = None, function_log: FunctionLog | None = None) -> None:
         self._functions = functions
         self._function_log = function_log
@@ -564,14 +566,23 @@ class WorkerSet:
         self._lock = threading.Lock()
         self._envs = {lid: worker_environment(spec, base=self._base, region=region) for lid, spec in functions.items()}
         self.templates: dict[str, Template] = {}
+        started = dict(templates) if isinstance(templates, Mapping) else {}
         if templates:
             for runtime in sorted({spec.runtime for spec in functions.values()}):
                 ids = [lid for lid, spec in functions.items() if spec.runtime == runtime]
-                template = Template(runtime, envs={lid: self._envs[lid] for lid in ids},
-                                    source_dirs=[functions[lid].source_dir for lid in ids],
-                                    roots=source_roots or [], log=log)
-                template.start()
+                envs = {lid: self._envs[lid] for lid in ids}
+                dirs = [functions[lid].source_dir for lid in ids]
+                template = started.pop(runtime, None)
+                if template is None or not template.fits(envs.values(), dirs):
+                    if template is not None:
+                        template.stop()
+                        log(f"template {runtime}: the deployed functions' variables differ from the rendered "
+                            "ones; starting it again")
+                    template = Template(runtime, envs=envs, source_dirs=dirs, roots=source_roots or [], log=log)
+                    template.start()
                 self.templates[runtime] = template
+        for unused in started.values():
+            unused.stop()
 
     @property
     def base_env(self) -> dict[str, str]:

@@ -231,3 +231,16 @@ def test_an_upper_case_json_content_type_buys(api) -> None:
     response = api.post("/billing", content=b'{"storage": 10, "source": "tok_visa"}',
                         headers={"Content-Type": "APPLICATION/JSON"})
     assert (response.status_code, response.json()) == (200, {"status": True, "amount": AMOUNT_FOR_10})
+
+
+def test_the_app_is_served_by_workers_of_the_template_started_from_its_rendered_stacks(dev, api):
+    """dev starts the worker template before the deploy, and the deployed functions (the billing function
+    with its local Stripe base too) fit it: it has preloaded by the time the API is up (a fresh deploy takes
+    seconds, the preload a third of one), and nothing restarts it."""
+    assert api.get("/notes").status_code == 200
+    log = dev.log()
+    preloaded = log.find("template python3.12: preloaded")
+    assert preloaded != -1, log[-3000:]
+    assert preloaded < log.find("\nAPI "), log[-3000:]
+    assert "starting it again" not in log
+    assert "starting workers as plain processes" not in log
