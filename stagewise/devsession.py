@@ -77,7 +77,7 @@ class DevSession:
         self.tracing = LocalTracing.for_stage(self.cloud.state_dir, self.config.name)
         account_id = self.project.accounts[self.config.account].id
         env = {"AWS_ENDPOINT_URL": self.cloud.endpoint, **cloud_credentials(self.cloud.endpoint, account_id),
-               **self.tracing.start(say, daemon=self.traced)}
+               **self.tracing.start(daemon=self.traced)}
         self.templates = self._early_templates(env, account_id, stripe_url)  # they import while the cloud boots
         preload(STARTUP_SERVICES, region=self.config.region)
         self.cloud.wait_ready()

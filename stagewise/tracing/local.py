@@ -8,13 +8,12 @@ output goes to `logs.write` → `page(path)` answers /_stagewise/traces[/<id>] f
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from stagewise.cloud.layout import TRACES_DIR
 from stagewise.errors import UserError
-from stagewise.tracing.daemon import XRayDaemon
+from stagewise.tracing.daemon import DaemonProcess
 from stagewise.tracing.emit import DAEMON_ADDRESS
 from stagewise.tracing.logs import FunctionLogs
 from stagewise.tracing.model import Trace
@@ -30,20 +29,20 @@ class LocalTracing:
     stage: str
     store: TraceStore
     logs: FunctionLogs
-    daemon: XRayDaemon | None = field(default=None)
+    daemon: DaemonProcess | None = field(default=None)
 
     @classmethod
     def for_stage(cls, state_dir: Path, stage: str) -> LocalTracing:
         root = Path(state_dir) / TRACES_DIR
         return cls(stage=stage, store=TraceStore(root / STORE_FILE), logs=FunctionLogs(root / LOGS_DIR / stage))
 
-    def start(self, on_error: Callable[[str], None] | None = None, *, daemon: bool = True) -> dict[str, str]:
+    def start(self, *, daemon: bool = True) -> dict[str, str]:
         """Run the daemon (unless not `daemon`: nothing is traced, logs are still kept); the variables
         every worker gets."""
         if not daemon:
             return {}
-        self.daemon = XRayDaemon(self.store, stage=self.stage, on_error=on_error)
-        return {DAEMON_ADDRESS: self.daemon.start()}
+        self.daemon = DaemonProcess(self.store.path, self.stage)  # its errors go to dev's console itself
+        return {DAEMON_ADDRESS: self.daemon.address}
 
     def stop(self) -> None:
         if self.daemon is not None:

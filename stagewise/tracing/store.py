@@ -16,6 +16,11 @@ from pathlib import Path
 from typing import Any
 
 MAX_TRACES = 2000
+PRUNE_EVERY_S = 1.0  # the bound may be passed by a second's worth of traces, never more
+# a trace's start is its earliest segment's (a document without one leaves it as it was)
+_UPSERT_TRACE = ("INSERT INTO traces (trace_id, stage, first_seen, start, fault) VALUES (?, ?, ?, ?, ?) "
+                 "ON CONFLICT (trace_id) DO UPDATE SET start = min(coalesce(start, excluded.start), "
+                 "coalesce(excluded.start, start)), fault = max(fault, excluded.fault)")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS traces (trace_id TEXT PRIMARY KEY, stage TEXT NOT NULL, first_seen REAL NOT NULL,
                                    start REAL, fault INTEGER NOT NULL DEFAULT 0);
@@ -26,11 +31,13 @@ CREATE TABLE IF NOT EXISTS segments (trace_id TEXT NOT NULL, id TEXT NOT NULL, d
 
 
 class TraceStore:
-    def __init__(self, path: Path, *, max_traces: int = MAX_TRACES) -> None:
+    def __init__(self, path: Path, *, max_traces: int = MAX_TRACES, prune_every_s: float = PRUNE_EVERY_S) -> None:
         self.path = Path(path)
         self.max_traces = max_traces
+        self.prune_every_s = prune_every_s
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
+        self._pruned_at = 0.0
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None:
@@ -43,21 +50,29 @@ class TraceStore:
         return self._db
 
     def add(self, documents: list[dict[str, Any]], *, stage: str) -> int:
-        """Store segment documents (each has `trace_id` and `id`); returns how many were stored."""
+        """Store segment documents (each has `trace_id` and `id`); returns how many were stored.
+
+        One statement per table for the batch (a trace's row once, however many of its segments came),
+        and the oldest traces pruned at most once a second: the daemon's writer keeps up with thousands
+        of segments a second without taking a core."""
         now = time.time()
+        traces: dict[str, tuple[float | None, int]] = {}
+        segments = []
+        for doc in documents:
+            trace_id, start = doc["trace_id"], doc.get("start_time")
+            fault = int(bool(doc.get("fault") or doc.get("error")))
+            earlier, faulted = traces.get(trace_id, (None, 0))
+            starts = [t for t in (earlier, start) if isinstance(t, int | float)]
+            traces[trace_id] = (min(starts) if starts else None, max(faulted, fault))
+            segments.append((trace_id, doc["id"], json.dumps(doc, separators=(",", ":"))))
         with self._lock:
             db = self._connection()
             with db:
-                for doc in documents:
-                    trace_id = doc["trace_id"]
-                    fault = int(bool(doc.get("fault") or doc.get("error")))
-                    db.execute("INSERT INTO traces (trace_id, stage, first_seen, start, fault) VALUES (?, ?, ?, ?, ?) "
-                               "ON CONFLICT (trace_id) DO UPDATE SET start = min(coalesce(start, excluded.start), "
-                               "excluded.start), fault = max(fault, excluded.fault)",
-                               (trace_id, stage, now, doc.get("start_time"), fault))
-                    db.execute("INSERT OR REPLACE INTO segments (trace_id, id, doc) VALUES (?, ?, ?)",
-                               (trace_id, doc["id"], json.dumps(doc, separators=(",", ":"))))
-                self._prune(db)
+                db.executemany(_UPSERT_TRACE, [(t, stage, now, start, fault) for t, (start, fault) in traces.items()])
+                db.executemany("INSERT OR REPLACE INTO segments (trace_id, id, doc) VALUES (?, ?, ?)", segments)
+                if now - self._pruned_at >= self.prune_every_s:
+                    self._prune(db)
+                    self._pruned_at = now
         return len(documents)
 
     def _prune(self, db: sqlite3.Connection) -> None:

@@ -64,7 +64,7 @@ def test_malformed_and_oversized_datagrams_are_counted_and_dropped_and_the_daemo
 
 
 def test_the_store_keeps_the_newest_traces_only(tmp_path) -> None:
-    store = TraceStore(tmp_path / "t.sqlite", max_traces=3)
+    store = TraceStore(tmp_path / "t.sqlite", max_traces=3, prune_every_s=0)
     ids = [new_trace_id() + str(n) for n in range(5)]
     for trace_id in ids:
         store.add([segment(trace_id)], stage="local")
@@ -80,3 +80,36 @@ def test_a_segment_sent_again_replaces_the_in_progress_one(tmp_path) -> None:
     store.add([doc], stage="local")
     store.add([{**doc, "in_progress": False}], stage="local")
     assert store.documents(doc["trace_id"]) == [{**doc, "in_progress": False}]
+
+
+def test_the_daemon_process_stores_everything_sent_before_it_is_stopped(tmp_path) -> None:
+    """`stagewise dev` runs the daemon in a process of its own: what it received is stored when dev stops it."""
+    from stagewise.tracing.daemon import DaemonProcess
+
+    daemon = DaemonProcess(tmp_path / "traces.sqlite", "local")
+    emitter = Emitter(daemon.address)
+    ids = [new_trace_id() for _ in range(200)]
+    for trace_id in ids:
+        emitter.send(segment(trace_id))
+    daemon.stop()
+    assert daemon._process.returncode == 0
+    assert sorted(TraceStore(tmp_path / "traces.sqlite").trace_ids(stage="local", last=1000)) == sorted(ids)
+
+
+def test_a_document_without_a_start_keeps_its_traces_start(tmp_path) -> None:
+    store = TraceStore(tmp_path / "t.sqlite")
+    trace_id = new_trace_id()
+    store.add([segment(trace_id)], stage="local")
+    store.add([{"trace_id": trace_id, "id": new_id(), "name": "late", "in_progress": True}], stage="local")
+    assert store.trace_ids(stage="local", since=1.0) == [trace_id]  # a NULL start would hide it from `since`
+
+
+def test_pruning_waits_a_moment_between_batches(tmp_path) -> None:
+    store = TraceStore(tmp_path / "t.sqlite", max_traces=2, prune_every_s=60)
+    ids = [new_trace_id() + str(n) for n in range(4)]
+    for trace_id in ids:
+        store.add([segment(trace_id)], stage="local")
+    assert len(store.trace_ids(stage="local", last=10)) == 4  # over the bound until the next prune is due
+    store.prune_every_s = 0
+    store.add([segment(new_trace_id())], stage="local")
+    assert len(store.trace_ids(stage="local", last=10)) == 2

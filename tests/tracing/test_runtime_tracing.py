@@ -32,7 +32,7 @@ def traced_model(repo: Path) -> RuntimeModel:
 @pytest.fixture
 def served(app_copy: Path, logs: Logs, tmp_path: Path) -> Iterator[tuple[LocalTracing, httpx.Client]]:  # noqa: F811
     tracing = LocalTracing.for_stage(tmp_path / "state", "dev")
-    env = {**BASE_ENV, **tracing.start(logs)}
+    env = {**BASE_ENV, **tracing.start()}
     runtime = Runtime(traced_model(app_copy), repo_root=app_copy, worker_env=env, region=REGION, log=logs,
                       hot_reload=False, tracing=tracing)
     runtime.start(port=0)
