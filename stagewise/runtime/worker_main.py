@@ -94,12 +94,30 @@ def invoke(handler: Any, message: dict[str, Any]) -> dict[str, Any]:
         payload = handler(message["event"], context)
     except Exception as exc:  # noqa: BLE001 - every handler failure is reported, as Lambda does
         print(f"[ERROR] {type(exc).__name__}: {exc}\n{traceback.format_exc()}", file=sys.stderr, flush=True)
-        return {"type": "result", "ok": False, "error": error_payload(exc)}
+        return {"type": "result", "ok": False, "error": error_payload(exc), "max_rss_kb": peak_rss_kb()}
     try:
         json.dumps(payload)
     except (TypeError, ValueError) as exc:
         return {"type": "result", "ok": False, "error": error_payload(exc, "Runtime.MarshalError")}
-    return {"type": "result", "ok": True, "payload": payload}
+    return {"type": "result", "ok": True, "payload": payload, "max_rss_kb": peak_rss_kb()}
+
+
+_status: list[int] = []  # /proc/self/status, opened by the worker itself (never inherited from a template)
+
+
+def peak_rss_kb() -> int:
+    """The worker's peak resident memory (VmHWM: Lambda's "Max Memory Used"), in KiB, 0 if unknown; ~8 µs.
+
+    Not getrusage's ru_maxrss: that keeps the high-water mark of what the process was before its exec
+    (a template started from a big process would make every worker look as big)."""
+    try:
+        if not _status:
+            _status.append(os.open("/proc/self/status", os.O_RDONLY))
+        data = os.pread(_status[0], 8192, 0)
+        start = data.index(b"VmHWM:")
+        return int(data[start + 6:data.index(b"kB", start)])
+    except (OSError, ValueError):
+        return 0
 
 
 def openapi(handler: Any) -> dict[str, Any]:

@@ -333,6 +333,8 @@ class FunctionPool:
             reply = worker.call(call.message, time.monotonic() + call.timeout_s)
         except (FrameTimeout, WorkerGone, OSError) as exc:
             return self._failed(worker, call, exc, init_ms)
+        if self._over_memory(reply):
+            return self._out_of_memory(worker, call, reply, init_ms)
         return self._finished(worker, call, reply, started, init_ms)
 
     async def invoke_async(self, event: dict[str, Any], *, request_id: str | None = None,
@@ -360,6 +362,8 @@ class FunctionPool:
             reply = await worker.call_async(call.message, call.timeout_s)
         except (FrameTimeout, WorkerGone, OSError) as exc:
             return await loop.run_in_executor(None, self._failed, worker, call, exc, init_ms)
+        if self._over_memory(reply):
+            return await loop.run_in_executor(None, self._out_of_memory, worker, call, reply, init_ms)
         return self._finished(worker, call, reply, started, init_ms)
 
     def _end_span(self, span: Any, result: InvokeResult) -> None:
@@ -386,6 +390,21 @@ class FunctionPool:
         self._discard(worker, replace=False)
         return InvokeResult(InvokeStatus.CRASHED, call.request_id, error={"errorType": "Runtime.ExitError"},
                             init_ms=init_ms)
+
+    def _over_memory(self, reply: dict[str, Any]) -> bool:
+        return int(reply.get("max_rss_kb") or 0) > self.spec.memory_mb * 1024
+
+    def _out_of_memory(self, worker: Worker, call: _Call, reply: dict[str, Any], init_ms: float | None) -> InvokeResult:
+        """Lambda stops a function whose memory passes its MemorySize: the invocation fails, and the next
+        one gets a fresh environment. Locally the worker's peak resident memory (what Lambda reports as
+        Max Memory Used) is checked after each invocation: its worker is replaced, the others untouched."""
+        used_mb = int(reply["max_rss_kb"]) // 1024
+        message = f"Max Memory Used {used_mb} MB is over MemorySize {self.spec.memory_mb} MB"
+        self._log(f"[{self.spec.name}] {call.request_id} Runtime exited with error: signal: killed "
+                  f"(Runtime.OutOfMemory: {message})")
+        self._discard(worker, replace=True)
+        return InvokeResult(InvokeStatus.CRASHED, call.request_id, init_ms=init_ms,
+                            error={"errorType": "Runtime.OutOfMemory", "errorMessage": message})
 
     def _finished(self, worker: Worker, call: _Call, reply: dict[str, Any], started: float,
                   init_ms: float | None) -> InvokeResult:

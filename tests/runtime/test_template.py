@@ -4,6 +4,7 @@ preload, the fallback to plain processes, and a dependency-layer change restarti
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import time
 from pathlib import Path
@@ -172,3 +173,27 @@ def test_a_worker_started_while_the_template_preloads_is_replaced_by_a_forked_on
         assert not any(line.startswith("warning") for line in logs)
     finally:
         stop(template, (pool,))
+
+
+def test_a_worker_over_its_memory_size_fails_the_invocation_and_is_replaced(model):
+    """As Lambda stops a function past its MemorySize: the call fails with Runtime.OutOfMemory, the next
+    one gets a fresh (forked) worker, and another function's worker is not touched."""
+    hog = dataclasses.replace(model.functions["Echo"], handler="echo_fn.handlers.hog", memory_mb=160)
+    other = dataclasses.replace(model.functions["Echo"], logical_id="Calm", name="dev-t-Calm",
+                                handler="echo_fn.handlers.state")
+    logs = Logs()
+    template, (hog_pool, other_pool) = forked_pools([hog, other], logs)
+    try:
+        assert other_pool.invoke({}).payload["calls"] == 1
+        small = hog_pool.invoke({"mb": 1})
+        assert small.status is InvokeStatus.OK
+        first_pid = json.loads(small.payload["body"])["pid"]
+        over = hog_pool.invoke({"mb": 200})
+        assert over.status is InvokeStatus.CRASHED
+        assert over.error["errorType"] == "Runtime.OutOfMemory" and "over MemorySize 160 MB" in over.error["errorMessage"]
+        after = hog_pool.invoke({"mb": 1})
+        assert after.status is InvokeStatus.OK and json.loads(after.payload["body"])["pid"] != first_pid
+        assert other_pool.invoke({}).payload["calls"] == 2  # the same warm worker as before
+        assert any("Runtime.OutOfMemory" in line for line in logs)
+    finally:
+        stop(template, (hog_pool, other_pool))
