@@ -18,38 +18,38 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from stagewise.runtime.model import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, FunctionSpec
+from stagewise.provisioner.state import ResourceState
+from stagewise.runtime.model import FunctionSpec, function_spec
 from stagewise.runtime.reload import watched_roots
 from stagewise.runtime.template import Template
-from stagewise.runtime.workers import worker_environment
+from stagewise.runtime.workers import start_template, worker_environment
 
 
 def provisional_functions(rendered: dict[str, dict[str, Any]], *, repo_root: Path, region: str,
                           account_id: str) -> dict[str, FunctionSpec]:
     """The functions of the rendered templates ({service: template}), keyed `<service>/<logical id>`,
-    with what is known before the deploy."""
+    read as the deployed ones are (`function_spec`) with what is known before the deploy."""
     functions = {}
     for service, template in rendered.items():
         for logical_id, resource in (template.get("Resources") or {}).items():
-            source = ((resource.get("Metadata") or {}).get("stagewise") or {}).get("source")
-            if resource.get("Type") != "AWS::Lambda::Function" or not source:
+            if resource.get("Type") != "AWS::Lambda::Function" or not (resource.get("Metadata") or {}).get("stagewise"):
                 continue
             key = f"{service}/{logical_id}"
-            functions[key] = _spec(key, resource.get("Properties") or {}, (repo_root / source).resolve(),
-                                   arn=f"arn:aws:lambda:{region}:{account_id}:function:{logical_id}")
+            functions[key] = function_spec(service, _provisional_state(key, resource, region, account_id), repo_root)
     return functions
 
 
-def _spec(key: str, props: dict[str, Any], source_dir: Path, *, arn: str) -> FunctionSpec:
+def _provisional_state(key: str, resource: dict[str, Any], region: str, account_id: str) -> ResourceState:
+    """The resource as if deployed: a value CloudFormation would resolve becomes one of this function's own."""
+    props = resource.get("Properties") or {}
     variables = (props.get("Environment") or {}).get("Variables") or {}
+    literal = {k: v if isinstance(v, str | int | float | bool) else f"unresolved:{key}" for k, v in variables.items()}
     name = props.get("FunctionName")
-    return FunctionSpec(
-        logical_id=key, name=name if isinstance(name, str) else f"unresolved:{key}", arn=arn,
-        handler=str(props.get("Handler", "")), source_dir=source_dir,
-        environment={k: v if isinstance(v, str) else f"unresolved:{key}" for k, v in variables.items()},
-        timeout_s=int(props.get("Timeout", DEFAULT_TIMEOUT_S)), memory_mb=int(props.get("MemorySize", DEFAULT_MEMORY_MB)),
-        runtime=str(props.get("Runtime", "python3.12")),
-    )
+    return ResourceState(logical_id=key, type="AWS::Lambda::Function",
+                         physical_id=name if isinstance(name, str) else f"unresolved:{key}",
+                         properties={**props, "Environment": {"Variables": literal}},
+                         attributes={"Arn": f"arn:aws:lambda:{region}:{account_id}:function:{key.split('/')[1]}"},
+                         metadata=resource.get("Metadata") or {})
 
 
 def start_templates(functions: dict[str, FunctionSpec], *, repo_root: Path, base_env: dict[str, str], region: str,
@@ -57,10 +57,5 @@ def start_templates(functions: dict[str, FunctionSpec], *, repo_root: Path, base
     """One template per runtime of `functions`, started in the background (as `WorkerSet` starts them)."""
     envs = {key: worker_environment(spec, base=base_env, region=region) for key, spec in functions.items()}
     roots = watched_roots((spec.source_dir for spec in functions.values()), repo_root)
-    templates = {}
-    for runtime in sorted({spec.runtime for spec in functions.values()}):
-        keys = [key for key, spec in functions.items() if spec.runtime == runtime]
-        templates[runtime] = Template(runtime, envs={key: envs[key] for key in keys},
-                                      source_dirs=[functions[key].source_dir for key in keys], roots=roots, log=log)
-        templates[runtime].start()
-    return templates
+    return {runtime: start_template(runtime, functions, envs, roots=roots, log=log)
+            for runtime in sorted({spec.runtime for spec in functions.values()})}

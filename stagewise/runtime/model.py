@@ -186,28 +186,7 @@ class _Builder:
         )
 
     def function(self, stack: str, res: ResourceState) -> FunctionSpec:
-        props = res.properties
-        source = (res.metadata.get("stagewise") or {}).get("source")
-        if not source:
-            raise UserError(
-                f"function {res.logical_id} in stack {stack} has no Metadata.stagewise.source; "
-                "create functions with ctx.function() so the runtime can find their code"
-            )
-        variables = ((props.get("Environment") or {}).get("Variables")) or {}
-        return FunctionSpec(
-            logical_id=res.logical_id,
-            name=res.physical_id,
-            arn=res.attributes.get("Arn") or f"arn:aws:lambda:us-east-1:000000000000:function:{res.physical_id}",
-            handler=props.get("Handler", ""),
-            source_dir=(self.repo_root / source).resolve(),
-            environment={k: _env_str(v) for k, v in variables.items()},
-            timeout_s=int(props.get("Timeout", DEFAULT_TIMEOUT_S)),
-            memory_mb=int(props.get("MemorySize", DEFAULT_MEMORY_MB)),
-            runtime=props.get("Runtime", "python3.12"),
-            stack=stack,
-            dead_letter_arn=((props.get("DeadLetterConfig") or {}).get("TargetArn")) or None,
-            tracing=(props.get("TracingConfig") or {}).get("Mode") == "Active",
-        )
+        return function_spec(stack, res, self.repo_root)
 
     def attach_invoke_configs(self, functions: dict[str, FunctionSpec], by_arn: _QualifiedIndex) -> None:
         """Apply each `AWS::Lambda::EventInvokeConfig` (retries, on-failure destination) to its function."""
@@ -410,6 +389,32 @@ def _mock_headers(integration: dict[str, Any]) -> dict[str, str]:
             if key.startswith(prefix) and isinstance(value, str):
                 headers[key[len(prefix):]] = value.strip("'")
     return headers
+
+
+def function_spec(stack: str, res: ResourceState, repo_root: Path) -> FunctionSpec:
+    """What the runtime needs of one `AWS::Lambda::Function` (its code folder from Metadata.stagewise.source)."""
+    props = res.properties
+    source = (res.metadata.get("stagewise") or {}).get("source")
+    if not source:
+        raise UserError(
+            f"function {res.logical_id} in stack {stack} has no Metadata.stagewise.source; "
+            "create functions with ctx.function() so the runtime can find their code"
+        )
+    variables = ((props.get("Environment") or {}).get("Variables")) or {}
+    return FunctionSpec(
+        logical_id=res.logical_id,
+        name=res.physical_id,
+        arn=res.attributes.get("Arn") or f"arn:aws:lambda:us-east-1:000000000000:function:{res.physical_id}",
+        handler=props.get("Handler", ""),
+        source_dir=(repo_root / source).resolve(),
+        environment={k: _env_str(v) for k, v in variables.items()},
+        timeout_s=int(props.get("Timeout", DEFAULT_TIMEOUT_S)),
+        memory_mb=int(props.get("MemorySize", DEFAULT_MEMORY_MB)),
+        runtime=props.get("Runtime", "python3.12"),
+        stack=stack,
+        dead_letter_arn=((props.get("DeadLetterConfig") or {}).get("TargetArn")) or None,
+        tracing=(props.get("TracingConfig") or {}).get("Mode") == "Active",
+    )
 
 
 def _env_str(value: Any) -> str:

@@ -565,6 +565,16 @@ class FunctionPool:
             self._all.clear()
 
 
+def start_template(runtime: str, functions: Mapping[str, FunctionSpec], envs: Mapping[str, dict[str, str]], *,
+                   roots: list[Path], log: Log) -> Template:
+    """The worker template of `runtime` for those of `functions` that use it, started in the background."""
+    keys = [key for key, spec in functions.items() if spec.runtime == runtime]
+    template = Template(runtime, envs={key: envs[key] for key in keys},
+                        source_dirs=[functions[key].source_dir for key in keys], roots=roots, log=log)
+    template.start()
+    return template
+
+
 class WorkerSet:
     """One FunctionPool per function of the model, created on first use; one worker template per
     Lambda runtime the functions use (`templates=False`: every worker a plain process; a mapping:
@@ -597,8 +607,7 @@ class WorkerSet:
                         template.stop()
                         log(f"template {runtime}: the deployed functions' variables differ from the rendered "
                             "ones; starting it again")
-                    template = Template(runtime, envs=envs, source_dirs=dirs, roots=source_roots or [], log=log)
-                    template.start()
+                    template = start_template(runtime, functions, self._envs, roots=source_roots or [], log=log)
                 self.templates[runtime] = template
         for unused in started.values():
             unused.stop()
