@@ -131,28 +131,45 @@ def role_policies(iam: Any, role_name: str) -> list[dict[str, Any]]:
 
 class RolePolicies:
     """A role's policies and id, read through `iam_for(account)` and kept `ttl` seconds (a redeploy's
-    new policies apply within it). A role that cannot be read has no policies: nothing is allowed."""
+    new policies apply within it). A role that cannot be read has no policies: nothing is allowed.
+
+    Only a role's first read waits for IAM. After that an expired entry is still answered while one
+    background thread reads the role again (IAM itself is eventually consistent): requests under load
+    never all stop together to re-read the same role, each with its own five IAM calls."""
 
     def __init__(self, iam_for: Callable[[str], Any], *, ttl: float = 2.0) -> None:
         self._iam_for = iam_for
         self._ttl = ttl
         self._cache: dict[tuple[str, str], tuple[float, list[dict[str, Any]], str]] = {}
+        self._refreshing: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
+
+    def empty(self) -> bool:
+        """Whether no role has been read yet (the next `of` waits on IAM)."""
+        with self._lock:
+            return not self._cache
 
     def of(self, account_id: str, role_arn: str) -> tuple[list[dict[str, Any]], str]:
         """(policy documents, role id) of a role."""
         key = (account_id, role_arn)
         with self._lock:
             cached = self._cache.get(key)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1], cached[2]
-        iam = self._iam_for(account_id)
+            if cached is not None:
+                if cached[0] <= time.monotonic() and key not in self._refreshing:
+                    self._refreshing.add(key)
+                    threading.Thread(target=self._read, args=key, daemon=True, name="iam-policies").start()
+                return cached[1], cached[2]
+        return self._read(account_id, role_arn)
+
+    def _read(self, account_id: str, role_arn: str) -> tuple[list[dict[str, Any]], str]:
         name = role_arn.rsplit("/", 1)[-1]
         try:
+            iam = self._iam_for(account_id)
             documents = role_policies(iam, name)
             role_id = iam.get_role(RoleName=name)["Role"]["RoleId"]
         except Exception:  # the role is gone, or IAM cannot be read: nothing is allowed
             documents, role_id = [], "AROAUNKNOWN"
         with self._lock:
-            self._cache[key] = (time.monotonic() + self._ttl, documents, role_id)
+            self._cache[(account_id, role_arn)] = (time.monotonic() + self._ttl, documents, role_id)
+            self._refreshing.discard((account_id, role_arn))
         return documents, role_id

@@ -73,6 +73,31 @@ def test_a_registered_plugin_serves_its_type_and_an_unregistered_type_is_a_500()
     assert {"COGNITO_USER_POOLS", "CUSTOM", "NONE"} <= set(registry.registered())
 
 
+def test_a_plugin_runs_off_the_loop_until_its_built_instance_says_it_no_longer_waits():
+    class Warming:
+        def __init__(self, deps: AuthorizerDeps) -> None:
+            self.read = False
+
+        @property
+        def blocks(self) -> bool:  # waits on I/O until its first read
+            return not self.read
+
+        def authorize(self, request, route, call):
+            self.read = True
+            return AuthResult()
+
+    authorizers = Authorizers(AuthorizerDeps(model=None, workers=None, region="us-east-1", log=print))  # type: ignore[arg-type]
+    route = RouteSpec(**{**ROUTE.__dict__, "authorization": "TEST_WARMING"})
+    registry.register("TEST_WARMING")(Warming)
+    try:
+        assert authorizers.blocks("TEST_WARMING")  # not built yet: the class's property is not a bool
+        authorizers.authorize(HttpRequest("GET", "/pets/1"), route, call())
+        assert not authorizers.blocks("TEST_WARMING")
+    finally:
+        registry._REGISTRY.pop("TEST_WARMING")
+    assert authorizers.blocks("AWS_IAM") and authorizers.blocks("CUSTOM") and not authorizers.blocks("NONE")
+
+
 @pytest.mark.parametrize(("payload", "why"), [
     (None, "must be an object"),
     ({"policyDocument": ALLOW}, "principalId"),

@@ -3,6 +3,8 @@ conditions — and a condition it does not know never allows."""
 
 from __future__ import annotations
 
+import json
+
 from stagewise.iam_policy import Decision, evaluate
 
 API = "arn:aws:execute-api:us-east-1:111111111111:abc123/dev/GET/notes"
@@ -63,3 +65,48 @@ def test_conditions_and_unknown_operators_fail_closed() -> None:
                     "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}
     assert evaluate([doc(allow("*", "*")), doc(unknown_deny)], action="execute-api:Invoke",
                     resource=API) is Decision.DENY
+
+
+def test_role_policies_answer_an_expired_entry_while_one_thread_rereads_the_role() -> None:
+    """Under load, requests never all stop to re-read an expired role: they get the last policies while
+    one background read (five IAM calls, counted here) brings the new ones."""
+    import threading
+    import time
+
+    import boto3
+    from moto import mock_aws
+
+    from stagewise.iam_policy import RolePolicies
+
+    with mock_aws():
+        iam = boto3.client("iam", region_name="us-east-1")
+        role = iam.create_role(RoleName="app", AssumeRolePolicyDocument=json.dumps(doc()))["Role"]
+        iam.put_role_policy(RoleName="app", PolicyName="invoke", PolicyDocument=json.dumps(doc(allow("execute-api:Invoke", "*"))))
+        reads: list[str] = []
+
+        def slow_read(**_) -> None:  # a busy IAM: a request waiting for this read would show
+            reads.append(threading.current_thread().name)
+            time.sleep(0.3 if len(reads) > 1 else 0)
+
+        iam.meta.events.register("before-call.iam.ListRolePolicies", slow_read)
+        roles = RolePolicies(lambda account: iam, ttl=0.2)
+        assert roles.empty()
+        first, role_id = roles.of("123456789012", role["Arn"])
+        assert role_id == role["RoleId"] and len(first) == 1 and not roles.empty() and len(reads) == 1
+        iam.put_role_policy(RoleName="app", PolicyName="more", PolicyDocument=json.dumps(doc(allow("s3:*", "*"))))
+        time.sleep(0.25)
+        answers = []
+        began = time.perf_counter()
+        callers = [threading.Thread(target=lambda: answers.append(roles.of("123456789012", role["Arn"])[0]))
+                   for _ in range(8)]
+        for caller in callers:
+            caller.start()
+        for caller in callers:
+            caller.join()
+        assert time.perf_counter() - began < 0.2  # nobody waited for the re-read …
+        assert [len(documents) for documents in answers] == [1] * 8  # … they had the last policies
+        deadline = time.monotonic() + 5
+        while len(roles.of("123456789012", role["Arn"])[0]) != 2:
+            assert time.monotonic() < deadline, "the new policy never came"
+            time.sleep(0.01)
+        assert len(reads) == 2 and reads[1] == "iam-policies"  # one re-read, in the background

@@ -16,7 +16,8 @@ A plug-in is a class registered by type name and built once per REST API from `A
 
 and its module is imported by `stagewise/runtime/authorizers/__init__.py` (one line). The gateway runs
 `authorize` in its event loop's executor, unless the class says `blocks = False` (it never waits on
-I/O: it then runs on the loop itself, with no thread hop).
+I/O: it then runs on the loop itself, with no thread hop). A plug-in that waits only until it has read
+something once may make `blocks` a property of the built plug-in, read before each request.
 """
 
 from __future__ import annotations
@@ -119,8 +120,11 @@ class Authorizers:
         return type_name in _REGISTRY
 
     def blocks(self, type_name: str) -> bool:
-        """Whether this type's plug-in may wait on I/O (the default: it then runs off the event loop)."""
-        return getattr(_REGISTRY.get(type_name), "blocks", True)
+        """Whether this type's plug-in may wait on I/O (the default: it then runs off the event loop).
+        The built plug-in answers if it has been built; a `blocks` that is not a plain bool means yes."""
+        source = self._plugins.get(type_name) or _REGISTRY.get(type_name)
+        value = getattr(source, "blocks", True)
+        return value if isinstance(value, bool) else True
 
     def plugin(self, type_name: str) -> Authorizer | None:
         """The plug-in built for this type, if a request has used it yet."""

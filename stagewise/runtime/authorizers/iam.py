@@ -44,12 +44,23 @@ class IamAuthorizer:
         self.deps = deps
         self.endpoint = deps.base_env.get("AWS_ENDPOINT_URL", "")
         self._keys: IdentityKeys | None = None
+        self._iam_clients: dict[str, Any] = {}
         self.roles = RolePolicies(self._iam, ttl=POLICY_TTL_S)
 
-    def _iam(self, account_id: str) -> Any:
-        from stagewise.cloud.accounts import client
+    @property
+    def blocks(self) -> bool:
+        """Off the event loop until the identity key and a role's policies have been read; after that
+        the check is CPU only (policies are re-read in the background) and runs on the loop. A role
+        never seen before is still read on the spot, once."""
+        return self._keys is None or self.roles.empty()
 
-        return client(self.endpoint, account_id=account_id, region=self.deps.region, service="iam")
+    def _iam(self, account_id: str) -> Any:
+        if account_id not in self._iam_clients:
+            from stagewise.cloud.accounts import client
+
+            self._iam_clients[account_id] = client(self.endpoint, account_id=account_id, region=self.deps.region,
+                                                   service="iam")
+        return self._iam_clients[account_id]
 
     def authorize(self, request: HttpRequest, route: RouteSpec, call: AuthCall) -> AuthResult:
         caller: dict[str, Any] = {}
