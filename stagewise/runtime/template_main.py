@@ -107,7 +107,8 @@ def _child(control: socket.socket, request: dict[str, Any], to_child: int, from_
         os.environ.clear()
         os.environ.update(request["env"])
         time.tzset()
-        gc.unfreeze()
+        # The preloaded objects stay frozen: a full collection in the worker would otherwise write
+        # to every one of them and copy the pages it shares with the template and its siblings.
         worker_main.run(request["handler"], request["source"], request["root"], to_child, from_child)
     except BaseException:  # noqa: BLE001 — reported on the worker's log; the runtime sees the exit
         traceback.print_exc()
