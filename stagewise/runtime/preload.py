@@ -79,19 +79,37 @@ def _top_levels(distributions: set[str]) -> set[str]:
             if top.isidentifier() and not top.startswith("_") and any(_normal(d) in distributions for d in dists)}
 
 
-def _imported_modules(roots: Iterable[Path]) -> Iterator[str]:
-    """Absolute module names the Python files under `roots` import."""
+def _trees(roots: Iterable[Path]) -> Iterator[ast.AST]:
+    """The parsed Python files under `roots` (files that do not parse are left out)."""
     for root in roots:
         for path in Path(root).rglob("*.py"):
             try:
-                tree = ast.parse(path.read_bytes())
+                yield ast.parse(path.read_bytes())
             except (OSError, SyntaxError, ValueError):
                 continue
-            for node in ast.walk(tree):
-                if isinstance(node, ast.Import):
-                    yield from (alias.name for alias in node.names)
-                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                    yield node.module
+
+
+def _imported_modules(roots: Iterable[Path]) -> Iterator[str]:
+    """Absolute module names the Python files under `roots` import."""
+    for tree in _trees(roots):
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                yield from (alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                yield node.module
+
+
+def sdk_services(roots: Iterable[Path]) -> list[str]:
+    """The AWS services the code under `roots` names as the first argument of a `client("…")`,
+    `create_client("…")` or `resource("…")` call (`boto3.client("sns")`, a helper named so...)."""
+    names = set()
+    for tree in _trees(roots):
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+                called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+                if called in ("client", "create_client", "resource") and isinstance(node.args[0].value, str):
+                    names.add(node.args[0].value)
+    return sorted(names)
 
 
 def candidates(requirement_files: Iterable[Path], provided: Iterable[str], roots: Iterable[Path]) -> list[str]:

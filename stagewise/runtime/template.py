@@ -85,6 +85,7 @@ class Template:
         self._control: socket.socket | None = None
         self._process: subprocess.Popen | None = None
         self.preloaded: list[str] = []
+        self.sdk_services: list[str] = []  # whose botocore models the template read (sdk_data.py)
         self.failure: str | None = None
         self.layer_files: set[str] = set()  # real paths of the functions' requirements files, once started
 
@@ -117,7 +118,9 @@ class Template:
         if not report.get("ok"):
             return self._give_up(report.get("reason", "exited during preload"), ours)
         self.preloaded, self._control = report["preloaded"], ours
-        self._log(f"template {self.runtime}: preloaded {len(self.preloaded)} modules in {report['ms']:.0f} ms"
+        self.sdk_services = report.get("sdk_services") or []
+        sdk = f", botocore data of {', '.join(self.sdk_services)}" if self.sdk_services else ""
+        self._log(f"template {self.runtime}: preloaded {len(self.preloaded)} modules{sdk} in {report['ms']:.0f} ms"
                   + "".join(f"; not {name} (its import reads {', '.join(keys)})" for name, keys in refused.items()))
         self._ready.set()
 

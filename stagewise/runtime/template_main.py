@@ -28,7 +28,7 @@ import time
 import traceback
 from typing import Any
 
-from stagewise.runtime import preload, worker_main
+from stagewise.runtime import preload, sdk_data, worker_main
 
 MAX_MESSAGE = 1 << 20
 MAX_ROUNDS = 4  # re-executions while refusing modules (each refusal can uncover a later one)
@@ -51,6 +51,17 @@ def _preload(config: dict[str, Any]) -> tuple[list[str], dict[str, list[str]]]:
         else:
             loaded.append(name)
     return loaded, refused
+
+
+def _share_sdk_data(config: dict[str, Any], loaded: list[str]) -> list[str]:
+    """botocore's data read once for every worker (sdk_data.py), when botocore is preloaded and every
+    function has the same HOME (botocore's loader also searches ~/.aws/models)."""
+    if "botocore" not in loaded or "HOME" in config["varying"]:
+        return []
+    try:
+        return sdk_data.share_loader(preload.sdk_services(config["roots"]))
+    except Exception:  # noqa: BLE001 — then each worker reads its own, as without a template
+        return []
 
 
 def _reap(signum: int, frame: object) -> None:
@@ -154,12 +165,13 @@ def main(argv: list[str] | None = None) -> None:
         os.execv(sys.executable, [sys.executable, "-m", "stagewise.runtime.template_main",
                                   "--control", str(args.control), "--config", json.dumps(config)])
     control = socket.socket(fileno=args.control)
+    services = _share_sdk_data(config, loaded)
     gc.collect()
     gc.freeze()
     reason = ("has threads after its preload" if threading.active_count() != 1
               else f"still refused modules after {MAX_ROUNDS} rounds" if refused else None)
     control.send(json.dumps({"type": "ready", "ok": reason is None, "reason": reason, "preloaded": loaded,
-                             "refused": {**config.get("refused", {}), **refused},
+                             "sdk_services": services, "refused": {**config.get("refused", {}), **refused},
                              "ms": (time.time() - began) * 1000}).encode())
     if reason is None:
         _serve(control)

@@ -30,13 +30,14 @@ def eventually(check, limit: float = 10.0) -> bool:
     return False
 
 
-def forked_pools(specs, logs: Logs, *, candidates=None, base=None, path_extra=(), settle=True) -> tuple[Template, list]:
+def forked_pools(specs, logs: Logs, *, candidates=None, base=None, path_extra=(), settle=True,
+                 roots=()) -> tuple[Template, list]:
     envs = {}
     for spec in specs:
         env = worker_environment(spec, base=base or {}, region="eu-west-1")
         env["PYTHONPATH"] = os.pathsep.join([*path_extra, STAGEWISE_ROOT])
         envs[spec.logical_id] = env
-    template = Template("python3.12", envs=envs, source_dirs=[s.source_dir for s in specs], roots=[],
+    template = Template("python3.12", envs=envs, source_dirs=[s.source_dir for s in specs], roots=list(roots),
                         log=logs, candidates=candidates)
     template.start()
     if settle:  # ready to fork, or given up (a request before that gets a plain process)
@@ -104,6 +105,47 @@ def test_a_module_reading_a_per_function_variable_at_import_is_not_preloaded(mod
         assert any("not envy (its import reads ECHO_ONLY)" in line for line in logs)
     finally:
         stop(template, pools)
+
+
+def test_botocore_data_is_read_once_in_the_template_for_the_services_the_code_names(model, tmp_path):
+    (tmp_path / "sdk_probe.py").write_text(
+        "import os\nimport boto3\n\n"
+        "def handler(event, context):\n"
+        "    session = boto3.session.Session(region_name='eu-west-1')\n"
+        "    loader = session._session.get_component('data_loader')\n"
+        "    had = ('load_service_model', 'dynamodb', 'service-2') in loader._cache\n"
+        "    client = session.client('dynamodb', endpoint_url='http://127.0.0.1:1')\n"
+        "    return {'read_before': had, 'service': client.meta.service_model.service_name,\n"
+        "            'data_path': os.environ.get('AWS_DATA_PATH')}\n"
+        "def never_called():\n    return boto3.client('dynamodb')  # names the service for the template\n")
+    echo = dataclasses.replace(model.functions["Echo"], handler="sdk_probe.handler")
+    other = dataclasses.replace(model.functions["Other"], handler="sdk_probe.handler",
+                                environment={**model.functions["Other"].environment, "AWS_DATA_PATH": str(tmp_path)})
+    logs = Logs()
+    template, pools = forked_pools([echo, other], logs, candidates=["boto3", "botocore"], path_extra=[str(tmp_path)],
+                                   roots=[tmp_path])
+    try:
+        shared, own = (pool.invoke({}).payload for pool in pools)
+        assert template.sdk_services == ["dynamodb"]
+        assert shared == {"read_before": True, "service": "dynamodb", "data_path": None}
+        # a function with its own AWS_DATA_PATH gets botocore's own loader for that path
+        assert own == {"read_before": False, "service": "dynamodb", "data_path": str(tmp_path)}
+        assert any("botocore data of dynamodb" in line for line in logs)
+    finally:
+        stop(template, pools)
+
+
+def test_the_services_the_code_names_are_found_by_reading_it(tmp_path):
+    from stagewise.runtime.preload import sdk_services
+
+    (tmp_path / "a.py").write_text("import boto3\nsns = boto3.client('sns')\n"
+                                   "table = boto3.session.Session().resource('dynamodb')\n")
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "b.py").write_text("from libs import aws\nname = 'ssm'\n"
+                                           "aws.client('sqs')\naws.client(name)\nsession.create_client('xray')\n"
+                                           "print('client')\nclient()\n")
+    (tmp_path / "broken.py").write_text("def (:\n")
+    assert sdk_services([tmp_path]) == ["dynamodb", "sns", "sqs", "xray"]
 
 
 def test_a_template_that_cannot_fork_falls_back_to_plain_processes(model, tmp_path):
