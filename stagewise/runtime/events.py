@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from stagewise.runtime.model import RouteSpec
+from stagewise.tracing.segments import new_id, new_trace_id
 
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form-urlencoded",
                "application/javascript", "application/graphql", "+json", "+xml")
@@ -68,7 +69,7 @@ def new_request_id() -> str:
 
 def new_trace_root() -> str:
     """An X-Ray trace id as API Gateway makes them: Root=1-<epoch hex>-<96 random bits>."""
-    return f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}"
+    return f"Root={new_trace_id()}"
 
 
 def lambda_trace_header(trace_root: str, *, sampled: bool = False) -> str:
@@ -76,7 +77,7 @@ def lambda_trace_header(trace_root: str, *, sampled: bool = False) -> str:
     caller's sampling decision when the header has them (API Gateway's, when its stage traces), else
     a new parent and `sampled` (the function's own tracing)."""
     fields = trace_root.split(";")
-    parent = next((f for f in fields[1:] if f.startswith("Parent=")), f"Parent={uuid.uuid4().hex[:16]}")
+    parent = next((f for f in fields[1:] if f.startswith("Parent=")), f"Parent={new_id()}")
     decided = next((f for f in fields[1:] if f in ("Sampled=0", "Sampled=1")), f"Sampled={int(sampled)}")
     return f"{fields[0]};{parent};{decided}"
 

@@ -26,7 +26,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import stagewise
+from stagewise.runtime.events import new_request_id
 from stagewise.runtime.model import FunctionSpec
 from stagewise.runtime.protocol import (
     FrameBuffer,
@@ -221,16 +221,17 @@ class Worker:
             await loop.run_in_executor(None, write_all, self._to_child, data)
         else:
             write_all(self._to_child, data)  # fits the idle worker's empty pipe: returns at once
-        try:
-            reply = await asyncio.wait_for(self._next_frame(loop), timeout_s)
-        except TimeoutError:
-            raise FrameTimeout(f"no answer within {timeout_s:.2f} s") from None
+        reply = await self._next_frame(loop, timeout_s)
         self.files.extend(reply.get("modules", []))
         return reply
 
-    def _next_frame(self, loop: asyncio.AbstractEventLoop) -> asyncio.Future:
+    def _next_frame(self, loop: asyncio.AbstractEventLoop, timeout_s: float) -> asyncio.Future:
+        """The worker's next frame, or FrameTimeout after `timeout_s` (a timer on the loop: cheaper per
+        request than `asyncio.wait_for`, which wraps the wait in a task of its own)."""
         future: asyncio.Future = loop.create_future()
         buffer, fd = FrameBuffer(), self._from_child
+        timer = loop.call_later(timeout_s, lambda: _settle(future, error=FrameTimeout(
+            f"no answer within {timeout_s:.2f} s")))
 
         def readable() -> None:
             try:
@@ -246,7 +247,12 @@ class Worker:
                 _settle(future, result=message)
 
         loop.add_reader(fd, readable)
-        future.add_done_callback(lambda _: loop.remove_reader(fd))
+
+        def done(_: asyncio.Future) -> None:
+            loop.remove_reader(fd)
+            timer.cancel()
+
+        future.add_done_callback(done)
         return future
 
     def exit_code(self, wait_s: float = 1.0) -> int | None:
@@ -371,7 +377,7 @@ class FunctionPool:
         self.tracer.end(span, request_id=result.request_id, init_ms=result.init_ms, fault=fault)
 
     def _call(self, event: dict[str, Any], request_id: str | None, wait_s: float | None, trace_id: str) -> _Call:
-        request_id = request_id or str(uuid.uuid4())
+        request_id = request_id or new_request_id()
         timeout_s = min(self.spec.timeout_s, wait_s) if wait_s else self.spec.timeout_s
         self.last_used = time.monotonic()
         message = {"type": "invoke", "event": event, "request_id": request_id, "trace_id": trace_id,
