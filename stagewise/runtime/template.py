@@ -185,6 +185,10 @@ class Template:
         return all(all(env.get(k) == v for k, v in self._env.items())
                    and all(k in self._env or k in varying for k in env) for env in envs)
 
+    def wait(self, timeout_s: float) -> bool:
+        """Wait at most `timeout_s` for the preload to end (ready or given up); whether it has."""
+        return self._ready.wait(timeout_s)
+
     @property
     def ready(self) -> bool:
         """Forking now: preloaded, and not given up."""

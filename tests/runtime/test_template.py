@@ -217,6 +217,18 @@ def test_a_worker_started_while_the_template_preloads_is_replaced_by_a_forked_on
         stop(template, (pool,))
 
 
+def test_a_cold_start_waits_a_little_for_a_template_about_to_be_ready(model, tmp_path):
+    (tmp_path / "quick_library.py").write_text("import time\ntime.sleep(0.1)\n")
+    template, (pool,) = forked_pools([model.functions["Pid"]], Logs(), candidates=["quick_library"],
+                                     path_extra=[str(tmp_path)], settle=False)
+    try:
+        assert not template.ready  # still importing (the interpreter's start alone takes longer than this)
+        assert pool.invoke({}).status is InvokeStatus.OK
+        assert isinstance(next(iter(pool._all)).process, ForkedProcess)  # forked: it waited for the template
+    finally:
+        stop(template, (pool,))
+
+
 def test_a_worker_over_its_memory_size_fails_the_invocation_and_is_replaced(model):
     """As Lambda stops a function past its MemorySize: the call fails with Runtime.OutOfMemory, the next
     one gets a fresh (forked) worker, and another function's worker is not touched."""
