@@ -88,8 +88,8 @@ def sign_in(stage: str, email: str, *, overrides: list[str] | None = None) -> di
     from stagewise.localstage import connect
 
     local = connect(stage, overrides=overrides)
-    pool_id, identity_pool_id = local.output_values("UserPoolId", "IdentityPoolId")
-    token = stage_user_token(local, email)
+    pool_id, client_id, identity_pool_id = local.output_values("UserPoolId", "UserPoolClientId", "IdentityPoolId")
+    token = stage_user_token(local, email, pool=(pool_id, client_id))
     identity = shared_client("cognito-identity", region_name=local.region, endpoint_url=local.endpoint,
                              config=Config(signature_version=UNSIGNED))
     return identity_credentials(identity, token=token, region=local.region, user_pool_id=pool_id,
@@ -115,10 +115,11 @@ def stage_id_token(stage: str, email: str, *, overrides: list[str] | None = None
     return stage_user_token(connect(stage, overrides=overrides), email)
 
 
-def stage_user_token(local: LocalStage, email: str) -> str:
+def stage_user_token(local: LocalStage, email: str, *, pool: tuple[str, str] | None = None) -> str:
     """The full path: create `email` in the stage's pool if missing, give it its derived password, sign
-    in with the SDK, and remember the pool so the next sign-in takes the quick path."""
-    pool_id, client_id = local.output_values("UserPoolId", "UserPoolClientId")
+    in with the SDK, and remember the pool so the next sign-in takes the quick path. `pool`: the
+    stage's (user pool id, client id) when the caller has read them already (one read of every stack)."""
+    pool_id, client_id = pool or local.output_values("UserPoolId", "UserPoolClientId")
     record = SignInRecord(local.target.state_dir / SIGN_IN_FILE) if local.target.state_dir else None
     password = record.password(pool_id, email) if record else None
     token = id_token(local.client("cognito-idp"), pool_id=pool_id, client_id=client_id, email=email,
