@@ -77,7 +77,7 @@ def lambda_trace_header(trace_root: str, *, sampled: bool = False) -> str:
     caller's sampling decision when the header has them (API Gateway's, when its stage traces), else
     a new parent and `sampled` (the function's own tracing)."""
     fields = trace_root.split(";")
-    parent = next((f for f in fields[1:] if f.startswith("Parent=")), f"Parent={new_id()}")
+    parent = next((f for f in fields[1:] if f.startswith("Parent=")), None) or f"Parent={new_id()}"
     decided = next((f for f in fields[1:] if f in ("Sampled=0", "Sampled=1")), f"Sampled={int(sampled)}")
     return f"{fields[0]};{parent};{decided}"
 

@@ -124,7 +124,7 @@ class Gateway:
             return _auth_error(exc, request_id)
         event = proxy_event(request, route=route, path_parameters=match.path_parameters, api=self.context,
                             authorizer=auth.authorizer, identity=auth.identity, request_id=request_id)
-        root = next((v for k, v in event["headers"].items() if k.lower() == "x-amzn-trace-id"), new_trace_root())
+        root = next((v for k, v in event["headers"].items() if k.lower() == "x-amzn-trace-id"), None) or new_trace_root()
         pool = self._workers.pool(route.function)
         return await self._invoke(route.function, event, request_id, lambda_trace_header(root, sampled=pool.sampled))
 

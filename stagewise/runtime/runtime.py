@@ -147,7 +147,8 @@ class Runtime:
             return await self._dispatch_prefixed(request)
         if self.gateway is None:
             return gateway_error(404, "Not Found", error_type="NotFoundException", request_id=new_request_id())
-        if request.method == "GET" and self.gateway.table.match("GET", request.path).kind is Match.NONE:
+        if (request.method == "GET" and self._may_be_local_page(request.path)
+                and self.gateway.table.match("GET", request.path).kind is Match.NONE):
             # the local pages ask every function's worker for its schema: off the loop
             page = await asyncio.get_running_loop().run_in_executor(None, self._local_page, request.path)
             if page is not None:
@@ -161,6 +162,11 @@ class Runtime:
             return gateway_error(404, "Not Found", error_type="NotFoundException", request_id=new_request_id())
         request.path = rest or "/"
         return await gateway.handle(request)
+
+    @staticmethod
+    def _may_be_local_page(path: str) -> bool:
+        """A cheap first look (before matching the API's routes) at whether `_local_page` may serve `path`."""
+        return path in ("/openapi.json", "/docs") or path in openapi.ASSETS or path.startswith("/_stagewise/")
 
     def _local_page(self, path: str) -> HttpResponse | None:
         if path == "/openapi.json":
