@@ -54,11 +54,12 @@ def build_app(state_dir: Path) -> Any:
     """The durable moto app for `state_dir`, with its snapshot restored and journal replayed."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
-    from stagewise.cloud import lazy_deps, moto_speedups, userpool_keys
+    from stagewise.cloud import lazy_deps, moto_speedups, shared_models, userpool_keys
     from stagewise.cloud.app import DurableApp
     from stagewise.cloud.journal import JOURNAL_FILE, Journal
     from stagewise.cloud.sealing import Seal
 
+    shared_models.install()  # before any botocore loader: one copy of each model in this process
     lazy_deps.install()
     moto_speedups.install()
     journal = Journal(state_dir / JOURNAL_FILE, Seal.of(state_dir))  # sealed at rest (cloud/sealing.py)
