@@ -59,7 +59,9 @@ def build_app(state_dir: Path) -> Any:
     from stagewise.cloud.journal import JOURNAL_FILE, Journal
     from stagewise.cloud.sealing import Seal
 
-    shared_models.install()  # before any botocore loader: one copy of each model in this process
+    from moto.core.loaders import moto_root
+
+    shared_models.install((moto_root,))  # before any botocore loader: one copy of each model in this process
     lazy_deps.install()
     moto_speedups.install()
     journal = Journal(state_dir / JOURNAL_FILE, Seal.of(state_dir))  # sealed at rest (cloud/sealing.py)

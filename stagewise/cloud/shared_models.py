@@ -8,6 +8,9 @@ the provisioner's and guard's boto3 clients (`accounts.shared_client`). Measured
 app warm: ~69 MB of parsed JSON in the cloud process, ~3 copies of the same files. botocore
 parses them into `OrderedDict`s, ~1.5x the size of dicts, which keep insertion order as well.
 
+Any process that makes stagewise's clients (`accounts.shared_client`: `dev`, deploys) parses
+them as dicts too; only the cloud server has more than one loader to share between.
+
 `install()` makes every loader created after it read files through `SharedFileLoader`, which
 parses each file once per process into dicts and hands every loader the same object. That is
 safe because loaded models are read-only: botocore already hands one loaded dict to every client
@@ -31,16 +34,10 @@ _EXTRAS = "*-extras.json*"
 
 
 def _data_roots() -> list[str]:
-    """Every folder a loader may search: botocore's own, `~/.aws/models`, AWS_DATA_PATH, moto's."""
+    """The folders every botocore loader may search: its own, `~/.aws/models`, AWS_DATA_PATH."""
     roots = [Loader.BUILTIN_DATA_PATH, Loader.CUSTOMER_DATA_PATH]
-    roots += [os.path.expanduser(os.path.expandvars(p)) for p in os.environ.get("AWS_DATA_PATH", "").split(os.pathsep) if p]
-    try:
-        from moto.core.loaders import moto_root
-
-        roots.append(moto_root)
-    except ImportError:
-        pass
-    return roots
+    return roots + [os.path.expanduser(os.path.expandvars(p))
+                    for p in os.environ.get("AWS_DATA_PATH", "").split(os.pathsep) if p]
 
 
 def _key(service: str, version: str, type_name: str) -> tuple[str, str, str]:
@@ -83,7 +80,9 @@ class SharedFileLoader(JSONFileLoader):
             return json.loads(fp.read().decode("utf-8"))  # dicts keep order too, in 2/3 of the memory
 
 
-def install() -> None:
-    """Every botocore loader created from now on shares parsed files (the cloud server, at start)."""
-    SharedFileLoader._with_extras = models_with_extras(_data_roots())
+def install(extra_roots: tuple[str, ...] = ()) -> None:
+    """Every botocore loader created from now on shares parsed files. `extra_roots`: folders that
+    other loaders of this process search too (moto's, in the cloud server)."""
+    with_extras = models_with_extras(_data_roots() + list(extra_roots))
+    SharedFileLoader._with_extras = SharedFileLoader._with_extras | with_extras
     Loader.FILE_LOADER_CLASS = SharedFileLoader

@@ -37,3 +37,20 @@ def test_one_copy_of_each_model_in_the_cloud_process_and_extras_stay_per_loader(
     result = subprocess.run([sys.executable, "-c", PROGRAM], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "ok"
+
+
+CLIENT_PROGRAM = """
+import sys
+from stagewise.cloud.accounts import shared_client
+made = shared_client("dynamodb", region_name="us-east-1", endpoint_url="http://127.0.0.1:9",
+                     aws_access_key_id="x", aws_secret_access_key="x")
+assert type(made.meta.service_model._service_description) is dict
+assert "moto" not in sys.modules, "a client outside the cloud imported moto"
+print("ok")
+"""
+
+
+def test_stagewise_clients_in_any_process_read_models_as_dicts_without_moto() -> None:
+    result = subprocess.run([sys.executable, "-c", CLIENT_PROGRAM], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "ok"
