@@ -52,14 +52,13 @@ def backend_app(service: str) -> Any:
 
 def build_app(state_dir: Path) -> Any:
     """The durable moto app for `state_dir`, with its snapshot restored and journal replayed."""
+    from moto.core.loaders import moto_root
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
     from stagewise.cloud import lazy_deps, moto_speedups, shared_models, userpool_keys
     from stagewise.cloud.app import DurableApp
     from stagewise.cloud.journal import JOURNAL_FILE, Journal
     from stagewise.cloud.sealing import Seal
-
-    from moto.core.loaders import moto_root
 
     shared_models.install((moto_root,))  # before any botocore loader: one copy of each model in this process
     lazy_deps.install()
