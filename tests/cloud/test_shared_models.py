@@ -46,6 +46,10 @@ made = shared_client("dynamodb", region_name="us-east-1", endpoint_url="http://1
                      aws_access_key_id="x", aws_secret_access_key="x")
 assert type(made.meta.service_model._service_description) is dict
 assert "moto" not in sys.modules, "a client outside the cloud imported moto"
+assert made.meta.service_model.operation_model("GetItem").documentation == ""  # help() text not kept
+s3 = shared_client("s3", region_name="us-east-1", endpoint_url="http://127.0.0.1:9",
+                   aws_access_key_id="x", aws_secret_access_key="x")
+assert s3.meta.service_model.client_context_parameters  # botocore reads their documentation with [...]
 print("ok")
 """
 
