@@ -14,6 +14,12 @@ app) to validate documents given to ImportRestApi / PutRestApi with FailOnWarnin
 stagewise's templates never use. It is imported against stand-ins whose `validate` loads the
 real validator on first use and puts the real `validate` and `OpenAPIValidationError` into moto's
 module before calling it, so an invalid document is still refused as moto refuses it.
+
+IAM without AWS's managed policies: moto's IAM imports them as one 4.7 MB JSON string (a module
+constant, held for the life of the process: ~5 MB of the cloud's memory) and reads it only when
+an account's IAM backend is made with MOTO_IAM_LOAD_MANAGED_POLICIES on (off unless the user turns
+it on). It is imported against a stand-in holding an empty string, and the backend's
+`_init_aws_policies` puts the real string into moto's module before the first read.
 """
 
 from __future__ import annotations
@@ -87,7 +93,36 @@ def import_apigateway_without_validator() -> None:
                 del sys.modules[name]
 
 
+_POLICIES = "moto.iam.aws_managed_policies"
+_IAM = "moto.iam.models"
+
+
+def _with_real_policies(init_aws_policies: Any) -> Any:
+    def init(backend: Any) -> Any:
+        models = sys.modules[_IAM]
+        if models.load_iam_aws_managed_policies() and not models.aws_managed_policies_data:
+            models.aws_managed_policies_data = importlib.import_module(_POLICIES).aws_managed_policies_data
+        return init_aws_policies(backend)
+
+    return init
+
+
+def import_iam_without_managed_policies() -> None:
+    if _IAM in sys.modules or _POLICIES in sys.modules:
+        return
+    stand_in = types.ModuleType(_POLICIES)
+    stand_in.aws_managed_policies_data = ""  # type: ignore[attr-defined]
+    sys.modules[_POLICIES] = stand_in
+    try:
+        models = importlib.import_module(_IAM)
+    finally:
+        if sys.modules.get(_POLICIES) is stand_in:
+            del sys.modules[_POLICIES]
+    models.IAMBackend._init_aws_policies = _with_real_policies(models.IAMBackend._init_aws_policies)
+
+
 def install() -> None:
     """Import the backends above without their heavy, rarely used dependencies."""
+    import_iam_without_managed_policies()  # first: the other backends import IAM
     import_ssm_without_ec2()
     import_apigateway_without_validator()

@@ -11,6 +11,10 @@ A session whose `AWS_DATA_PATH` is set keeps a loader of its own, as botocore ma
 difference from Lambda: sessions of one worker share the loaded dictionaries, so an
 application's own `service-data-loaded` handler that edits a model in place would edit it for the
 worker's other sessions too (botocore's built-in handlers do not edit them).
+
+Not `stagewise.cloud.shared_models`, which serves stagewise's own processes (the cloud, dev): that one
+parses models into plain dicts without their documentation. A worker runs the application's code, so
+its botocore reads the files exactly as botocore does; only the loader is shared.
 """
 
 from __future__ import annotations

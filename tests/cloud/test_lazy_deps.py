@@ -53,3 +53,25 @@ def test_api_gateway_imports_without_the_validator_and_still_validates_when_aske
     result = subprocess.run([sys.executable, "-c", VALIDATOR_PROGRAM], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "ok"
+
+
+IAM_PROGRAM = """
+import os, sys
+from stagewise.cloud import lazy_deps
+lazy_deps.install()
+assert "moto.iam.models" in sys.modules
+assert "moto.iam.aws_managed_policies" not in sys.modules, "AWS's managed policies were imported with IAM"
+from moto.iam.models import iam_backends
+assert iam_backends["123456789012"]["global"].aws_managed_policies == []
+os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+backend = iam_backends["210987654321"]["global"]
+policy = backend.get_policy("arn:aws:iam::aws:policy/AdministratorAccess")
+assert policy.name == "AdministratorAccess"
+print("ok")
+"""
+
+
+def test_iam_imports_without_aws_managed_policies_and_loads_them_when_turned_on() -> None:
+    result = subprocess.run([sys.executable, "-c", IAM_PROGRAM], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "ok"
