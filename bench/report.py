@@ -60,8 +60,8 @@ ROWS_13: list[tuple[str, str, str, str | None]] = [
     ("hello_p99_ms", "the same, p99", "ms", None),
     ("hello_start_s", "bench/hello: `stagewise dev` start → first 200, fresh local cloud", "s", None),
     ("hello_pss_mb", "bench/hello: PSS of the whole `dev` tree after that load", "MB", None),
-    ("pss_under_load_mb", "notes app: PSS of the whole `dev` tree, every API function warm, local Stripe, "
-     "8-client load", "MB", "≤ 400"),
+    ("pss_under_load_mb", "notes app: PSS of the whole `dev` tree, every function warm (one purchase: "
+     "notify-job too), the local Stripe running, 8-client load", "MB", "≤ 400"),
     ("cold_init_ms[notes-api]", "Init Duration of notes-api, forked from the worker template", "ms", "≤ 150"),
     ("cold_init_ms[billing-api]", "Init Duration of billing-api, forked from the worker template", "ms", "≤ 150"),
     ("cold_init_ms[notify-job]", "Init Duration of notify-job, forked from the worker template", "ms", "≤ 150"),
