@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import stagewise
+from stagewise import fastjson
 from stagewise.runtime.events import new_request_id
 from stagewise.runtime.model import FunctionSpec
 from stagewise.runtime.protocol import (
@@ -219,7 +220,7 @@ class Worker:
         """`call` on the running event loop: the answer is read when the pipe is readable."""
         self.trace = message.get("trace_id") or self.trace
         loop = asyncio.get_running_loop()
-        data = encode(message)
+        data = encode(message, fastjson.dumps)
         if len(data) > PIPE_CAPACITY:  # the worker drains it, but a large copy must not stall the loop
             await loop.run_in_executor(None, write_all, self._to_child, data)
         else:
@@ -232,7 +233,7 @@ class Worker:
         """The worker's next frame, or FrameTimeout after `timeout_s` (a timer on the loop: cheaper per
         request than `asyncio.wait_for`, which wraps the wait in a task of its own)."""
         future: asyncio.Future = loop.create_future()
-        buffer, fd = FrameBuffer(), self._from_child
+        buffer, fd = FrameBuffer(fastjson.loads), self._from_child
         timer = loop.call_later(timeout_s, lambda: _settle(future, error=FrameTimeout(
             f"no answer within {timeout_s:.2f} s")))
 

@@ -12,12 +12,12 @@ dropped, as a UDP send to an absent daemon is on AWS.
 
 from __future__ import annotations
 
-import json
 import socket
 import time
 from dataclasses import dataclass
 from typing import Any
 
+from stagewise import fastjson
 from stagewise.tracing.segments import (
     GatewayRequest,
     Invocation,
@@ -48,7 +48,7 @@ class Emitter:
 
     def send(self, document: dict[str, Any]) -> None:
         try:
-            self._socket.sendto(PREAMBLE + json.dumps(document, separators=(",", ":")).encode(), self.address)
+            self._socket.sendto(PREAMBLE + fastjson.dumps(document), self.address)
         except OSError:
             pass  # too big for a datagram, or no daemon: the trace lacks this segment, the request goes on
 
