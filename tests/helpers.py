@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import sys
 from pathlib import Path
 
 
@@ -36,3 +37,11 @@ def make_repo(root: Path) -> str:
     (root / ".gitignore").write_text("__pycache__/\n*.pyc\n.stagewise/\nknobs.json\n")
     git(root, "init", "-q")
     return commit_all(root, "the fixture project")
+
+
+def run_program_ok(program: str, timeout: float = 120) -> None:
+    """Run `program` in a fresh interpreter (what a module does at import shows there, not in this
+    process) and check that it ends by printing "ok"."""
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "ok"

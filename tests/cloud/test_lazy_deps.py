@@ -3,8 +3,7 @@ still loads when really used."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from tests.helpers import run_program_ok
 
 PROGRAM = """
 import sys
@@ -22,9 +21,7 @@ print("ok")
 
 
 def test_ssm_imports_without_ec2_and_ec2_loads_on_first_use() -> None:
-    result = subprocess.run([sys.executable, "-c", PROGRAM], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip() == "ok"
+    run_program_ok(PROGRAM)
 
 
 VALIDATOR_PROGRAM = """
@@ -50,9 +47,7 @@ print("ok")
 
 
 def test_api_gateway_imports_without_the_validator_and_still_validates_when_asked() -> None:
-    result = subprocess.run([sys.executable, "-c", VALIDATOR_PROGRAM], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip() == "ok"
+    run_program_ok(VALIDATOR_PROGRAM)
 
 
 IAM_PROGRAM = """
@@ -72,6 +67,4 @@ print("ok")
 
 
 def test_iam_imports_without_aws_managed_policies_and_loads_them_when_turned_on() -> None:
-    result = subprocess.run([sys.executable, "-c", IAM_PROGRAM], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip() == "ok"
+    run_program_ok(IAM_PROGRAM)

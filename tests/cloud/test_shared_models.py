@@ -3,8 +3,7 @@ provisioner's clients reads it; a model that loaders merge their own extras into
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from tests.helpers import run_program_ok
 
 PROGRAM = """
 import tempfile
@@ -34,9 +33,7 @@ print("ok")
 
 
 def test_one_copy_of_each_model_in_the_cloud_process_and_extras_stay_per_loader() -> None:
-    result = subprocess.run([sys.executable, "-c", PROGRAM], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip() == "ok"
+    run_program_ok(PROGRAM)
 
 
 CLIENT_PROGRAM = """
@@ -55,6 +52,4 @@ print("ok")
 
 
 def test_stagewise_clients_in_any_process_read_models_as_dicts_without_moto() -> None:
-    result = subprocess.run([sys.executable, "-c", CLIENT_PROGRAM], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip() == "ok"
+    run_program_ok(CLIENT_PROGRAM)
