@@ -184,17 +184,14 @@ def _throughput(dev: DevProcess, creds: Credentials, note_id: str, clients: int 
 
 def _warm_billing_path(dev: DevProcess, creds: Credentials, limit: float = 20) -> None:
     """One purchase: starts the local Stripe (on its first connection) and, through SNS, notify-job."""
+    from bench.billing_bench import _wait_for_sms
     from stagewise.cloud import sent_sms
     from stagewise.localstage import connect
 
     status, body = Client(dev.port, credentials=creds).call("POST", "/billing", {"storage": 10, "source": "tok_visa"})
     if status != 200:
         raise RuntimeError(f"POST /billing answered {status}: {body}")
-    local, deadline = connect("local"), time.perf_counter() + limit
-    while not sent_sms(local.endpoint, account_id=local.account_id):
-        if time.perf_counter() > deadline:
-            raise RuntimeError(f"no SMS within {limit} s of a purchase")
-        time.sleep(0.01)
+    _wait_for_sms(sent_sms, connect("local"), 1, limit)
 
 
 def _reload(dev: DevProcess, root: Path, creds: Credentials, rounds: int = 5) -> dict[str, float]:

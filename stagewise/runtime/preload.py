@@ -5,7 +5,7 @@ input of its built layer) → the installed distributions it names (with their e
 and the packages the Lambda runtime itself provides → their top-level import packages → plus every
 submodule of those packages the functions' own code imports (an `ast` scan of the watched source
 folders: `from pydantic import BaseModel` preloads `pydantic`, `from x.core import y` preloads
-`x.core`) → `candidates()`, top-level packages first.
+`x.core`; one `scan()` of the sources) → `candidates()`, top-level packages first.
 
 `import_recording(name)` imports one candidate while recording which environment variables its import
 reads: the template refuses a module whose import read a variable that differs between the functions
@@ -22,6 +22,7 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 WHOLE_ENVIRONMENT = "*"  # a read of every variable (iterating os.environ)
@@ -89,33 +90,40 @@ def _trees(roots: Iterable[Path]) -> Iterator[ast.AST]:
                 continue
 
 
-def _imported_modules(roots: Iterable[Path]) -> Iterator[str]:
-    """Absolute module names the Python files under `roots` import."""
+@dataclass(frozen=True)
+class SourceScan:
+    """What the functions' own code shows, from one read of its files."""
+
+    imports: frozenset[str]  # absolute module names it imports
+    services: tuple[str, ...]  # AWS services it names (`sdk_data.py`)
+
+
+_CLIENT_CALLS = ("client", "create_client", "resource")
+
+
+def scan(roots: Iterable[Path]) -> SourceScan:
+    """One pass over the Python files under `roots`: the modules they import, and the AWS services they
+    name as the first argument of a `client("…")`, `create_client("…")` or `resource("…")` call
+    (`boto3.client("sns")`, a helper named so...)."""
+    imports, services = set(), set()
     for tree in _trees(roots):
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
-                yield from (alias.name for alias in node.names)
+                imports.update(alias.name for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                yield node.module
-
-
-def sdk_services(roots: Iterable[Path]) -> list[str]:
-    """The AWS services the code under `roots` names as the first argument of a `client("…")`,
-    `create_client("…")` or `resource("…")` call (`boto3.client("sns")`, a helper named so...)."""
-    names = set()
-    for tree in _trees(roots):
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+                imports.add(node.module)
+            elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
                 called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-                if called in ("client", "create_client", "resource") and isinstance(node.args[0].value, str):
-                    names.add(node.args[0].value)
-    return sorted(names)
+                if called in _CLIENT_CALLS and isinstance(node.args[0].value, str):
+                    services.add(node.args[0].value)
+    return SourceScan(frozenset(imports), tuple(sorted(services)))
 
 
-def candidates(requirement_files: Iterable[Path], provided: Iterable[str], roots: Iterable[Path]) -> list[str]:
-    """Modules to preload: the layers' top-level packages, then the submodules of them the code imports."""
+def candidates(requirement_files: Iterable[Path], provided: Iterable[str], imports: Iterable[str]) -> list[str]:
+    """Modules to preload: the layers' top-level packages, then the submodules of them the code
+    imports (`imports`: `scan(...).imports`)."""
     tops = _top_levels(_distributions(requirement_files, provided))
-    used = {name for name in _imported_modules(roots) if name.split(".", 1)[0] in tops and "." in name}
+    used = {name for name in imports if name.split(".", 1)[0] in tops and "." in name}
     return sorted(tops) + sorted(used)
 
 

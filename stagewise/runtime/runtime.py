@@ -32,6 +32,7 @@ from stagewise.runtime.routing import Match
 from stagewise.runtime.server import HttpServer
 from stagewise.runtime.template import Template
 from stagewise.runtime.workers import DEFAULT_MAX_WORKERS, InvokeResult, InvokeStatus, WorkerSet
+from stagewise.tracing.local import TRACES_PAGE
 
 if TYPE_CHECKING:
     from stagewise.tracing.local import LocalTracing
@@ -166,7 +167,7 @@ class Runtime:
     @staticmethod
     def _may_be_local_page(path: str) -> bool:
         """A cheap first look (before matching the API's routes) at whether `_local_page` may serve `path`."""
-        return path in ("/openapi.json", "/docs") or path in openapi.ASSETS or path.startswith("/_stagewise/")
+        return path in ("/openapi.json", "/docs") or path in openapi.ASSETS or path.startswith(TRACES_PAGE)
 
     def _local_page(self, path: str) -> HttpResponse | None:
         if path == "/openapi.json":

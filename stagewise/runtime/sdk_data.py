@@ -1,7 +1,7 @@
 """botocore's data files, read once by the worker template and shared by every worker it forks.
 
 Data flow (inside the template, after its preload, before `gc.freeze`): the services the functions'
-code names (`preload.sdk_services`) → `share_loader(services)`: one botocore `Loader` reads the
+code names (`preload.scan(...).services`) → `share_loader(services)`: one botocore `Loader` reads the
 service list, endpoints, partitions, SDK defaults, retry rules, and those services' models and
 endpoint rule sets → every botocore `Session` made later in the process, and so in every forked
 worker, gets that loader instead of a new one that would read and parse the same JSON again (a

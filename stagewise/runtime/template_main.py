@@ -59,7 +59,7 @@ def _share_sdk_data(config: dict[str, Any], loaded: list[str]) -> list[str]:
     if "botocore" not in loaded or "HOME" in config["varying"]:
         return []
     try:
-        return sdk_data.share_loader(preload.sdk_services(config["roots"]))
+        return sdk_data.share_loader(config["sdk_services"])
     except Exception:  # noqa: BLE001 — then each worker reads its own, as without a template
         return []
 
@@ -155,8 +155,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     config = json.loads(args.config)
     began = config.setdefault("began", time.time())  # across re-executions
-    if config["candidates"] is None:
-        config["candidates"] = preload.candidates(config["requirements"], config["provided"], config["roots"])
+    if config["candidates"] is None or "sdk_services" not in config:  # once, not again when it re-executes
+        found = preload.scan(config["roots"])
+        config["sdk_services"] = list(found.services)
+        if config["candidates"] is None:
+            config["candidates"] = preload.candidates(config["requirements"], config["provided"], found.imports)
     loaded, refused = _preload(config)
     if refused and config.get("round", 0) < MAX_ROUNDS:
         config["excluded"] = sorted({*config["excluded"], *refused})

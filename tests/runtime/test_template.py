@@ -136,7 +136,7 @@ def test_botocore_data_is_read_once_in_the_template_for_the_services_the_code_na
 
 
 def test_the_services_the_code_names_are_found_by_reading_it(tmp_path):
-    from stagewise.runtime.preload import sdk_services
+    from stagewise.runtime.preload import scan
 
     (tmp_path / "a.py").write_text("import boto3\nsns = boto3.client('sns')\n"
                                    "table = boto3.session.Session().resource('dynamodb')\n")
@@ -145,7 +145,7 @@ def test_the_services_the_code_names_are_found_by_reading_it(tmp_path):
                                            "aws.client('sqs')\naws.client(name)\nsession.create_client('xray')\n"
                                            "print('client')\nclient()\n")
     (tmp_path / "broken.py").write_text("def (:\n")
-    assert sdk_services([tmp_path]) == ["dynamodb", "sns", "sqs", "xray"]
+    assert list(scan([tmp_path]).services) == ["dynamodb", "sns", "sqs", "xray"]
 
 
 def test_a_template_that_cannot_fork_falls_back_to_plain_processes(model, tmp_path):
