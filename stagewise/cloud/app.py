@@ -44,6 +44,7 @@ from stagewise.cloud.journal import Journal, JournalEntry
 from stagewise.cloud.layout import HEALTH_PATH
 from stagewise.cloud.origins import Origins
 from stagewise.cloud.snapshot import SNAPSHOT_FILE, SnapshotError, restore, take
+from stagewise.cloud.wsgi import base_environ
 
 PRESERVED_NAMES = "moto.preserved_header_names"
 # Headers that never change what moto does; everything else is journaled.
@@ -335,26 +336,8 @@ def _entry_for(environ: dict[str, Any], *, seq: int, at: float) -> JournalEntry:
 
 
 def _environ_for(entry: JournalEntry) -> dict[str, Any]:
-    host = entry.headers.get("HTTP_HOST", "127.0.0.1")
-    name, _, port = host.partition(":")
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": entry.method,
-        "PATH_INFO": entry.path,
-        "RAW_URI": entry.raw_uri,
-        "QUERY_STRING": entry.query,
-        "SCRIPT_NAME": "",
-        "SERVER_NAME": name,
-        "SERVER_PORT": port or "80",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "CONTENT_LENGTH": str(len(entry.body)),
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(entry.body),
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-        PRESERVED_NAMES: dict(entry.preserved),
-    }
+    environ = base_environ(method=entry.method, path=entry.path, raw_uri=entry.raw_uri, query=entry.query,
+                           host=entry.headers.get("HTTP_HOST", "127.0.0.1"), body=entry.body)
+    environ[PRESERVED_NAMES] = dict(entry.preserved)
     environ.update(entry.headers)
     return environ

@@ -3,9 +3,10 @@
 Data flow: take the state dir's lock (one server per journal) → build moto's WSGI
 app (`DomainDispatcherApplication` of moto's per-service Flask apps, as moto's own server does, but
 not in debug mode and with per-request method listing cached: ~0.1 ms of CPU per request) →
-wrap it in `DurableApp` → replay the journal in-process → listen on 127.0.0.1:P with
-cheroot (HTTP/1.1 keep-alive, headers intact, no per-request log lines) until
-SIGTERM/SIGINT. Startup lines (replay count and time) go to stderr, which the
+wrap it in `DurableApp` → replay the journal in-process → listen on 127.0.0.1:P with the
+same HTTP/1.1 front end as the local API (`stagewise.runtime.server`: llhttp on one event loop,
+keep-alive, the app in a pool of THREADS threads; `cloud/wsgi.py` makes each request a WSGI call)
+until SIGTERM/SIGINT. Startup lines (replay count and time) go to stderr, which the
 `LocalCloud` launcher points at `<state dir>/cloud.log`.
 """
 
@@ -17,14 +18,18 @@ import logging
 import os
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from stagewise.cloud.layout import LOCK_FILE
+from stagewise.runtime.server.http1 import Limits
 
 THREADS = 32  # long polls hold a thread (not the lock) while they wait
 IDLE_TIMEOUT = 120
+# S3 takes one object of up to 5 GiB in a PUT; the other limits leave room for presigned URLs and metadata.
+LIMITS = Limits(max_target=64 * 1024, max_head=64 * 1024, max_headers=200, max_body=5 * 1024**3)
 MALLOC_ARENAS = 2
 _M_ARENA_MAX = -8  # glibc's mallopt parameter (malloc.h)
 
@@ -117,28 +122,24 @@ def attach_services(app: Any, endpoint: str) -> None:
 
 
 def serve(app: Any, port: int) -> None:
-    from cheroot.wsgi import Server
-
-    from stagewise.cloud.gateway import MotoGateway
+    from stagewise.cloud.wsgi import WsgiFrontEnd
+    from stagewise.runtime.server import HttpServer, Timeouts
 
     attach_services(app, f"http://127.0.0.1:{port}")
-    server = Server(("127.0.0.1", port), app, numthreads=THREADS, timeout=IDLE_TIMEOUT)
-    server.gateway = MotoGateway
-    server.nodelay = True
-
-    def stop(signum: int, frame: Any) -> None:
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
     try:
-        server.prepare()
+        server = HttpServer(WsgiFrontEnd(app), port=port, limits=LIMITS, timeouts=Timeouts(idle=IDLE_TIMEOUT),
+                            threads=THREADS)
     except OSError as exc:
         print(f"cannot listen on 127.0.0.1:{port}: {exc}", file=sys.stderr)
         sys.exit(4)
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
+    signal.signal(signal.SIGINT, lambda signum, frame: stopping.set())
+    server.start()
     print(f"local cloud listening on http://127.0.0.1:{port}", file=sys.stderr, flush=True)
     try:
-        server.serve()
+        while not stopping.wait(1.0):  # a timed wait: the signal handlers run in this thread
+            pass
     finally:
         server.stop()
         with app.lock:

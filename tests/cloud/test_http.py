@@ -179,3 +179,35 @@ def test_ec2_is_imported_only_when_used_and_then_works(cloud: LocalCloud) -> Non
     # WHEN something really uses EC2 THEN the real module loads and answers
     regions = make_client(cloud, "ec2").describe_regions()["Regions"]
     assert any(region["RegionName"] == REGION for region in regions)
+
+
+def test_head_object_answers_the_object_length_without_a_body(cloud: LocalCloud) -> None:
+    """HEAD's Content-Length is the GET's (RFC 9110 §9.3.2), and no body follows it on the connection."""
+    s3 = make_client(cloud, "s3")
+    s3.create_bucket(Bucket="head-bucket")
+    s3.put_object(Bucket="head-bucket", Key="k", Body=b"x" * 1234)
+    for _ in range(3):  # one keep-alive connection: a stray body would corrupt the next answer's framing
+        assert s3.head_object(Bucket="head-bucket", Key="k")["ContentLength"] == 1234
+        assert s3.get_object(Bucket="head-bucket", Key="k")["Body"].read() == b"x" * 1234
+
+
+def test_a_chunked_upload_reaches_s3_whole(cloud: LocalCloud) -> None:
+    """A body sent with Transfer-Encoding: chunked (what a streaming client sends) is stored decoded."""
+    s3 = make_client(cloud, "s3")
+    s3.create_bucket(Bucket="chunked-bucket")
+    url = s3.generate_presigned_url("put_object", Params={"Bucket": "chunked-bucket", "Key": "big"})
+    parts = [b"a" * 70_000, b"b" * 5, b"c" * 100_000]
+    request = urllib.request.Request(url, data=iter(parts), method="PUT",
+                                     headers={"Transfer-Encoding": "chunked"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert answer.status == 200
+    assert s3.get_object(Bucket="chunked-bucket", Key="big")["Body"].read() == b"".join(parts)
+
+
+def test_a_framing_error_is_refused_with_400_and_the_server_serves_on(cloud: LocalCloud) -> None:
+    import socket
+
+    with socket.create_connection(("127.0.0.1", cloud.port), timeout=5) as raw:
+        raw.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab")
+        assert raw.recv(4096).startswith(b"HTTP/1.1 400 ")
+    assert make_client(cloud, "dynamodb").list_tables()["TableNames"] == []

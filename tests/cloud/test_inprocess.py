@@ -1,5 +1,5 @@
 """In-process dispatch (the local CloudFormation's deploys): a prepared boto3 request becomes the
-same WSGI environ cheroot builds for it, and the app's answer goes back to botocore unchanged."""
+same WSGI environ the HTTP front end builds for it (`cloud/wsgi.py`), and the app's answer goes back to botocore unchanged."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def s3() -> Any:
                                           aws_access_key_id="k", aws_secret_access_key="s")
 
 
-def test_a_put_becomes_the_environ_cheroot_would_make() -> None:
+def test_a_put_becomes_the_environ_the_http_front_end_would_make() -> None:
     seen: list[dict[str, Any]] = []
 
     def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:

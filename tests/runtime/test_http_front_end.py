@@ -489,3 +489,14 @@ def test_iam_verifies_sigv4_over_the_target_exactly_as_sent():
     with pytest.raises(sigv4.SignatureError):
         sigv4.verify(_incoming(request), service="execute-api", region="us-east-1",
                      secret_for=lambda key, token: "secret")
+
+
+def test_the_answer_to_head_has_the_apps_content_length_and_no_body() -> None:
+    from stagewise.runtime.server import encode_response
+
+    answer = HttpResponse(200, [("Content-Length", "1234"), ("ETag", '"e"')], b"")
+    assert encode_response(answer, head=True) == b'HTTP/1.1 200 OK\r\nETag: "e"\r\nContent-Length: 1234\r\n\r\n'
+    # without a length from the app, the body's; a body the app still sent is not written
+    assert encode_response(HttpResponse(200, [], b"abc"), head=True).endswith(b"Content-Length: 3\r\n\r\n")
+    # a GET keeps the server's own framing: the app's Content-Length is replaced by the body's
+    assert encode_response(HttpResponse(200, [("Content-Length", "1234")], b"ab")).endswith(b"Content-Length: 2\r\n\r\nab")

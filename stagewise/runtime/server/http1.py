@@ -245,22 +245,30 @@ def error_response(status: int, message: str) -> HttpResponse:
     return HttpResponse(status, [("Content-Type", "application/json")], json.dumps({"message": message}).encode())
 
 
-def encode_response(response: HttpResponse, *, keep_alive: bool = True) -> bytes:
+def encode_response(response: HttpResponse, *, keep_alive: bool = True, head: bool = False) -> bytes:
     """Status line + headers + body as one buffer (one write: no Nagle/delayed-ACK stall). Framing headers
     are the server's own: `Content-Length` (none for 1xx/204), `Connection: close` when closing.
+    The answer to a HEAD request (`head`) has no body and the `Content-Length` the app gave, which is
+    that of the GET it stands for (RFC 9110 §9.3.2; S3's HeadObject), else the body's.
     A header whose name or value holds CR/LF is dropped (no response splitting)."""
     status = response.status
     lines = [f"HTTP/1.1 {status} {_REASONS.get(status, '')}"]
+    length = None
     for name, value in response.headers:
         text = f"{name}: {value}"
-        if name.lower() in _HOP_BY_HOP or "\n" in text or "\r" in text:
+        lowered = name.lower()
+        if lowered in _HOP_BY_HOP or "\n" in text or "\r" in text:
+            if head and lowered == "content-length" and value.strip().isdigit():
+                length = value.strip()
             continue
         lines.append(text)
     body = response.body
     if status < 200 or status in _NO_BODY:
         body = b""
     else:
-        lines.append(f"Content-Length: {len(body)}")
+        lines.append(f"Content-Length: {length if length is not None else len(body)}")
+    if head:
+        body = b""
     if not keep_alive:
         lines.append("Connection: close")
     lines.append("\r\n")

@@ -217,7 +217,7 @@ class _Connection(asyncio.Protocol):
             _log.exception("%s %s failed in the gateway", request.method, request.path)
             response = error_response(500, "Internal server error")
         try:
-            self.server.loop.call_soon_threadsafe(self._respond, response)
+            self.server.loop.call_soon_threadsafe(self._respond, response, request.method == "HEAD")
         except RuntimeError:  # the loop is closed: the server stopped meanwhile
             pass
 
@@ -228,15 +228,15 @@ class _Connection(asyncio.Protocol):
         except Exception:  # noqa: BLE001
             _log.exception("%s %s failed in the gateway", request.method, request.path)
             response = error_response(500, "Internal server error")
-        self._respond(response)
+        self._respond(response, request.method == "HEAD")
 
-    def _respond(self, response: HttpResponse) -> None:
+    def _respond(self, response: HttpResponse, head: bool = False) -> None:
         self.busy = False
         transport = self.transport
         if transport.is_closing():
             return
         keep = self.keep_alive and not self.server.stopping and not (self.eof and not self.parser.requests)
-        transport.write(encode_response(response, keep_alive=keep))
+        transport.write(encode_response(response, keep_alive=keep, head=head))
         self.served += 1
         if not keep:
             self.closing = True

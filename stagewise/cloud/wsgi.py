@@ -1,0 +1,116 @@
+"""The WSGI side of the local cloud: a request as moto's WSGI app needs it, and its answer back.
+
+Data flow: a request from the wire (the HTTP front end, `HttpServer` of `stagewise.runtime.server`)
+or from botocore in-process (`inprocess.py`) → `environ_for(...)`: PEP 3333's environ, plus what
+moto reads beyond it (`RAW_URI`: moto matches S3 keys against the undecoded path; the map of
+original header names WSGI would fold, for `x-amz-meta-*` names holding `_`) → `call(app, environ)`
+→ (status, headers, body). `WsgiFrontEnd(app)` is the HTTP server's app: `HttpRequest` → `HttpResponse`.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import unquote
+
+from moto.core.request import (
+    PRESERVED_HEADER_NAMES_ENVIRON_KEY,
+    environ_key_for_header,
+    should_preserve_original_header_name,
+)
+
+from stagewise.runtime.events import HttpRequest
+from stagewise.runtime.responses import HttpResponse
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+# Framing the front end has already undone: the body reaches the app whole, its length known.
+_FRAMING = frozenset({"CONTENT_LENGTH", "TRANSFER_ENCODING"})
+
+
+def preserved_names(header_names: Iterable[str]) -> dict[str, str]:
+    """The environ entry moto reads for header names WSGI would fold (`x-amz-meta-a_b`)."""
+    names: dict[str, str] = {}
+    for name in header_names:
+        if should_preserve_original_header_name(name):
+            names.setdefault(environ_key_for_header(name), name)
+    return names
+
+
+def base_environ(*, method: str, path: str, raw_uri: str, query: str, host: str, body: bytes,
+                 scheme: str = "http", remote_addr: str = "127.0.0.1") -> dict[str, Any]:
+    """PEP 3333's keys for a request whose body is read whole (`path`: PATH_INFO, already decoded)."""
+    name, _, port = host.partition(":")
+    return {
+        "REQUEST_METHOD": method,
+        "SCRIPT_NAME": "",
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "REQUEST_URI": raw_uri,
+        "RAW_URI": raw_uri,
+        "SERVER_NAME": name or "127.0.0.1",
+        "SERVER_PORT": port or "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": remote_addr,
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scheme,
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+
+
+def environ_for(method: str, raw_path: str, raw_query: str, headers: Iterable[tuple[str, str]], body: bytes,
+                *, scheme: str = "http", remote_addr: str = "127.0.0.1") -> dict[str, Any]:
+    """The environ of a request as it came: target still percent-encoded, header fields as sent
+    (a repeated field is joined with ", ", as WSGI servers do)."""
+    headers = list(headers)
+    host = next((value for name, value in headers if name.lower() == "host"), "127.0.0.1")
+    raw_uri = raw_path + (f"?{raw_query}" if raw_query else "")
+    environ = base_environ(method=method, path=unquote(raw_path, encoding="latin-1"), raw_uri=raw_uri,
+                           query=raw_query, host=host, body=body, scheme=scheme, remote_addr=remote_addr)
+    for name, value in headers:
+        key = name.upper().replace("-", "_")
+        if key in _FRAMING:
+            continue
+        key = key if key == "CONTENT_TYPE" else f"HTTP_{key}"
+        environ[key] = f"{environ[key]}, {value}" if key in environ else value
+    environ[PRESERVED_HEADER_NAMES_ENVIRON_KEY] = preserved_names(name for name, _ in headers)
+    return environ
+
+
+def call(app: WsgiApp, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Run `app` on `environ`: its status code, headers and whole body."""
+    answered: dict[str, Any] = {}
+    written: list[bytes] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], Any]:
+        answered["status"], answered["headers"] = status, headers
+        return written.append
+
+    result = app(environ, start_response)
+    try:
+        body = b"".join([*written, *result])
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+    return int(answered["status"].split(" ", 1)[0]), list(answered["headers"]), body
+
+
+class WsgiFrontEnd:
+    """The HTTP server's app: each `HttpRequest` through the WSGI app (run in the server's pool)."""
+
+    def __init__(self, app: WsgiApp) -> None:
+        self.app = app
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        environ = environ_for(request.method, request.raw_path, request.raw_query, request.headers, request.body,
+                              remote_addr=request.source_ip)
+        status, headers, body = call(self.app, environ)
+        return HttpResponse(status, headers, body)
+
