@@ -99,6 +99,7 @@ def _suites(rounds: int):
         ("cold init", lambda: dev_bench.cold_init(handlers)),
         ("hello app", hello_bench.run),
         ("cloud request", cloud_bench.run),
+        ("cloud over HTTP", cloud_bench.over_http),
         ("billing", billing_bench.run),
         ("IAM check", auth_bench.run),
         ("pipeline", pipeline_bench.run),

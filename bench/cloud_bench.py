@@ -1,6 +1,8 @@
 """The local cloud's own cost for one SDK call: CPU time of a DynamoDB GetItem answered in-process by
 the cloud's WSGI app (guard, lock, moto's dispatch and serializer) plus the client's signing and
-parsing — no socket, so the figure is the per-request work, not this shared machine's scheduling.
+parsing — no socket, so the figure is the per-request work, not this shared machine's scheduling;
+and over HTTP, the CPU the cloud's server process spends per GetItem of keep-alive boto3 clients
+(its HTTP front end included), from /proc/<pid>/stat.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 import os
 import statistics
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -37,3 +40,48 @@ def run(calls: int = 1000, rounds: int = 5) -> dict[str, float]:
                 ddb.get_item(TableName="bench", Key={"pk": {"S": "a"}})
             samples.append((time.process_time() - began) / calls)
     return {"cloud_getitem_cpu_us": round(statistics.median(samples) * 1e6, 1)}
+
+
+def _process_cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def over_http(calls: int = 3000, clients: tuple[int, ...] = (1, 4)) -> dict[str, float]:
+    from stagewise.cloud import client
+    from stagewise.testing import running_cloud
+
+    figures = {}
+    with tempfile.TemporaryDirectory(prefix="stagewise-cloud-bench-") as tmp, running_cloud(Path(tmp)) as cloud:
+        ddb = client(cloud.endpoint, account_id=ACCOUNT, region="us-east-1", service="dynamodb")
+        ddb.create_table(TableName="bench", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                         BillingMode="PAY_PER_REQUEST")
+        ddb.put_item(TableName="bench", Item={"pk": {"S": "a"}, "content": {"S": "x" * 200}})
+        pid = cloud.status().pid
+        for count in clients:
+            figures[f"cloud_getitem_http_cpu_us[{count}]"] = _cpu_per_call(cloud.endpoint, pid, calls, count)
+    return figures
+
+
+def _cpu_per_call(endpoint: str, pid: int, calls: int, count: int) -> float:
+    from stagewise.cloud import client
+
+    ready = threading.Barrier(count + 1)
+
+    def run() -> None:
+        ddb = client(endpoint, account_id=ACCOUNT, region="us-east-1", service="dynamodb")
+        for _ in range(100):  # warm: connection open, moto's caches filled
+            ddb.get_item(TableName="bench", Key={"pk": {"S": "a"}})
+        ready.wait()
+        for _ in range(calls // count):
+            ddb.get_item(TableName="bench", Key={"pk": {"S": "a"}})
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    ready.wait()
+    began = _process_cpu_s(pid)
+    for thread in threads:
+        thread.join()
+    return round((_process_cpu_s(pid) - began) / (calls // count * count) * 1e6, 1)
