@@ -370,7 +370,7 @@ def parse_project(raw: dict[str, Any], *, root: Path, file: Path) -> Project:
         stages=stages,
         ephemeral=_stage_layer(raw.get("ephemeral", {}), "[ephemeral]", file, model=EphemeralSettings),
         file=file,
-        standins=_standins(_table(raw, "local", file), root, file),
+        standins=_standins(_table(raw, "local", file), file),
     )
 
 
@@ -436,8 +436,9 @@ def _services(table: dict[str, Any], root: Path, file: Path) -> dict[str, Servic
     return services
 
 
-def _standins(local: dict[str, Any], root: Path, file: Path) -> dict[str, StandinSettings]:
-    """`[local.standins.<name>]`: each validated, its module found under the root, one stand-in per secret."""
+def _standins(local: dict[str, Any], file: Path) -> dict[str, StandinSettings]:
+    """`[local.standins.<name>]`: each validated, one stand-in per secret. Whether the module exists is
+    checked when `dev` runs it (stagewise/standins.py): a deploy or a CI job need not carry the app's tools."""
     if set(local) - {"standins"}:
         raise ConfigError(f"{file}: [local]: unknown key(s) {sorted(set(local) - {'standins'})}; allowed: standins")
     standins: dict[str, StandinSettings] = {}
@@ -446,21 +447,12 @@ def _standins(local: dict[str, Any], root: Path, file: Path) -> dict[str, Standi
         if not SERVICE_NAME.match(name):
             raise ConfigError(f"{file}: {where}: a stand-in's name is lowercase letters, digits and '-' (it names its state folder)")
         standin = _validated(StandinSettings, value, where, file)
-        _check_module(standin.module, root, f"{file}: {where}")
         taken = [other for other, settings in standins.items() if settings.secret == standin.secret]
         if taken:
             raise ConfigError(f"{file}: {where}: secret {standin.secret} is already [local.standins.{taken[0]}]'s; "
                               "one stand-in per secret")
         standins[name] = standin
     return standins
-
-
-def _check_module(module: str, root: Path, where: str) -> None:
-    """A stand-in is the app's own code: `python -m <module>` must find it under the project root."""
-    path = root.joinpath(*module.split("."))
-    if not (path.with_suffix(".py").is_file() or (path / "__main__.py").is_file()):
-        raise ConfigError(f"{where}: module '{module}' is not under {root} (neither {path.with_suffix('.py')} "
-                          f"nor {path / '__main__.py'}); it is run as python -m {module} from there")
 
 
 def _table(raw: dict[str, Any], key: str, file: Path) -> dict[str, Any]:

@@ -117,6 +117,7 @@ class LocalStandin:
         with self._lock:
             if self.base_url is not None:
                 return self.base_url
+            self._check_module()
             try:
                 self._listener = _listening_socket(self.port)
             except OSError as exc:
@@ -129,6 +130,15 @@ class LocalStandin:
         threading.Thread(target=self._spawn_on_first_connection, name=f"standin-{self.name}-activation",
                          daemon=True).start()
         return self.base_url
+
+    def _check_module(self) -> None:
+        """Fail before any socket opens if `python -m <module>` cannot find the module under the root."""
+        path = self.root.joinpath(*self.settings.module.split("."))
+        if not (path.with_suffix(".py").is_file() or (path / "__main__.py").is_file()):
+            raise UserError(
+                f"local stand-in {self.name}: module '{self.settings.module}' is not under {self.root} (neither "
+                f"{path.with_suffix('.py')} nor {path / '__main__.py'}); fix [local.standins.{self.name}] module "
+                "in stagewise.toml, it is run as python -m <module> from there")
 
     def _spawn(self) -> None:
         """Start the child on the listening socket (the caller holds the lock)."""

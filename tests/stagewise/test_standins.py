@@ -149,8 +149,6 @@ def test_a_project_without_stand_ins_has_none(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("declaration", "message"), [
-    (DECLARATION.replace('module = "fakes.maps"', 'module = "fakes.mapz"'),
-     "[local.standins.maps]: module 'fakes.mapz' is not under"),
     (DECLARATION.replace('module = "fakes.maps"\n', ""), "[local.standins.maps]: missing key 'module'"),
     (DECLARATION.replace("url_variable", "url_var"), "unknown key 'url_var' (allowed: module"),
     (DECLARATION.replace('"MAPS_API_KEY"', '"maps-key"'), "[local.standins.maps]: secret: String should match"),
@@ -230,6 +228,17 @@ def test_stop_ends_the_process_and_frees_the_port(standin: LocalStandin) -> None
     standin.stop()
     with pytest.raises(httpx.ConnectError):
         httpx.get(url, timeout=2)
+
+
+def test_a_module_not_under_the_root_stops_the_launch_naming_the_fix(tmp_path: Path) -> None:
+    # checked at launch, not when stagewise.toml is read: a deploy or a CI job need not carry the app's tools
+    project = load_project(write_project(tmp_path, declaration=DECLARATION.replace('"fakes.maps"', '"fakes.mapz"')))
+    local = LocalStandin("maps", project.standins["maps"], state_dir=tmp_path / "state", root=project.root)
+    with pytest.raises(UserError) as raised:
+        local.launch(on_first_connection=True)
+    assert "local stand-in maps: module 'fakes.mapz' is not under" in str(raised.value)
+    assert "fix [local.standins.maps] module in stagewise.toml" in str(raised.value)
+    assert local.base_url is None  # no socket was opened
 
 
 def test_a_child_that_never_says_it_listens_is_a_user_error(tmp_path: Path) -> None:
