@@ -13,14 +13,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@# bytecode caches, as a non-editable install writes them (a first `dev` then starts as fast as later ones)
-	$(BIN)/python -m compileall -q stagewise libs services infra > /dev/null
+	$(BIN)/python -m compileall -q stagewise libs services infra tools > /dev/null
 	@touch $(STAMP)
 
 dev: $(STAMP)
 	$(BIN)/stagewise dev $(ARGS)
 
 test: $(STAMP)
-	$(BIN)/python -m ruff check stagewise libs services infra tests tests_aws bench
+	$(BIN)/python -m ruff check stagewise libs services infra tools tests tests_aws bench
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(ARGS)
 
 # Against a real AWS account (not run by CI): STAGEWISE_AWS_ACCOUNT_ID=<id> and its credentials in the environment.
@@ -31,7 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench $(ARGS)
 
 lint: $(STAMP)
-	$(BIN)/python -m ruff check stagewise libs services infra tests tests_aws bench
+	$(BIN)/python -m ruff check stagewise libs services infra tools tests tests_aws bench
 
 synth: $(STAMP)
 	$(BIN)/stagewise synth --stage dev --out out/

@@ -16,6 +16,9 @@ app's own free-form values; they go through the same table, key by key, and reac
 stack code as `ctx.stage.vars`. `Project.resolve()` also says which layer every
 value came from (`stagewise config`).
 
+Local stand-ins (`[local.standins.<name>]`) are the app's own programs that stand in for a
+third-party API on local stages; `stagewise.standins` runs them.
+
 Every error names the file, the key and what is allowed.
 """
 
@@ -40,6 +43,7 @@ SERVICE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 LOCAL_STAGE = "local"
 MAX_STAGE_NAME = 20
 VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+SECRET_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")  # a secret's name: the last part of its SSM parameter
 VarValue = str | int | float | bool
 M = TypeVar("M", bound="BaseModel")
 
@@ -58,6 +62,15 @@ class AccountConfig(_Strict):
     id: str = Field(pattern=r"^\d{12}$")
     profile: str | None = None
     role_arn: str | None = Field(default=None, pattern=r"^arn:aws:iam::\d{12}:role/.+$")
+
+
+class StandinSettings(_Strict):
+    """One `[local.standins.<name>]`: a program that stands in for a third-party API on local stages."""
+
+    module: str = Field(pattern=r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")  # run as python -m <module> from the root
+    secret: str = Field(pattern=SECRET_NAME.pattern)  # started when a service of the stage declares it
+    secret_value: str | None = Field(default=None, min_length=1)  # a local stage's value when it has none
+    url_variable: str = Field(pattern=r"^[A-Z_][A-Z0-9_]*$")  # the stand-in's base URL, for the secret's users
 
 
 class StageSettings(_Strict):
@@ -136,6 +149,7 @@ class Project:
     stages: dict[str, StageSettings]
     ephemeral: EphemeralSettings
     file: Path = field(default=Path(MANIFEST))
+    standins: dict[str, StandinSettings] = field(default_factory=dict)  # [local.standins.<name>]
 
     def layers_for(self, stage: str, overrides: StageSettings | None = None) -> list[Layer]:
         """The precedence table, highest first. Used for lookup and merge alike."""
@@ -326,7 +340,7 @@ def load_project(path: Path | None = None) -> Project:
     return parse_project(raw, root=file.parent, file=file)
 
 
-_TOP_LEVEL = {"app", "services", "accounts", "defaults", "stages", "ephemeral"}
+_TOP_LEVEL = {"app", "services", "accounts", "defaults", "stages", "ephemeral", "local"}
 
 
 def parse_project(raw: dict[str, Any], *, root: Path, file: Path) -> Project:
@@ -356,6 +370,7 @@ def parse_project(raw: dict[str, Any], *, root: Path, file: Path) -> Project:
         stages=stages,
         ephemeral=_stage_layer(raw.get("ephemeral", {}), "[ephemeral]", file, model=EphemeralSettings),
         file=file,
+        standins=_standins(_table(raw, "local", file), file),
     )
 
 
@@ -421,6 +436,25 @@ def _services(table: dict[str, Any], root: Path, file: Path) -> dict[str, Servic
     return services
 
 
+def _standins(local: dict[str, Any], file: Path) -> dict[str, StandinSettings]:
+    """`[local.standins.<name>]`: each validated, one stand-in per secret. Whether the module exists is
+    checked when `dev` runs it (stagewise/standins.py): a deploy or a CI job need not carry the app's tools."""
+    if set(local) - {"standins"}:
+        raise ConfigError(f"{file}: [local]: unknown key(s) {sorted(set(local) - {'standins'})}; allowed: standins")
+    standins: dict[str, StandinSettings] = {}
+    for name, value in _table(local, "standins", file).items():
+        where = f"[local.standins.{name}]"
+        if not SERVICE_NAME.match(name):
+            raise ConfigError(f"{file}: {where}: a stand-in's name is lowercase letters, digits and '-' (it names its state folder)")
+        standin = _validated(StandinSettings, value, where, file)
+        taken = [other for other, settings in standins.items() if settings.secret == standin.secret]
+        if taken:
+            raise ConfigError(f"{file}: {where}: secret {standin.secret} is already [local.standins.{taken[0]}]'s; "
+                              "one stand-in per secret")
+        standins[name] = standin
+    return standins
+
+
 def _table(raw: dict[str, Any], key: str, file: Path) -> dict[str, Any]:
     value = raw.get(key, {})
     if not isinstance(value, dict):
@@ -438,7 +472,9 @@ def _validated(model: type[M], value: Any, where: str, file: Path | None = None)
         problems = []
         for err in exc.errors():
             key = ".".join(str(p) for p in err["loc"]) or "?"
-            if err["type"] == "extra_forbidden":
+            if err["type"] == "missing":
+                problems.append(f"missing key '{key}'")
+            elif err["type"] == "extra_forbidden":
                 allowed = ", ".join(model.model_fields)
                 hint = " (an app value of your own goes under vars)" if "vars" in model.model_fields else ""
                 problems.append(f"unknown key '{key}' (allowed: {allowed}){hint}")

@@ -1,13 +1,13 @@
 """One `stagewise dev` session: start (or reuse) the cloud, provision, serve, wait, stop.
 
 Data flow: LocalCloud (moto, durable) → secrets the services declare (`SECRETS` in their
-stack modules; local stages get a test Stripe key if they have none) checked before anything is
-deployed → LocalStripe (patched localstripe on loopback, state in the cloud's state dir; its
-socket is opened at once and its process started by the first call) → LocalStage.deploy
-(templates → the local cloud's CloudFormation API, the provider `deploy` uses)
-→ RuntimeModel.from_stacks (routes, authorizers, functions, SNS subscriptions from the DEPLOYED
-state; functions that read a Stripe key get STRIPE_API_BASE = the local Stripe, at run time only,
-never in a template) → Runtime (API Gateway on 127.0.0.1:<port>, one warm worker per function,
+stack modules; a local stage gets a stand-in's test value for a secret it lacks) checked before
+anything is deployed → the local stand-ins those secrets call for (stagewise/standins.py: the
+app's programs on loopback, state in the cloud's state dir; each socket is opened at once and its
+process started by the first call) → LocalStage.deploy (templates → the local cloud's
+CloudFormation API, the provider `deploy` uses) → RuntimeModel.from_stacks (routes, authorizers,
+functions, SNS subscriptions from the DEPLOYED state; functions that read a stand-in's secret get
+its URL in its `url_variable`, at run time only, never in a template) → Runtime (API Gateway on 127.0.0.1:<port>, one warm worker per function,
 SNS → Lambda delivery; a local X-Ray daemon whose address every worker gets, its traces and the
 functions' logs kept in the cloud's state dir: stagewise/tracing).
 """
@@ -23,25 +23,19 @@ from dataclasses import dataclass, field, replace
 from stagewise.cloud import LocalCloud
 from stagewise.cloud import credentials as cloud_credentials
 from stagewise.cloud.accounts import preload
-from stagewise.cloud.layout import STRIPE_DIR
 from stagewise.cloud.origins import record_origin
 from stagewise.config import Project, StageConfig
 from stagewise.errors import UserError
 from stagewise.localstage import LocalStage
 from stagewise.runtime import Runtime, RuntimeModel
 from stagewise.runtime.early_templates import provisional_functions, start_templates
-from stagewise.runtime.model import FunctionSpec
 from stagewise.runtime.template import Template
 from stagewise.secrets import SecretStore
 from stagewise.stacks.render import declared_secrets, render_stage
-from stagewise.stripe_local import LOCAL_SECRET_KEY, LocalStripe
+from stagewise.standins import LocalStandin, local_secret_values, standin_dir, standins_for, with_urls
 from stagewise.target import target_for
 from stagewise.tracing.local import TRACES_PAGE, LocalTracing
 
-STRIPE_SECRET = "STRIPE_SECRET_KEY"
-# Secrets a local stage gets automatically when it has none: test values that work only locally.
-LOCAL_TEST_SECRETS = {STRIPE_SECRET: LOCAL_SECRET_KEY}
-STRIPE_KEY_VARIABLE = "STRIPE_SECRET_PARAMETER"  # a function with this variable calls Stripe
 # The clients a start makes (secrets, stack state, SNS delivery): their models are read while the cloud boots.
 STARTUP_SERVICES = ("ssm", "s3", "sqs", "sns")
 
@@ -62,7 +56,7 @@ class DevSession:
     started_cloud: bool = False
     runtime: Runtime | None = None
     local: LocalStage | None = None
-    stripe: LocalStripe | None = None
+    standins: list[LocalStandin] = field(default_factory=list)
     tracing: LocalTracing | None = None
     templates: dict[str, Template] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -73,12 +67,12 @@ class DevSession:
         if not self.started_cloud:  # `stagewise dev` launches it before importing this module
             self.started_cloud = self.cloud.begin()
         needed = declared_secrets(self.project, self.config)  # imports the stack modules meanwhile
-        stripe_url = self._launch_stripe() if STRIPE_SECRET in needed else None
+        self._launch_standins(needed)
         self.tracing = LocalTracing.for_stage(self.cloud.state_dir, self.config.name)
         account_id = self.project.accounts[self.config.account].id
         env = {"AWS_ENDPOINT_URL": self.cloud.endpoint, **cloud_credentials(self.cloud.endpoint, account_id),
                **self.tracing.start(daemon=self.traced)}
-        self.templates = self._early_templates(env, account_id, stripe_url)  # they import while the cloud boots
+        self.templates = self._early_templates(env, account_id)  # they import while the cloud boots
         preload(STARTUP_SERVICES, region=self.config.region)
         self.cloud.wait_ready()
         say(f"local cloud  {self.cloud.endpoint}{'' if self.started_cloud else ' (reused)'}")
@@ -86,8 +80,7 @@ class DevSession:
         prepare_secrets(self.local, needed)
         states = self.local.deploy(on_stack=lambda name, status: say(f"  {name:<32} {status}"))
         model = RuntimeModel.from_stacks(states, repo_root=self.local.project.root)
-        if stripe_url is not None:
-            model = with_stripe_api_base(model, stripe_url)
+        model = replace(model, functions=with_urls(model.functions, self.standins))
         self.runtime = Runtime(
             model, repo_root=self.local.project.root, worker_env=env, region=self.local.region, log=say,
             hot_reload=self.watch, tracing=self.tracing, templates=self.templates,
@@ -96,34 +89,36 @@ class DevSession:
         url = self.runtime.start(host="127.0.0.1", port=self.port)
         record_origin(self.cloud.state_dir, url)  # pages of the local API may call the cloud; no other page
         self._announce(url, model, time.perf_counter() - began)
-        if self.stripe is not None:
-            threading.Thread(target=self._report_stripe, args=(self.stripe,), name="local-stripe", daemon=True).start()
+        for standin in self.standins:
+            threading.Thread(target=self._report_standin, args=(standin,), name=f"standin-{standin.name}",
+                             daemon=True).start()
         return url
 
-    def _early_templates(self, env: dict[str, str], account_id: str, stripe_url: str | None) -> dict[str, Template]:
+    def _early_templates(self, env: dict[str, str], account_id: str) -> dict[str, Template]:
         """Worker templates started from the rendered stacks (`runtime/early_templates.py`)."""
         functions = provisional_functions(render_stage(self.project, self.config), repo_root=self.project.root,
                                           region=self.config.region, account_id=account_id)
-        if stripe_url is not None:
-            functions = stripe_base_functions(functions, stripe_url)
+        functions = with_urls(functions, self.standins)
         return start_templates(functions, repo_root=self.project.root, base_env=env, region=self.config.region,
                                log=say)
 
-    def _launch_stripe(self) -> str:
-        """The local Stripe's URL; its process starts on the first call to it (~0.5 s of imports that
-        a start of dev need not pay while everything else starts: stripe_local.py)."""
-        self.stripe = LocalStripe(self.cloud.state_dir / STRIPE_DIR)  # survives restarts; `cloud reset` wipes it
-        url = self.stripe.launch(on_first_connection=True)
-        say(f"local Stripe {url}   (starts on the first call)")
-        return url
+    def _launch_standins(self, secrets: list[str]) -> None:
+        """The stand-ins the stage's secrets call for; each process starts on the first call to it (its
+        imports, ~0.5 s for some, need not be paid while everything else starts)."""
+        for name, settings in standins_for(self.project, secrets).items():
+            standin = LocalStandin(name, settings, root=self.project.root,  # survives restarts; `cloud reset` wipes it
+                                   state_dir=standin_dir(self.cloud.state_dir, name))
+            self.standins.append(standin)
+            url = standin.launch(on_first_connection=True)
+            say(f"stand-in     {name} {url}   (starts on the first call)")
 
-    def _report_stripe(self, stripe: LocalStripe) -> None:
-        """Say so if the local Stripe fails to start once something calls it."""
+    def _report_standin(self, standin: LocalStandin) -> None:
+        """Say so if a stand-in fails to start once something calls it."""
         try:
-            stripe.wait_ready()
+            standin.wait_ready()
         except UserError as exc:
-            if not self._stop.is_set() and self.stripe is stripe:
-                say(f"error: {exc}; POST /billing answers 502 until dev is restarted")
+            if not self._stop.is_set() and standin in self.standins:
+                say(f"error: {exc}; the functions that call it fail until dev is restarted")
 
     def _announce(self, url: str, model: RuntimeModel, seconds: float) -> None:
         say(f"\nAPI          {url}   (ready in {seconds:.2f} s)")
@@ -153,9 +148,9 @@ class DevSession:
         if self.tracing is not None:
             self.tracing.stop()
             self.tracing = None
-        if self.stripe is not None:
-            self.stripe.stop()
-            self.stripe = None
+        for standin in self.standins:
+            standin.stop()
+        self.standins = []
         if self.started_cloud and self.keep_cloud:
             say(f"local cloud left running at {self.cloud.endpoint} (`stagewise cloud stop` stops it)")
         elif self.started_cloud:
@@ -182,18 +177,10 @@ def prepare_secrets(local: LocalStage, names: list[str]) -> None:
     """
     store = SecretStore(local.client("ssm"), local.project.app.name)
     visible = store.visible(local.stage)
+    test_values = local_secret_values(local.project)  # test values that work only with the local stand-ins
     for name in names:
-        if name not in visible and name in LOCAL_TEST_SECRETS:
-            store.set(local.stage.name, name, LOCAL_TEST_SECRETS[name])
+        if name not in visible and name in test_values:
+            store.set(local.stage.name, name, test_values[name])
             say(f"secret       {name} set to the local test value for stage {local.stage.name}")
     store.resolve(local.stage, names)
 
-
-def with_stripe_api_base(model: RuntimeModel, url: str) -> RuntimeModel:
-    """The model with STRIPE_API_BASE=`url` in the environment of the functions that call Stripe only."""
-    return replace(model, functions=stripe_base_functions(model.functions, url))
-
-
-def stripe_base_functions(functions: dict[str, FunctionSpec], url: str) -> dict[str, FunctionSpec]:
-    return {key: replace(spec, environment={**spec.environment, "STRIPE_API_BASE": url})
-            if STRIPE_KEY_VARIABLE in spec.environment else spec for key, spec in functions.items()}

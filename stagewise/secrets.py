@@ -9,21 +9,19 @@ and `missing` lets a deploy stop before it touches anything.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from stagewise.config import StageConfig
+from stagewise.config import SECRET_NAME, StageConfig
 from stagewise.errors import UserError
 
-SECRET_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
 MAX_VALUE_BYTES = 4096  # SSM standard tier limit
 
 
 def check_secret_name(name: str) -> None:
     if not SECRET_NAME.match(name):
-        raise UserError(f"bad secret name '{name}': use UPPER_SNAKE_CASE, e.g. STRIPE_SECRET_KEY")
+        raise UserError(f"bad secret name '{name}': use UPPER_SNAKE_CASE, e.g. API_KEY")
 
 
 def parameter_name(app: str, stage: str, name: str) -> str:

@@ -23,7 +23,7 @@ the handler directly.
   profile variables removed, all restored on exit); `create_table` makes an on-demand table.
 
 End-to-end tests never touch the developer's own local cloud or files: `project_copy` copies the
-app to a temp folder and points STAGEWISE_PROJECT / STAGEWISE_STATE_DIR there, `running_cloud`
+app (and the folders of its local stand-ins) to a temp folder and points STAGEWISE_PROJECT / STAGEWISE_STATE_DIR there, `running_cloud`
 runs a local cloud with its own state dir on a free loopback port, `DevProcess` runs
 `stagewise dev` on free loopback ports and stops every process it started, `Client` is a
 keep-alive HTTP client that signs each request (SigV4 for `execute-api`) when given a user's
@@ -86,7 +86,7 @@ def project_copy(repo: Path):
     with tempfile.TemporaryDirectory(prefix="stagewise-bench-") as tmp:
         root = Path(tmp) / "project"
         root.mkdir()
-        for item in COPY_ITEMS:
+        for item in [*COPY_ITEMS, *_standin_items(repo)]:
             source = repo / item
             if source.is_dir():
                 shutil.copytree(source, root / item, ignore=shutil.ignore_patterns("__pycache__", "tests"))
@@ -104,6 +104,15 @@ def project_copy(repo: Path):
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
+
+
+def _standin_items(repo: Path) -> list[str]:
+    """The top folders (or files) of the app's local stand-ins (`[local.standins.*] module`): dev runs them
+    from the copy."""
+    from stagewise.config import load_project
+
+    tops = {settings.module.split(".")[0] for settings in load_project(repo / "stagewise.toml").standins.values()}
+    return sorted({top if (repo / top).is_dir() else f"{top}.py" for top in tops} - set(COPY_ITEMS))
 
 
 @contextmanager

@@ -10,7 +10,7 @@ JOURNAL_FILE = "journal.jsonl"  # mutating requests since the snapshot, one JSON
 SNAPSHOT_FILE = "state.pickle"  # moto's state up to a journal sequence number
 LOCK_FILE = "server.lock"  # flock held by the one server of this state dir
 PID_FILE = "cloud.pid"
-STRIPE_DIR = "stripe"  # the local Stripe that `dev` runs keeps its charges here
+STANDINS_DIR = "standins"  # the local stand-ins that `dev` runs keep their objects here (stagewise/standins.py)
 PORT_FILE = "cloud.port"  # the port of the last start, so commands find the cloud without a flag
 LOG_FILE = "cloud.log"
 PROVISIONER_DIR = "provisioner"  # in-flight deploy checkpoints of the local provisioner (provisioner/store.py)
@@ -23,6 +23,6 @@ TRACES_DIR = "traces"  # the local stages' traces and function logs (stagewise/t
 HEALTH_PATH = "/_stagewise/health"
 SMS_PATH = "/_stagewise/sms"  # the SMS the cloud has sent, with their times (stagewise.cloud.sms)
 # Everything the local cloud keeps; reset removes exactly these (never a whole folder a user pointed at).
-STATE_FILES = (JOURNAL_FILE, SNAPSHOT_FILE, PID_FILE, PORT_FILE, LOG_FILE, LOCK_FILE, STRIPE_DIR,
+STATE_FILES = (JOURNAL_FILE, SNAPSHOT_FILE, PID_FILE, PORT_FILE, LOG_FILE, LOCK_FILE, STANDINS_DIR,
                PROVISIONER_DIR, IDENTITY_KEY_FILE, ORIGINS_FILE, USERPOOL_KEY_FILE, STATE_KEY_FILE, SIGN_IN_FILE,
                TRACES_DIR)

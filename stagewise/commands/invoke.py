@@ -48,7 +48,7 @@ def invoke(
     payload = read_event(event)
     local = connect(stage, overrides=set_)
     model = RuntimeModel.from_stacks(local.states(), repo_root=local.project.root)
-    with local_stripe_for(model, function, local.endpoint) as model:
+    with local_standins_for(local, model, function) as model:
         env = {"AWS_ENDPOINT_URL": local.endpoint, **local.credentials()}
         runtime = Runtime(
             model, repo_root=local.project.root, worker_env=env, region=local.region, hot_reload=False,
@@ -62,21 +62,26 @@ def invoke(
 
 
 @contextmanager
-def local_stripe_for(model, function: str, endpoint: str):
-    """The model as is, or, when the function calls Stripe, with a local Stripe running for it."""
-    from stagewise.cloud import default_state_dir
-    from stagewise.cloud.layout import STRIPE_DIR
-    from stagewise.devsession import STRIPE_KEY_VARIABLE, with_stripe_api_base
-    from stagewise.stripe_local import LocalStripe
+def local_standins_for(local, model, function: str):
+    """The model with the local stand-ins the function calls running for it (stagewise/standins.py)."""
+    from dataclasses import replace
 
-    if STRIPE_KEY_VARIABLE not in model.function(function).environment:
-        yield model
-        return
-    stripe = LocalStripe(default_state_dir() / STRIPE_DIR)
+    from stagewise.cloud import default_state_dir
+    from stagewise.standins import LocalStandin, reads_secret, standin_dir, with_urls
+
+    spec = model.function(function)
+    started: list[LocalStandin] = []
     try:
-        yield with_stripe_api_base(model, stripe.start())
+        for name, settings in local.project.standins.items():
+            if reads_secret(spec, settings.secret):
+                standin = LocalStandin(name, settings, root=local.project.root,
+                                       state_dir=standin_dir(default_state_dir(), name))
+                started.append(standin)
+                standin.start()
+        yield replace(model, functions=with_urls(model.functions, started))
     finally:
-        stripe.stop()
+        for standin in started:
+            standin.stop()
 
 
 def register(app: typer.Typer) -> None:

@@ -35,7 +35,7 @@ def _read_value(name: str) -> str:
 
 @secrets_app.command("set")
 def set_secret(
-    name: Annotated[str, typer.Argument(help="UPPER_SNAKE_CASE name, e.g. STRIPE_SECRET_KEY.")],
+    name: Annotated[str, typer.Argument(help="UPPER_SNAKE_CASE name, e.g. API_KEY.")],
     stage: StageOption,
     value: Annotated[
         str | None, typer.Option("--value", help="For CI only: the value (lands in shell history otherwise).")
@@ -44,7 +44,7 @@ def set_secret(
 ) -> None:
     """Set a secret; the value comes from a hidden prompt or stdin.
 
-    Example:  stagewise secrets set STRIPE_SECRET_KEY --stage dev < key.txt
+    Example:  stagewise secrets set API_KEY --stage dev < key.txt
     """
     store, config = _store(stage, local)
     parameter = store.set(config.name, name, value if value is not None else _read_value(name))
@@ -73,7 +73,7 @@ def remove_secret(
 ) -> None:
     """Remove a stage's own secret (an inherited one stays with its stage).
 
-    Example:  stagewise secrets remove STRIPE_SECRET_KEY --stage pr-42
+    Example:  stagewise secrets remove API_KEY --stage pr-42
     """
     store, config = _store(stage, local)
     store.remove(config.name, name)

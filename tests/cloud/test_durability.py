@@ -172,14 +172,14 @@ def test_reset_wipes_everything(cloud: LocalCloud) -> None:
         TableName="t", KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
     )
-    (cloud.state_dir / "stripe").mkdir()
-    (cloud.state_dir / "stripe" / "localstripe.pickle").write_bytes(b"charges")
+    (cloud.state_dir / "standins" / "stripe").mkdir(parents=True)
+    (cloud.state_dir / "standins" / "stripe" / "localstripe.pickle").write_bytes(b"charges")
     (cloud.state_dir / ".state.pickle.k1ll3d.tmp").write_bytes(b"half a snapshot")  # kill -9 mid-write
     cloud.reset()
     status = cloud.status()
     assert status.running and status.journal_entries == 0
     assert make_client(cloud, "dynamodb", ACCOUNT_A).list_tables()["TableNames"] == []
-    assert not (cloud.state_dir / "stripe").exists()  # the local Stripe's charges go too
+    assert not (cloud.state_dir / "standins").exists()  # the local stand-ins' objects (the app's Stripe's charges) go too
     assert not (cloud.state_dir / ".state.pickle.k1ll3d.tmp").exists()
 
 

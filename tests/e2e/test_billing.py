@@ -18,12 +18,13 @@ import httpx
 import pytest
 
 from stagewise.cloud import credentials, sent_sms
+from stagewise.config import load_project
 from stagewise.localstage import connect
-from stagewise.stripe_local import LOCAL_SECRET_KEY
 from stagewise.testing import api_event, httpx_auth
-from tests.e2e.conftest import stagewise_cli
+from tests.e2e.conftest import REPO, stagewise_cli
 
 AMOUNT_FOR_10 = 4000
+LOCAL_SECRET_KEY = load_project(REPO / "stagewise.toml").standins["stripe"].secret_value
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +47,7 @@ def api(dev, alice_credentials) -> httpx.Client:
 
 @pytest.fixture(scope="module")
 def stripe_url(dev) -> str:
-    found = re.search(r"local Stripe (http://127\.0\.0\.1:\d+)", dev.log())
+    found = re.search(r"stand-in +stripe (http://127\.0\.0\.1:\d+)", dev.log())
     assert found, dev.log()[-3000:]
     return found.group(1)
 

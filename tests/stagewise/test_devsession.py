@@ -1,4 +1,4 @@
-"""`stagewise dev`'s preparation: local test secrets, the missing-secret stop, STRIPE_API_BASE for Stripe callers only."""
+"""`stagewise dev`'s preparation: a stand-in's test value for a secret the stage lacks, the missing-secret stop."""
 
 from __future__ import annotations
 
@@ -11,10 +11,8 @@ import pytest
 from moto import mock_aws
 
 from stagewise.config import Project, StageConfig, load_project
-from stagewise.devsession import declared_secrets, prepare_secrets, with_stripe_api_base
+from stagewise.devsession import declared_secrets, prepare_secrets
 from stagewise.errors import UserError
-from stagewise.runtime.model import FunctionSpec, RuntimeModel
-from stagewise.stripe_local import LOCAL_SECRET_KEY
 
 MANIFEST = """
 [app]
@@ -33,6 +31,12 @@ id = "111111111111"
 account = "dev"
 
 [stages.local]
+
+[local.standins.stripe]
+module = "fakes.stripe"
+secret = "STRIPE_SECRET_KEY"
+secret_value = "sk_test_local_shop"
+url_variable = "STRIPE_API_BASE"
 """
 
 STACK = """
@@ -65,6 +69,8 @@ def project_declaring(tmp_path: Path, secrets: tuple[str, ...]) -> Project:
     service = tmp_path / "services" / "pay"
     service.mkdir(parents=True)
     (service / "stack.py").write_text(STACK.format(secrets=secrets))
+    (tmp_path / "fakes").mkdir()
+    (tmp_path / "fakes" / "stripe.py").write_text("")  # never run here: the declaration needs it to exist
     return load_project(tmp_path / "stagewise.toml")
 
 
@@ -74,14 +80,14 @@ def ssm() -> Any:
         yield boto3.client("ssm", region_name="us-east-1")
 
 
-def test_a_local_stage_gets_the_test_stripe_key_when_it_has_none(tmp_path: Path, ssm: Any) -> None:
+def test_a_local_stage_gets_the_stand_ins_test_value_when_it_has_none(tmp_path: Path, ssm: Any) -> None:
     project = project_declaring(tmp_path, ("STRIPE_SECRET_KEY",))
     stage = project.stage("local")
     assert declared_secrets(project, stage) == ["STRIPE_SECRET_KEY"]
     prepare_secrets(FakeLocalStage(project, stage, ssm), declared_secrets(project, stage))
     parameter = ssm.get_parameter(Name="/shop/local/STRIPE_SECRET_KEY", WithDecryption=True)["Parameter"]
     assert parameter["Type"] == "SecureString"
-    assert parameter["Value"] == LOCAL_SECRET_KEY
+    assert parameter["Value"] == "sk_test_local_shop"  # [local.standins.stripe] secret_value
 
 
 def test_an_existing_key_is_kept(tmp_path: Path, ssm: Any) -> None:
@@ -105,32 +111,3 @@ def test_a_missing_declared_secret_stops_naming_it_and_the_command(tmp_path: Pat
     assert "stagewise secrets set MAPS_API_KEY --stage local" in str(raised.value)
     assert "nothing was deployed" in str(raised.value)
 
-
-def _spec(logical_id: str, environment: dict[str, str]) -> FunctionSpec:
-    return FunctionSpec(
-        logical_id=logical_id,
-        name=logical_id.lower(),
-        arn=f"arn:aws:lambda:us-east-1:1:function:{logical_id}",
-        handler="m.handler",
-        source_dir=Path("."),
-        environment=environment,
-        timeout_s=3,
-        memory_mb=128,
-    )
-
-
-def test_only_functions_that_read_a_stripe_key_get_the_local_stripe() -> None:
-    model = RuntimeModel(
-        functions={
-            "Billing": _spec("Billing", {"STRIPE_SECRET_PARAMETER": "/shop/local/STRIPE_SECRET_KEY"}),
-            "Notify": _spec("Notify", {"ADMIN_PHONE": "+15555550100"}),
-        },
-        apis={},
-        authorizers={},
-        subscriptions=[],
-        user_pool_clients={},
-    )
-    changed = with_stripe_api_base(model, "http://127.0.0.1:12345")
-    assert changed.functions["Billing"].environment["STRIPE_API_BASE"] == "http://127.0.0.1:12345"
-    assert "STRIPE_API_BASE" not in changed.functions["Notify"].environment
-    assert "STRIPE_API_BASE" not in model.functions["Billing"].environment  # the deployed model is untouched

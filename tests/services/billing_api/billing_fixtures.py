@@ -1,7 +1,7 @@
 """Fixtures for the billing-api handler tests: moto in-process, a real local Stripe, REST v1 events.
 
-Data flow: `stripe_server` runs one patched localstripe child per test session on a free
-loopback port; `world` sets the function's environment, starts moto with what the stack
+Data flow: `stripe_server` runs the app's local Stripe (tools/stripe_local.py, as stagewise.toml
+declares it) once per test session on a free loopback port; `world` sets the function's environment, starts moto with what the stack
 deploys (the SecureString key, the topic, the idempotency table, the outbox queue) plus an SQS
 queue subscribed to the topic so a test can read what was published, and resets every
 per-container cache. `world.call(body, headers=...)` runs `billing_api.api.handler` on a real
@@ -18,10 +18,14 @@ from typing import Any
 
 import pytest
 
-from stagewise.stripe_local import LOCAL_SECRET_KEY, LocalStripe
+from stagewise.config import load_project
+from stagewise.standins import LocalStandin
 from stagewise.testing import add_import_paths, api_event, create_table, lambda_context, mocked_aws
+from tools.stripe_local import charges
 
 ROOT = Path(__file__).resolve().parents[3]
+DECLARED = load_project(ROOT / "stagewise.toml").standins["stripe"]
+LOCAL_SECRET_KEY = DECLARED.secret_value or ""
 add_import_paths(ROOT / "services" / "billing-api", ROOT)
 
 FUNCTION = "test-notes-billing-api-Billing"
@@ -69,7 +73,7 @@ def rest_event(body: Any, *, headers: dict[str, str] | None = None, user: str | 
 class World:
     """moto's resources for one test plus the local Stripe, and helpers to drive the handler."""
 
-    stripe: LocalStripe
+    stripe: LocalStandin
     topic_arn: str
     outbox_url: str
     tap_url: str  # an SQS queue subscribed to the topic: what subscribers would receive
@@ -92,8 +96,12 @@ class World:
         reply = self.sqs.receive_message(QueueUrl=self.outbox_url, MaxNumberOfMessages=10, VisibilityTimeout=0)
         return [json.loads(item["Body"]) for item in reply.get("Messages", [])]
 
+    def charges(self) -> list[dict[str, Any]]:
+        """Every charge the local Stripe holds (paid or failed)."""
+        return charges(self.stripe.base_url or "", LOCAL_SECRET_KEY)
+
     def paid_charges(self) -> list[dict[str, Any]]:
-        return [charge for charge in self.stripe.charges() if charge["paid"]]
+        return [charge for charge in self.charges() if charge["paid"]]
 
     def _drain(self, url: str) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
@@ -108,8 +116,8 @@ class World:
 
 
 @pytest.fixture(scope="session")
-def stripe_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStripe]:
-    server = LocalStripe(tmp_path_factory.mktemp("stripe"))
+def stripe_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStandin]:
+    server = LocalStandin("stripe", DECLARED, state_dir=tmp_path_factory.mktemp("stripe"), root=ROOT)
     server.start()
     try:
         yield server
@@ -131,10 +139,10 @@ def reset_containers() -> None:
 
 
 @pytest.fixture
-def world(monkeypatch: pytest.MonkeyPatch, stripe_server: LocalStripe) -> Iterator[World]:
+def world(monkeypatch: pytest.MonkeyPatch, stripe_server: LocalStandin) -> Iterator[World]:
     import boto3
 
-    with mocked_aws({**ENV, "STRIPE_API_BASE": stripe_server.base_url or ""}):
+    with mocked_aws({**ENV, DECLARED.url_variable: stripe_server.base_url or ""}):
         boto3.client("ssm").put_parameter(Name=PARAMETER, Value=SECRET, Type="SecureString")
         create_table(boto3.client("dynamodb"), ENV["IDEMPOTENCY_TABLE"], hash_key="id")
         topic_arn = boto3.client("sns").create_topic(Name="test-note-purchased")["TopicArn"]

@@ -15,11 +15,11 @@ GOOD = {"storage": 10, "source": "tok_visa"}
 
 
 def _refused(world: World, call, status: int, message: str) -> None:
-    before = len(world.stripe.charges())  # the local Stripe lives for the whole session
+    before = len(world.charges())  # the local Stripe lives for the whole session
     reply = call()
     assert reply.status == status, reply.body
     assert reply.body["message"] == message
-    assert len(world.stripe.charges()) == before
+    assert len(world.charges()) == before
     assert world.published() == []
 
 

@@ -43,13 +43,13 @@ def test_a_declined_card_answers_402_with_stripes_message_and_publishes_nothing(
     ],
 )
 def test_a_bad_body_answers_400_naming_the_field(world: World, body: dict, field: str) -> None:
-    before = len(world.stripe.charges())
+    before = len(world.charges())
 
     reply = world.call(body)
 
     assert reply.status == 400
     assert reply.body["message"].startswith(f"{field}:")
-    assert len(world.stripe.charges()) == before
+    assert len(world.charges()) == before
     assert world.published() == []
 
 

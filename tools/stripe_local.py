@@ -1,15 +1,14 @@
 """Stripe's API on loopback for local stages: localstripe, made to behave like Stripe's test mode.
 
-Data flow: `LocalStripe(state_dir).launch()` opens the listening socket on 127.0.0.1, hands it
-to `python -m stagewise.stripe_local --fd N --state-dir D` in a child process (localstripe keeps
-its objects in module globals, so each instance gets its own process) and returns the base URL at
-once: a caller that comes before the child serves waits in the socket's backlog. With
-`on_first_connection=True` (what `dev` uses) the child starts only when the first caller
-connects. `wait_ready()` waits for the child's "listening" line (`start()` = launch + wait). The billing function reaches it
-through `STRIPE_API_BASE` with the key `LOCAL_SECRET_KEY`.
-`.charges()` lists the charges through the Stripe API itself; `.stop()` ends the child.
+The notes app's local stand-in for Stripe, declared in stagewise.toml (`[local.standins.stripe]`):
+`stagewise dev` (and a local `stagewise invoke`) run it as `python -m tools.stripe_local --fd N
+--state-dir D` from the repository root, on a loopback socket they opened, when a service
+declares STRIPE_SECRET_KEY (stagewise/standins.py; the launcher, socket activation and stopping
+are the toolkit's). The billing function reaches it through `STRIPE_API_BASE` with the key the
+declaration sets for local stages. Each instance is its own process: localstripe keeps its
+objects in module globals. `charges(base_url, key)` lists the charges through the Stripe API.
 
-In the child, `serve()` applies the patches below to localstripe 1.15.10 and serves its aiohttp
+`serve()` applies the patches below to localstripe 1.15.10 and serves its aiohttp
 app on 127.0.0.1 only. Every patch says which Stripe behaviour it adds; all of them live here:
 
 1. state file in our directory, written atomically (rename) once per mutating request
@@ -33,28 +32,20 @@ import asyncio
 import hashlib
 import json
 import pickle
-import select
 import signal
 import socket
-import subprocess
-import sys
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stagewise.errors import UserError
 from stagewise.fileio import write_atomically
 
-LOCAL_SECRET_KEY = "sk_test_local_stagewise"  # localstripe accepts any sk_… key; local stages get this one
 HOST = "127.0.0.1"
 STATE_FILE = "localstripe.pickle"
 IDEMPOTENCY_FILE = "idempotency.json"
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600  # Stripe keeps idempotency keys for 24 hours
-READY_PREFIX = "stripe_local listening on "
-START_TIMEOUT_SECONDS = 15.0
-ACTIVATION_POLL_SECONDS = 0.2  # how often a socket waiting for its first client checks for stop()
+READY_PREFIX = "stripe_local listening on "  # the launcher waits for "listening on "
 
 # Stripe's test tokens (https://docs.stripe.com/testing) → the test card each one stands for.
 TEST_TOKENS = {
@@ -262,16 +253,6 @@ async def _serve(state_dir: Path, port: int, stopping: asyncio.Event, fd: int | 
         await runner.cleanup()
 
 
-def _close_listener(listener: socket.socket) -> None:
-    """Stop accepting at once: a plain close() while the activation thread is in select() leaves the
-    socket listening until select() returns, and a client connecting then is reset, not refused."""
-    try:
-        listener.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
-    listener.close()
-
-
 def _listening_socket(port: int) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -293,159 +274,23 @@ def serve(state_dir: Path, port: int = 0, fd: int | None = None) -> None:
         loop.close()
 
 
-# ---------------------------------------------------------------- the parent's handle
+def charges(base_url: str, key: str) -> list[dict[str, Any]]:
+    """Every charge the server at `base_url` holds (paid or failed), read page by page through the Stripe API."""
+    import httpx  # ~70 ms: only tests and benchmarks read charges
 
-
-class LocalStripe:
-    """A patched localstripe child process on 127.0.0.1, its state kept in `state_dir`."""
-
-    def __init__(self, state_dir: Path | str, port: int = 0) -> None:
-        self.state_dir = Path(state_dir)
-        self.port = port
-        self.base_url: str | None = None
-        self._process: subprocess.Popen[str] | None = None
-        self._ready = False
-        self._listener: socket.socket | None = None  # held until the child takes it over
-        self._spawned = threading.Event()
-        self._stopped = threading.Event()
-        self._lock = threading.Lock()
-
-    @property
-    def started(self) -> bool:
-        """Whether the child process has been started (launch, or the first connection)."""
-        return self._spawned.is_set()
-
-    def start(self) -> str:
-        """Start the child and return its base URL (e.g. http://127.0.0.1:41234) once it serves."""
-        self.launch()
-        return self.wait_ready()
-
-    def launch(self, *, on_first_connection: bool = False) -> str:
-        """Open the listening socket, hand it to the child, and return the base URL at once.
-
-        A client that connects while the child is still starting (~0.5 s of imports: aiohttp,
-        localstripe) waits in the socket's backlog and is served, rather than refused. With
-        `on_first_connection` the child is started only when the first client connects (socket
-        activation): `dev` does not spend those 0.5 s of CPU while everything else starts, and an
-        app that never calls Stripe never pays them.
-        """
-        with self._lock:
-            if self.base_url is not None:
-                return self.base_url
-            try:
-                self._listener = _listening_socket(self.port)
-            except OSError as exc:
-                raise UserError(
-                    f"local Stripe cannot listen on {HOST}:{self.port} ({exc.strerror}); pick another port"
-                ) from exc
-            self.base_url = f"http://{HOST}:{self._listener.getsockname()[1]}"
-            if not on_first_connection:
-                self._spawn()
-                return self.base_url
-        threading.Thread(target=self._spawn_on_first_connection, name="stripe-activation", daemon=True).start()
-        return self.base_url
-
-    def _spawn(self) -> None:
-        """Start the child on the listening socket (the caller holds the lock)."""
-        listener, self._listener = self._listener, None
-        if listener is None:
-            return
-        with listener:
-            command = [sys.executable, "-m", "stagewise.stripe_local", "--fd", str(listener.fileno()),
-                       "--state-dir", str(self.state_dir)]
-            self._process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True,
-                                             pass_fds=(listener.fileno(),))
-        self._spawned.set()
-
-    def _spawn_on_first_connection(self) -> None:
-        while not self._stopped.is_set():
-            listener = self._listener
-            if listener is None:
-                return
-            try:
-                readable, _, _ = select.select([listener], [], [], ACTIVATION_POLL_SECONDS)
-            except (OSError, ValueError):  # closed by stop()
-                return
-            if readable:
-                with self._lock:
-                    if not self._stopped.is_set():
-                        self._spawn()
-                return
-
-    def wait_ready(self) -> str:
-        """Wait until the child serves (once something started it); its base URL, or a UserError."""
-        if self.base_url is None:
-            raise UserError("local Stripe is not launched; call launch() first")
-        while not self._spawned.wait(ACTIVATION_POLL_SECONDS):
-            if self._stopped.is_set():
-                raise UserError("local Stripe was stopped before it started")
-        process = self._process
-        if not self._ready and process is not None:
-            line = _read_line(process, START_TIMEOUT_SECONDS)
-            if not line.startswith(READY_PREFIX):
-                self.stop()
-                raise UserError(f"local Stripe did not start on {self.base_url} (it printed {line!r})")
-            self._ready = True
-        return self.base_url
-
-    def stop(self) -> None:
-        """Stop the child (SIGTERM, then SIGKILL after 5 s) or close the unused socket. Safe to call twice."""
-        with self._lock:
-            self._stopped.set()
-            process, self._process = self._process, None
-            listener, self._listener = self._listener, None
-            self._ready = False
-        if listener is not None:
-            _close_listener(listener)
-        if process is None:
-            return
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        if process.stdout:
-            process.stdout.close()
-
-    def charges(self) -> list[dict[str, Any]]:
-        """Every charge the server holds (paid or failed), read page by page through the Stripe API."""
-        if self.base_url is None:
-            raise UserError("local Stripe is not running; call start() first")
-        found: list[dict[str, Any]] = []
-        params: dict[str, Any] = {"limit": 100}
-        headers = {"Authorization": f"Bearer {LOCAL_SECRET_KEY}"}
-        import httpx  # ~70 ms: only tests and `messages` read charges; `dev` imports this module at start
-
-        with httpx.Client(base_url=self.base_url, headers=headers, timeout=10) as client:
-            while True:
-                page = client.get("/v1/charges", params=params).raise_for_status().json()
-                found.extend(page["data"])
-                if not page["has_more"] or not page["data"]:
-                    return found
-                params["starting_after"] = page["data"][-1]["id"]
-
-    def __enter__(self) -> LocalStripe:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
-def _read_line(process: subprocess.Popen[str], timeout: float) -> str:
-    """The child's first stdout line, or "" if it printed nothing in time (or died)."""
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.append(process.stdout.readline() if process.stdout else ""))
-    reader.daemon = True
-    reader.start()
-    reader.join(timeout)
-    return lines[0] if lines else ""
+    found: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"limit": 100}
+    with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {key}"}, timeout=10) as client:
+        while True:
+            page = client.get("/v1/charges", params=params).raise_for_status().json()
+            found.extend(page["data"])
+            if not page["has_more"] or not page["data"]:
+                return found
+            params["starting_after"] = page["data"][-1]["id"]
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m stagewise.stripe_local", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.stripe_local", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free port)")
     parser.add_argument("--fd", type=int, help="serve on this inherited listening socket instead of --port")
     parser.add_argument("--state-dir", type=Path, required=True, help="where the server keeps its objects")

@@ -1,0 +1,1 @@
+"""The notes app's development tools (not deployed): the local stand-ins stagewise.toml declares."""
