@@ -333,24 +333,30 @@ class CloudFormationProvider(Provider):
     def _wait_stack(self, stack_name: str, seen: set[str], on_event: EventSink) -> ApplyResult:
         failures: list[str] = []
         for wait in self.polling.intervals():
-            for event in reversed(self._events(stack_name)):  # oldest first
-                if event["EventId"] in seen:
-                    continue
-                seen.add(event["EventId"])
-                status = event.get("ResourceStatus", "")
-                reason = event.get("ResourceStatusReason", "")
-                if status.endswith("FAILED") and reason and event.get("LogicalResourceId") != stack_name:
-                    failures.append(f"{event['LogicalResourceId']}: {reason}")
-                on_event(StackEvent(stack_name, event.get("LogicalResourceId", ""),
-                                    event.get("ResourceType", ""), status, reason))
+            # The status first, then the events: once the status is final, the events read after it
+            # hold every one written before it (read the other way round, the last events of a stack
+            # that finished in between were never reported).
             stack = self._stack(stack_name)
             status = stack["StackStatus"] if stack else "DELETE_COMPLETE"
+            self._report_new_events(stack_name, seen, on_event, failures)
             if not status.endswith("IN_PROGRESS"):
                 return self._result(stack_name, stack, status, failures)
             self.polling.sleep(wait)
         return ApplyResult(stack_name, ok=False, status="TIMED_OUT",
                            reason=f"still in progress after {self.polling.deadline:.0f} s; CloudFormation goes on "
                                   "with it: watch `aws cloudformation describe-stack-events`, then deploy again")
+
+    def _report_new_events(self, stack_name: str, seen: set[str], on_event: EventSink, failures: list[str]) -> None:
+        for event in reversed(self._events(stack_name)):  # oldest first
+            if event["EventId"] in seen:
+                continue
+            seen.add(event["EventId"])
+            status = event.get("ResourceStatus", "")
+            reason = event.get("ResourceStatusReason", "")
+            if status.endswith("FAILED") and reason and event.get("LogicalResourceId") != stack_name:
+                failures.append(f"{event['LogicalResourceId']}: {reason}")
+            on_event(StackEvent(stack_name, event.get("LogicalResourceId", ""),
+                                event.get("ResourceType", ""), status, reason))
 
     def _result(self, stack_name: str, stack: dict[str, Any] | None, status: str,
                 failures: list[str]) -> ApplyResult:

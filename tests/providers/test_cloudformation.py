@@ -5,6 +5,7 @@ documented behaviour, with no stub in between."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -92,6 +93,30 @@ def test_plan_apply_update_replace_and_delete(provider, cfn, name):
 
     assert provider.delete(name, events.append).ok
     assert provider.health(name) == (StackHealth.ABSENT, "")
+
+
+def test_the_last_events_of_a_stack_that_finishes_between_two_reads_are_reported(cloud, name):
+    """The stack may reach its final status between the provider's read of its events and of its status;
+    its last events (the resources' CREATE_COMPLETE) must still be reported. Each events read here is
+    held until the stack is no longer in progress: the widest form of that race."""
+    cfn = client(cloud.endpoint, account_id=ACCOUNT, region=REGION, service="cloudformation")
+    watcher = client(cloud.endpoint, account_id=ACCOUNT, region=REGION, service="cloudformation")
+
+    def hold_until_final(**_) -> None:
+        for _ in range(200):
+            stacks = watcher.describe_stacks()["Stacks"]
+            if any(s["StackName"] == name and not s["StackStatus"].endswith("IN_PROGRESS") for s in stacks):
+                return
+            time.sleep(0.02)
+
+    provider = CloudFormationProvider(cfn, polling=LOCAL)
+    plan = provider.plan(name, param("one", name=name), {})
+    cfn.meta.events.register("after-call.cloudformation.DescribeStackEvents", hold_until_final)
+    events = []
+    assert provider.apply(plan, events.append).status == "CREATE_COMPLETE"
+    assert ("Param", "CREATE_COMPLETE") in {(e.logical_id, e.status) for e in events}
+    assert (name, "CREATE_COMPLETE") in {(e.logical_id, e.status) for e in events}
+    provider.delete(name, lambda e: None)
 
 
 def test_a_change_set_without_changes_is_an_empty_plan_and_leaves_nothing(provider, cfn, name):

@@ -82,7 +82,7 @@ def test_an_update_whose_rollback_failed_says_how_to_continue(stubbed):
     plan = provider.plan(NAME, TEMPLATE, {})
     stub.add_response("describe_stack_events", events())
     stub.add_response("execute_change_set", {}, {"ChangeSetName": CS_ID})
+    stub.add_response("describe_stacks", stack("UPDATE_ROLLBACK_FAILED"))  # the status, then the events
     stub.add_response("describe_stack_events", events(event(1, "Fn", "UPDATE_FAILED", "denied")))
-    stub.add_response("describe_stacks", stack("UPDATE_ROLLBACK_FAILED"))
     result = provider.apply(plan, lambda e: None)
     assert not result.ok and "aws cloudformation continue-update-rollback" in result.reason
