@@ -185,6 +185,10 @@ class Runner:
         build_id = self.st.history.running(self.stage)
         if build_id is None:
             return
+        if build_id not in self.st.history.ids(self.stage):  # killed between the marker and its record
+            self.reporter.note(f"build {build_id} was interrupted before it touched a stack")
+            self.st.history.clear_running(self.stage)
+            return
         record = self.st.history.load(self.stage, build_id)
         states = []
         for stack in sorted(record.stacks):
@@ -250,8 +254,10 @@ class Runner:
 
     def _run(self, record: DeployRecord, plan: StagePlan, *, removing: bool = False) -> RunResult:
         history = self.st.history
-        history.save(record)
+        # The marker first: a run killed at any point after it is found by the next one (`_recover`),
+        # even before its PENDING record is written.
         history.mark_running(self.stage, record.id)
+        history.save(record)
         try:
             outcomes = execute(self.st.provider, plan, self.reporter)
         except BaseException as exc:  # Ctrl-C, or a bug: the record says so, never PENDING

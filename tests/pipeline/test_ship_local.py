@@ -169,6 +169,19 @@ def test_an_interrupted_run_is_reported_and_recovered(stages, project_dir, tmp_p
     assert target.store.lock_holder("dev") is None
 
 
+def test_a_run_killed_before_its_record_was_written_is_recovered(stages, project_dir, tmp_path):
+    """kill -9 between the running marker and the PENDING record: the next run says so and ships."""
+    deploy_dev(stages, project_dir, tmp_path)
+    target = stages.target("dev")
+    target.history.mark_running("dev", "b-killed-early")
+    runner = stages.runner("dev")
+    handler = project_dir / "services/api/api_pkg/handler.py"
+    handler.write_text(handler.read_text().replace("VERSION = 1", "VERSION = 4"))
+    assert runner.ship(release(stages, project_dir, tmp_path)).state is RunState.SUCCEEDED
+    assert "build b-killed-early was interrupted before it touched a stack" in runner.reporter.notes
+    assert target.history.running("dev") is None and "b-killed-early" not in target.history.ids("dev")
+
+
 def test_an_account_without_bootstrap_is_named(stages, project_dir, tmp_path):
     with pytest.raises(NotBootstrapped, match="stagewise bootstrap --account dev"):
         stages.runner("dev").ship(release(stages, project_dir, tmp_path))
