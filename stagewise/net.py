@@ -1,4 +1,5 @@
-"""Loopback ports: is one free for a server of ours? (Cheap to import: the CLI checks before it loads anything heavy.)"""
+"""Loopback ports: is one free for a server of ours, and a listening socket on one. (Cheap to import: the
+CLI checks before it loads anything heavy.)"""
 
 from __future__ import annotations
 
@@ -16,3 +17,16 @@ def check_port_free(port: int) -> None:
             sock.bind(("127.0.0.1", port))
         except OSError as exc:
             raise UserError(f"port {port} on 127.0.0.1 is already in use; stop what uses it or pass --port") from exc
+
+
+def loopback_listener(port: int, backlog: int = 128) -> socket.socket:
+    """A socket listening on 127.0.0.1:`port` (0: a free one), never beyond loopback."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
+        sock.listen(backlog)
+    except OSError:
+        sock.close()
+        raise
+    return sock

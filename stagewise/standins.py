@@ -34,6 +34,7 @@ from pathlib import Path
 from stagewise.cloud.layout import STANDINS_DIR
 from stagewise.config import Project, StandinSettings
 from stagewise.errors import UserError
+from stagewise.net import loopback_listener
 from stagewise.runtime.model import FunctionSpec
 
 HOST = "127.0.0.1"
@@ -119,7 +120,7 @@ class LocalStandin:
                 return self.base_url
             self._check_module()
             try:
-                self._listener = _listening_socket(self.port)
+                self._listener = loopback_listener(self.port)
             except OSError as exc:
                 raise UserError(f"local stand-in {self.name} cannot listen on {HOST}:{self.port} "
                                 f"({exc.strerror}); pick another port") from exc
@@ -212,14 +213,6 @@ class LocalStandin:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def _listening_socket(port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((HOST, port))
-    sock.listen(128)
-    return sock
 
 
 def _close_listener(listener: socket.socket) -> None:

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from stagewise.fileio import write_atomically
+from stagewise.net import loopback_listener
 
 HOST = "127.0.0.1"
 STATE_FILE = "localstripe.pickle"
@@ -242,7 +243,7 @@ def build_app(state_dir: Path) -> Any:
 async def _serve(state_dir: Path, port: int, stopping: asyncio.Event, fd: int | None = None) -> None:
     from aiohttp import web
 
-    sock = socket.socket(fileno=fd) if fd is not None else _listening_socket(port)
+    sock = socket.socket(fileno=fd) if fd is not None else loopback_listener(port)
     runner = web.AppRunner(build_app(state_dir), access_log=None)
     await runner.setup()
     await web.SockSite(runner, sock).start()
@@ -251,14 +252,6 @@ async def _serve(state_dir: Path, port: int, stopping: asyncio.Event, fd: int | 
         await stopping.wait()
     finally:
         await runner.cleanup()
-
-
-def _listening_socket(port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((HOST, port))
-    sock.listen(128)
-    return sock
 
 
 def serve(state_dir: Path, port: int = 0, fd: int | None = None) -> None:
