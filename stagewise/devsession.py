@@ -7,9 +7,10 @@ app's programs on loopback, state in the cloud's state dir; each socket is opene
 process started by the first call) → LocalStage.deploy (templates → the local cloud's
 CloudFormation API, the provider `deploy` uses) → RuntimeModel.from_stacks (routes, authorizers,
 functions, SNS subscriptions from the DEPLOYED state; functions that read a stand-in's secret get
-its URL in its `url_variable`, at run time only, never in a template) → Runtime (API Gateway on 127.0.0.1:<port>, one warm worker per function,
-SNS → Lambda delivery; a local X-Ray daemon whose address every worker gets, its traces and the
-functions' logs kept in the cloud's state dir: stagewise/tracing).
+its URL in its `url_variable`, at run time only, never in a template) → Runtime (API Gateway on
+127.0.0.1:<port>, one warm worker per function, SNS → Lambda delivery; a local X-Ray daemon whose
+address every worker gets, its traces and the functions' logs kept in the cloud's state dir:
+stagewise/tracing).
 """
 
 from __future__ import annotations
