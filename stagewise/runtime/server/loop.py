@@ -214,7 +214,7 @@ class _Connection(asyncio.Protocol):
         try:
             response = app(request)
         except Exception:  # noqa: BLE001 — the client still gets an answer
-            _log.exception("%s %s failed in the gateway", request.method, request.path)
+            _log.exception("%s %s failed in the app behind the front end", request.method, request.path)
             response = error_response(500, "Internal server error")
         try:
             self.server.loop.call_soon_threadsafe(self._respond, response, request.method == "HEAD")
@@ -226,7 +226,7 @@ class _Connection(asyncio.Protocol):
         try:
             response = await app(request)
         except Exception:  # noqa: BLE001
-            _log.exception("%s %s failed in the gateway", request.method, request.path)
+            _log.exception("%s %s failed in the app behind the front end", request.method, request.path)
             response = error_response(500, "Internal server error")
         self._respond(response, request.method == "HEAD")
 
