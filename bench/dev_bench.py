@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from stagewise.testing import Client, DevProcess, free_port, median_ms, percentile_ms, project_copy
+from stagewise.testing import Client, DevProcess, free_port, median_ms, percentile_ms, project_copy, sign
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -157,29 +157,19 @@ def _under_load(port: int, creds: Credentials, note_id: str, *, idle: int = 200,
 
 
 def _throughput(dev: DevProcess, creds: Credentials, note_id: str, clients: int = 8, seconds: float = 10) -> dict:
-    samples: list[list[float]] = [[] for _ in range(clients)]
-    errors = [0]
-    stop_at = time.perf_counter() + seconds
+    """`clients` keep-alive connections from bench/load.py (a process of its own, one event loop), each
+    sending one signed `GET /notes/{id}` after the other: the request is signed once and sent as is
+    (the gateway verifies every one), so the figure is the server's, not a Python client's signing."""
+    from bench import load
 
-    def worker(i: int) -> None:
-        client = Client(dev.port, credentials=creds)
-        while time.perf_counter() < stop_at:
-            t0 = time.perf_counter()
-            status, _ = client.call("GET", f"/notes/{note_id}")
-            samples[i].append(time.perf_counter() - t0)
-            errors[0] += status != 200
-        client.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
-    for thread in threads:
-        thread.start()
+    path = f"/notes/{note_id}"
+    headers = sign(creds, "GET", f"http://127.0.0.1:{dev.port}{path}")
+    running = load.start(dev.port, path, connections=clients, seconds=seconds, headers=headers)
     time.sleep(seconds / 2)
     rss, pss = dev.rss_mb(), dev.pss_mb()
-    for thread in threads:
-        thread.join()
-    flat = [s for per in samples for s in per]
-    return {"throughput_rps_8": round(len(flat) / seconds, 1), "throughput_p99_ms_8": percentile_ms(flat, 99),
-            "throughput_errors": errors[0], "rss_under_load_mb": rss, "pss_under_load_mb": pss}
+    figures = load.result(running)
+    return {"throughput_rps_8": figures["rps"], "throughput_p99_ms_8": figures["p99_ms"],
+            "throughput_errors": figures["errors"], "rss_under_load_mb": rss, "pss_under_load_mb": pss}
 
 
 def _warm_billing_path(dev: DevProcess, creds: Credentials, limit: float = 20) -> None:

@@ -7,21 +7,17 @@ connections' requests per second and p99 (bench/load.py in its own process); the
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
+from bench import load
 from stagewise.testing import DevProcess, free_port, project_copy
 
 APP = Path(__file__).resolve().parent / "hello"
 
 
 def _load(port: int, path: str, connections: int, seconds: float) -> dict[str, float]:
-    out = subprocess.run([sys.executable, "-m", "bench.load", "--port", str(port), "--path", path,
-                          "--connections", str(connections), "--seconds", str(seconds)],
-                         check=True, capture_output=True, text=True).stdout
-    return json.loads(out)
+    return load.result(load.start(port, path, connections=connections, seconds=seconds))
 
 
 def _first_200(dev: DevProcess, began: float, limit: float = 60) -> float:

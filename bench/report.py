@@ -16,7 +16,8 @@ ROWS: list[tuple[str, str, str, str | None]] = [
      "heads, p50", "ms", None),
     ("loaded_get_p99_ms", "the same, p99 (issue 10: within twice the unloaded p99 above)", "ms", None),
     ("loaded_unanswered", "of those 200 connections, ones left without an answer", "", "0"),
-    ("throughput_rps_8", "8 concurrent keep-alive clients for 10 s: requests/s", "req/s", None),
+    ("throughput_rps_8", "8 concurrent keep-alive clients for 10 s (bench/load.py since issue 13 session 6: one "
+     "process, one signature sent as is): requests/s", "req/s", None),
     ("throughput_p99_ms_8", "8 concurrent keep-alive clients for 10 s: p99", "ms", None),
     ("throughput_errors", "8 concurrent clients: non-200 answers", "", "0"),
     ("rss_under_load_mb", "RSS of the whole `dev` tree under that load", "MB", None),
