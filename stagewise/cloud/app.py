@@ -28,11 +28,12 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode
+
+from moto.core.request import PRESERVED_HEADER_NAMES_ENVIRON_KEY
 
 from stagewise.cloud import acm_validation, alarm_actions, cognito_identity, sms, trace_header, userpool_keys
 from stagewise.cloud.accounts import account_for_request
@@ -44,9 +45,8 @@ from stagewise.cloud.journal import Journal, JournalEntry
 from stagewise.cloud.layout import HEALTH_PATH
 from stagewise.cloud.origins import Origins
 from stagewise.cloud.snapshot import SNAPSHOT_FILE, SnapshotError, restore, take
-from stagewise.cloud.wsgi import base_environ
+from stagewise.cloud.wsgi import Response, base_environ, call
 
-PRESERVED_NAMES = "moto.preserved_header_names"
 # Headers that never change what moto does; everything else is journaled.
 UNJOURNALED_HEADERS = frozenset(
     {
@@ -70,13 +70,6 @@ StartResponse = Callable[..., Any]
 
 
 FORM_TYPE = "application/x-www-form-urlencoded"
-
-
-@dataclass
-class Response:
-    status: str
-    headers: list[tuple[str, str]]
-    body: bytes
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:
@@ -212,25 +205,13 @@ class DurableApp:
             self.determinism.leave()
 
     def _call_moto(self, environ: dict[str, Any]) -> Response:
-        captured: dict[str, Any] = {}
-
-        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
-            captured["status"], captured["headers"] = status, headers
-
         try:
             with trace_header.carrying(environ):
-                result = self.moto_app(environ, start_response)
-            try:
-                body = b"".join(result)
-            finally:
-                close = getattr(result, "close", None)
-                if close is not None:
-                    close()
+                return call(self.moto_app, environ)
         except Exception as exc:  # a moto bug: answer 500 live, and the same on replay
             traceback.print_exc(file=sys.stderr)
             message = f"internal error in the local cloud (moto): {type(exc).__name__}".encode()
             return Response("500 Internal Server Error", [("Content-Type", "text/plain")], message)
-        return Response(captured["status"], captured["headers"], body)
 
     def _route(self, environ: dict[str, Any]) -> Response:
         """The guard first (signatures it can check, what identities may do), then who answers."""
@@ -331,13 +312,13 @@ def _entry_for(environ: dict[str, Any], *, seq: int, at: float) -> JournalEntry:
         query=environ.get("QUERY_STRING", ""),
         headers=headers,
         body=environ["wsgi.input"].getvalue(),
-        preserved=dict(environ.get(PRESERVED_NAMES) or {}),
+        preserved=dict(environ.get(PRESERVED_HEADER_NAMES_ENVIRON_KEY) or {}),
     )
 
 
 def _environ_for(entry: JournalEntry) -> dict[str, Any]:
     environ = base_environ(method=entry.method, path=entry.path, raw_uri=entry.raw_uri, query=entry.query,
                            host=entry.headers.get("HTTP_HOST", "127.0.0.1"), body=entry.body)
-    environ[PRESERVED_NAMES] = dict(entry.preserved)
+    environ[PRESERVED_HEADER_NAMES_ENVIRON_KEY] = dict(entry.preserved)
     environ.update(entry.headers)
     return environ

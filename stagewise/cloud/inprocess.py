@@ -51,8 +51,8 @@ def dispatcher(app: WsgiApp) -> Callable[..., AWSResponse]:
     """A `before-send` handler answering every request of a client from `app`."""
 
     def dispatch(request: Any, **_: Any) -> AWSResponse:
-        status, headers, body = call(app, environ_of(request))
-        return AWSResponse(request.url, status, dict(headers), _Raw(body))
+        answer = call(app, environ_of(request))
+        return AWSResponse(request.url, answer.code, dict(answer.headers), _Raw(answer.body))
 
     return dispatch
 

@@ -4,7 +4,7 @@ Data flow: a request from the wire (the HTTP front end, `HttpServer` of `stagewi
 or from botocore in-process (`inprocess.py`) → `environ_for(...)`: PEP 3333's environ, plus what
 moto reads beyond it (`RAW_URI`: moto matches S3 keys against the undecoded path; the map of
 original header names WSGI would fold, for `x-amz-meta-*` names holding `_`) → `call(app, environ)`
-→ (status, headers, body). `WsgiFrontEnd(app)` is the HTTP server's app: `HttpRequest` → `HttpResponse`.
+→ a `Response` (status line, headers, body). `WsgiFrontEnd(app)` is the HTTP server's app: `HttpRequest` → `HttpResponse`.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import sys
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
@@ -83,23 +84,37 @@ def environ_for(method: str, raw_path: str, raw_query: str, headers: Iterable[tu
     return environ
 
 
-def call(app: WsgiApp, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
-    """Run `app` on `environ`: its status code, headers and whole body."""
+@dataclass
+class Response:
+    """A WSGI app's answer, read whole."""
+
+    status: str  # the status line's code and reason: "200 OK"
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    @property
+    def code(self) -> int:
+        return int(self.status.split(" ", 1)[0])
+
+
+def call(app: WsgiApp, environ: dict[str, Any]) -> Response:
+    """Run `app` on `environ`: its status, headers and whole body (what it passed to `write()` and what
+    it returned, in the order it produced them)."""
     answered: dict[str, Any] = {}
-    written: list[bytes] = []
+    chunks: list[bytes] = []
 
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], Any]:
         answered["status"], answered["headers"] = status, headers
-        return written.append
+        return chunks.append
 
     result = app(environ, start_response)
     try:
-        body = b"".join([*written, *result])
+        chunks.extend(result)
     finally:
         close = getattr(result, "close", None)
         if close is not None:
             close()
-    return int(answered["status"].split(" ", 1)[0]), list(answered["headers"]), body
+    return Response(answered["status"], list(answered["headers"]), b"".join(chunks))
 
 
 class WsgiFrontEnd:
@@ -111,6 +126,6 @@ class WsgiFrontEnd:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         environ = environ_for(request.method, request.raw_path, request.raw_query, request.headers, request.body,
                               remote_addr=request.source_ip)
-        status, headers, body = call(self.app, environ)
-        return HttpResponse(status, headers, body)
+        answer = call(self.app, environ)
+        return HttpResponse(answer.code, answer.headers, answer.body)
 

@@ -41,7 +41,8 @@ def test_call_collects_what_the_app_writes_returns_and_closes_its_result() -> No
         write(b"early ")
         return Result([b"late"])
 
-    assert call(app, environ_for("GET", "/", "", [], b"")) == (201, [("X-A", "1")], b"early late")
+    answer = call(app, environ_for("GET", "/", "", [], b""))
+    assert (answer.code, answer.status, answer.headers, answer.body) == (201, "201 Created", [("X-A", "1")], b"early late")
     assert closed == [True]
 
 
