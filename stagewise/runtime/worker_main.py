@@ -22,7 +22,7 @@ import time
 import traceback
 from typing import Any
 
-from stagewise.runtime.protocol import WorkerGone, read_frame, write_frame
+from stagewise.runtime.protocol import WorkerGone, encode, read_frame, write_all, write_frame
 
 
 class LambdaContext:
@@ -95,11 +95,17 @@ def invoke(handler: Any, message: dict[str, Any]) -> dict[str, Any]:
     except Exception as exc:  # noqa: BLE001 - every handler failure is reported, as Lambda does
         print(f"[ERROR] {type(exc).__name__}: {exc}\n{traceback.format_exc()}", file=sys.stderr, flush=True)
         return {"type": "result", "ok": False, "error": error_payload(exc), "max_rss_kb": peak_rss_kb()}
-    try:
-        json.dumps(payload)
-    except (TypeError, ValueError) as exc:
-        return {"type": "result", "ok": False, "error": error_payload(exc, "Runtime.MarshalError")}
     return {"type": "result", "ok": True, "payload": payload, "max_rss_kb": peak_rss_kb()}
+
+
+def encoded(reply: dict[str, Any]) -> bytes:
+    """The reply's frame, its payload serialized once: a payload JSON cannot carry fails the invocation,
+    as Lambda's runtime fails it (Runtime.MarshalError)."""
+    try:
+        return encode(reply)
+    except (TypeError, ValueError) as exc:
+        return encode({"type": "result", "ok": False, "error": error_payload(exc, "Runtime.MarshalError"),
+                       "max_rss_kb": reply.get("max_rss_kb"), "modules": reply.get("modules", [])})
 
 
 _status: list[int] = []  # /proc/self/status, opened by the worker itself (never inherited from a template)
@@ -143,7 +149,7 @@ def serve(handler: Any, fd_in: int, fd_out: int, tracker: ModuleTracker) -> None
             reply = openapi(handler)
         sys.stdout.flush()
         reply["modules"] = tracker.new_files()
-        write_frame(fd_out, reply)
+        write_all(fd_out, encoded(reply))
 
 
 def run(handler_spec: str, source: str, root: str, fd_in: int, fd_out: int) -> None:

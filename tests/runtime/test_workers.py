@@ -85,3 +85,32 @@ def test_module_tracker_reports_each_newly_imported_file_once(tmp_path, monkeypa
     assert tracker.new_files() == [str((tmp_path / "late_import_probe.py").resolve())]
     assert tracker.new_files() == []
     sys.modules.pop("late_import_probe", None)
+
+
+def test_a_payload_json_cannot_carry_fails_the_invocation_with_marshal_error():
+    """As Lambda's runtime: the handler returned, but its answer is not JSON (a set here)."""
+    import os
+
+    from stagewise.runtime import worker_main
+    from stagewise.runtime.protocol import read_frame, write_frame
+
+    worker_reads, runtime_writes = os.pipe()
+    runtime_reads, worker_writes = os.pipe()
+    answers = iter([{"ids": {1, 2}}, {"ids": [1, 2]}])
+    server = threading.Thread(target=worker_main.serve, daemon=True,
+                              args=(lambda event, context: next(answers), worker_reads, worker_writes,
+                                    worker_main.ModuleTracker()))
+    server.start()
+    try:
+        message = {"type": "invoke", "event": {}, "request_id": "r", "arn": "arn", "deadline_ms": 0}
+        write_frame(runtime_writes, message)
+        failed = read_frame(runtime_reads)
+        assert failed["ok"] is False and failed["error"]["errorType"] == "Runtime.MarshalError"
+        assert "not JSON serializable" in failed["error"]["errorMessage"]
+        write_frame(runtime_writes, message)
+        assert read_frame(runtime_reads)["payload"] == {"ids": [1, 2]}  # the worker serves on
+    finally:
+        os.close(runtime_writes)  # the worker sees its input closed and returns
+        server.join(timeout=5)
+        for fd in (worker_reads, runtime_reads, worker_writes):
+            os.close(fd)
