@@ -166,10 +166,12 @@ def _throughput(dev: DevProcess, creds: Credentials, note_id: str, clients: int 
     headers = sign(creds, "GET", f"http://127.0.0.1:{dev.port}{path}")
     running = load.start(dev.port, path, connections=clients, seconds=seconds, headers=headers)
     time.sleep(seconds / 2)
-    rss, pss = dev.rss_mb(), dev.pss_mb()
+    rss, pss, by_role = dev.rss_mb(), dev.pss_mb(), dev.pss_by_role_mb()
     figures = load.result(running)
     return {"throughput_rps_8": figures["rps"], "throughput_p99_ms_8": figures["p99_ms"],
-            "throughput_errors": figures["errors"], "rss_under_load_mb": rss, "pss_under_load_mb": pss}
+            "throughput_errors": figures["errors"], "rss_under_load_mb": rss, "pss_under_load_mb": pss,
+            **{f"pss_under_load_mb[{role}]": mb for role, mb in by_role.items() if role != "workers"},
+            "workers_under_load": by_role["workers"]}
 
 
 def _warm_billing_path(dev: DevProcess, creds: Credentials, limit: float = 20) -> None:

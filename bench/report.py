@@ -64,6 +64,13 @@ ROWS_13: list[tuple[str, str, str, str | None]] = [
     ("hello_pss_mb", "bench/hello: PSS of the whole `dev` tree after that load", "MB", None),
     ("pss_under_load_mb", "notes app: PSS of the whole `dev` tree, every function warm (one purchase: "
      "notify-job too), the local Stripe running, 8-client load", "MB", "≤ 400"),
+    ("pss_under_load_mb[worker]", "of which: the workers (forked from the template)", "MB", None),
+    ("workers_under_load", "the number of those workers", "", None),
+    ("pss_under_load_mb[cloud]", "of which: the local cloud", "MB", None),
+    ("pss_under_load_mb[dev]", "of which: the `dev` process (gateway, runtime)", "MB", None),
+    ("pss_under_load_mb[template]", "of which: the worker template", "MB", None),
+    ("pss_under_load_mb[other]", "of which: the local Stripe stand-in (and any other child)", "MB", None),
+    ("pss_under_load_mb[xray-daemon]", "of which: the local X-Ray daemon", "MB", None),
     ("cold_init_ms[notes-api]", "Init Duration of notes-api, forked from the worker template", "ms", "≤ 150"),
     ("cold_init_ms[billing-api]", "Init Duration of billing-api, forked from the worker template", "ms", "≤ 150"),
     ("cold_init_ms[notify-job]", "Init Duration of notify-job, forked from the worker template", "ms", "≤ 150"),

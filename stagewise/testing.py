@@ -183,6 +183,33 @@ class DevProcess:
         """Proportional set size summed over the tree: pages forked workers share count once."""
         return _summed_mb(self.pids(), "smaps_rollup", "Pss:")
 
+    def pss_by_role_mb(self) -> dict[str, float]:
+        """The tree's PSS by what each process is (`process_role`), and `workers` the count of workers."""
+        roles: dict[str, list[int]] = {}
+        for pid in self.pids():
+            roles.setdefault(process_role(pid), []).append(pid)
+        figures = {role: _summed_mb(pids, "smaps_rollup", "Pss:") for role, pids in roles.items()}
+        figures["workers"] = len(roles.get("worker", []))
+        return figures
+
+
+_ROLES = {"stagewise.cli": "dev", "stagewise.cloud.server": "cloud", "stagewise.tracing.daemon": "xray-daemon",
+          "stagewise.runtime.worker_main": "worker"}
+
+
+def process_role(pid: int) -> str:
+    """What a process of a `dev` tree is, from its command line: dev, cloud, xray-daemon, template, worker
+    (forked from a template, or a plain worker process), or other (a local stand-in, ...)."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+        parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return "other"
+    module = argv[argv.index("-m") + 1] if "-m" in argv[:-1] else ""
+    if module == "stagewise.runtime.template_main":
+        return "worker" if process_role(parent) == "template" else "template"
+    return _ROLES.get(module, "other")
+
 
 def _summed_mb(pids: list[int], proc_file: str, field: str) -> float:
     """The sum of one kB field of /proc/<pid>/<proc_file> over `pids` (gone processes count 0), in MB."""

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from stagewise.cloud import CloudState, LocalCloud
-from stagewise.testing import Client, DevProcess, free_port
+from stagewise.testing import Client, DevProcess, free_port, process_role
 from tests.e2e.conftest import sign_in, stagewise_cli, wait_ready
 
 pytestmark = pytest.mark.e2e
@@ -68,3 +68,21 @@ def test_notes_survive_a_restart_of_dev(app_copy):
         assert (status, again["content"]) == (200, "kept")
     finally:
         second.stop()
+
+
+def test_the_dev_tree_is_told_apart_by_role(app_copy):
+    """What the benchmarks' memory breakdown reads: every process of a dev tree has its role, forked
+    workers counted under their template, and the roles' memory adds up to the tree's."""
+    dev = DevProcess(port=free_port(), cloud_port=free_port())
+    dev.start()
+    try:
+        wait_ready(dev)
+        creds = sign_in("roles@example.com")
+        assert Client(dev.port, credentials=creds).call("POST", "/notes", {"content": "x"})[0] == 201
+        roles = {process_role(pid) for pid in dev.pids()}
+        assert {"dev", "cloud", "template", "worker", "xray-daemon"} <= roles
+        by_role = dev.pss_by_role_mb()
+        assert by_role["workers"] >= 1
+        assert abs(sum(mb for role, mb in by_role.items() if role != "workers") - dev.pss_mb()) < 20
+    finally:
+        dev.stop()
