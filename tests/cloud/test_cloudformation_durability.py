@@ -5,13 +5,15 @@ cloud that comes up next — never left stuck."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import time
 from typing import Any
 
 from stagewise.cloud import LocalCloud
 from stagewise.providers.cloudformation import LOCAL, CloudFormationProvider
 from tests.cloud.conftest import make_client
-from tests.cloud.test_durability import kill_and_restart
+from tests.cloud.test_durability import kill_and_restart, restart_killed
 
 COUNT = 80  # parameters per stack: enough that a kill lands mid-operation, with margin
 
@@ -33,20 +35,31 @@ def settled(cfn: Any, stack: str, timeout: float = 60) -> dict[str, Any]:
     raise AssertionError(f"{stack} did not settle")
 
 
-def execute_until_midway(cfn: Any, stack: str, template: dict[str, Any], kind: str) -> None:
-    """Start a change set and return once some, not all, of its resources are done."""
+def kill_midway(cloud: LocalCloud, events_of: Any, done: str) -> None:
+    """SIGKILL the server as soon as some, not all, of the operation's resources are `done`, then start it
+    again. The kill is the very next step after the events are read: with a status call (HTTP) in
+    between, a fast operation could finish first."""
+    pid = cloud.status().pid
+    assert pid is not None
+    for _ in range(2000):
+        finished = sum(1 for e in events_of() if e["ResourceStatus"] == done)
+        if finished >= 3:
+            os.kill(pid, signal.SIGKILL)
+            assert finished < COUNT, "the operation ended before the kill: raise COUNT"
+            restart_killed(cloud, pid)
+            return
+        time.sleep(0.005)
+    raise AssertionError("no progress")
+
+
+def execute_until_midway(cloud: LocalCloud, cfn: Any, stack: str, template: dict[str, Any], kind: str) -> None:
+    """Start a change set and kill the server once some, not all, of its resources are done."""
     made = cfn.create_change_set(StackName=stack, ChangeSetName="c" + str(time.time_ns()), ChangeSetType=kind,
                                  TemplateBody=json.dumps(template))
     cfn.execute_change_set(ChangeSetName=made["Id"])
     done = "CREATE_COMPLETE" if kind == "CREATE" else "UPDATE_COMPLETE"
-    for _ in range(2000):
-        events = cfn.describe_stack_events(StackName=stack)["StackEvents"]
-        finished = sum(1 for e in events if e["ResourceStatus"] == done and e["LogicalResourceId"] != stack)
-        if finished >= 3:
-            assert finished < COUNT, "the operation ended before the kill: raise COUNT"
-            return
-        time.sleep(0.005)
-    raise AssertionError("no progress")
+    kill_midway(cloud, lambda: [e for e in cfn.describe_stack_events(StackName=stack)["StackEvents"]
+                                if e["LogicalResourceId"] != stack], done)
 
 
 def ssm_values(cloud: LocalCloud, stack: str) -> dict[str, str]:
@@ -84,9 +97,7 @@ def test_stacks_change_sets_events_and_guards_survive_a_restart(cloud: LocalClou
 
 def test_a_create_cut_short_by_kill_9_is_rolled_back_and_the_next_deploy_creates_it(cloud: LocalCloud) -> None:
     cfn = make_client(cloud, "cloudformation")
-    execute_until_midway(cfn, "cut", params("cut", "v"), "CREATE")
-
-    kill_and_restart(cloud)
+    execute_until_midway(cloud, cfn, "cut", params("cut", "v"), "CREATE")
 
     cfn = make_client(cloud, "cloudformation")
     stack = settled(cfn, "cut")
@@ -101,9 +112,7 @@ def test_an_update_cut_short_by_kill_9_is_rolled_back_to_the_previous_template(c
     cfn = make_client(cloud, "cloudformation")
     cfn.create_stack(StackName="upd", TemplateBody=json.dumps(params("upd", "old")))
     settled(cfn, "upd")
-    execute_until_midway(cfn, "upd", params("upd", "new"), "UPDATE")
-
-    kill_and_restart(cloud)
+    execute_until_midway(cloud, cfn, "upd", params("upd", "new"), "UPDATE")
 
     cfn = make_client(cloud, "cloudformation")
     assert settled(cfn, "upd")["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
@@ -117,13 +126,7 @@ def test_a_delete_cut_short_by_kill_9_is_finished(cloud: LocalCloud) -> None:
     cfn.create_stack(StackName="gone", TemplateBody=json.dumps(params("gone", "v")))
     settled(cfn, "gone")
     cfn.delete_stack(StackName="gone")
-    for _ in range(2000):
-        events = cfn.describe_stack_events(StackName="gone")["StackEvents"]
-        if sum(1 for e in events if e["ResourceStatus"] == "DELETE_COMPLETE") >= 3:
-            break
-        time.sleep(0.005)
-
-    kill_and_restart(cloud)
+    kill_midway(cloud, lambda: cfn.describe_stack_events(StackName="gone")["StackEvents"], "DELETE_COMPLETE")
 
     cfn = make_client(cloud, "cloudformation")
     deadline = time.monotonic() + 60

@@ -76,6 +76,11 @@ def kill_and_restart(cloud: LocalCloud) -> float:
     old_pid = cloud.status().pid
     assert old_pid is not None
     os.kill(old_pid, signal.SIGKILL)
+    return restart_killed(cloud, old_pid)
+
+
+def restart_killed(cloud: LocalCloud, old_pid: int) -> float:
+    """Start again a server already sent SIGKILL; returns the start time."""
     cloud.stop()  # reaps the killed process
     assert not cloud.status().running
     started = time.perf_counter()
