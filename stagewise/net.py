@@ -19,6 +19,13 @@ def check_port_free(port: int) -> None:
             raise UserError(f"port {port} on 127.0.0.1 is already in use; stop what uses it or pass --port") from exc
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now (tests and benchmarks start servers on it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def loopback_listener(port: int, backlog: int = 128) -> socket.socket:
     """A socket listening on 127.0.0.1:`port` (0: a free one), never beyond loopback."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

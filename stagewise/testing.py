@@ -41,7 +41,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -55,6 +54,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from stagewise.net import free_port  # noqa: F401 — part of this module's surface for tests
+
 COPY_ITEMS = ["stagewise.toml", "infra", "services", "libs"]
 TEST_REGION = "us-east-1"
 TEST_ACCOUNT = "123456789012"
@@ -62,12 +63,6 @@ TEST_API_ID = "abc123"
 TEST_TOPIC_ARN = f"arn:aws:sns:{TEST_REGION}:{TEST_ACCOUNT}:test-topic"
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 _PLACEHOLDER = re.compile(r"\{([^}+]+)\+?\}")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def median_ms(samples: list[float]) -> float:

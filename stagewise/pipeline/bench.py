@@ -9,7 +9,6 @@ with what ran before it), counting the AWS write calls of each → `DeployFigure
 from __future__ import annotations
 
 import shutil
-import socket
 import sys
 import tempfile
 import time
@@ -19,6 +18,7 @@ from typing import Any
 
 from stagewise.config import Project, load_project
 from stagewise.domains import ensure_zone
+from stagewise.net import free_port
 
 READS = ("Get", "List", "Describe", "Head")
 CHANGE_ROUNDS = 3
@@ -47,12 +47,6 @@ class DeployFigures:
     changed_service: str
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _changed_file(project: Project) -> tuple[str, Path]:
     """A handler file of the first non-infra service that has Python code beside its stack."""
     for service in sorted(project.services.values(), key=lambda s: s.name):
@@ -70,7 +64,7 @@ def measure(project_dir: Path, *, stage: str = "dev") -> DeployFigures:
     with tempfile.TemporaryDirectory(prefix="stagewise-bench-") as tmp:
         root = Path(tmp) / "project"
         shutil.copytree(project_dir, root, ignore=IGNORED)
-        cloud = LocalCloud(Path(tmp) / "cloud", _free_port())
+        cloud = LocalCloud(Path(tmp) / "cloud", free_port())
         try:
             cloud.start()
             return _measure(root, cloud, stage, Path(tmp) / "build")
