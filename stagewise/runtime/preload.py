@@ -27,32 +27,32 @@ from pathlib import Path
 
 WHOLE_ENVIRONMENT = "*"  # a read of every variable (iterating os.environ)
 _NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[([^\]]*)\])?")
-_EXTRA = re.compile(r"""extra\s*==\s*["']([^"']+)["']""")
+EXTRA = re.compile(r"""extra\s*==\s*["']([^"']+)["']""")
 
 
-def _normal(name: str) -> str:
+def normal_name(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _requirement(line: str) -> tuple[str, set[str]] | None:
+def requirement_of(line: str) -> tuple[str, set[str]] | None:
     """(distribution name, extras) of one requirements line; None for comments, options, blanks."""
     line = line.split("#", 1)[0].strip()
     match = _NAME.match(line) if line and not line.startswith("-") else None
     if match is None:
         return None
-    extras = {_normal(e) for e in (match.group(2) or "").split(",") if e.strip()}
-    return _normal(match.group(1)), extras
+    extras = {normal_name(e) for e in (match.group(2) or "").split(",") if e.strip()}
+    return normal_name(match.group(1)), extras
 
 
 def _distributions(requirement_files: Iterable[Path], provided: Iterable[str]) -> set[str]:
     """Normalised names of the distributions the layers hold directly, with their extras' requirements."""
-    names = {_normal(name) for name in provided}
+    names = {normal_name(name) for name in provided}
     for path in requirement_files:
         try:
             lines = Path(path).read_text().splitlines()
         except OSError:
             continue
-        for parsed in filter(None, map(_requirement, lines)):
+        for parsed in filter(None, map(requirement_of, lines)):
             name, extras = parsed
             names.add(name)
             names |= _extra_requirements(name, extras)
@@ -67,9 +67,9 @@ def _extra_requirements(name: str, extras: set[str]) -> set[str]:
     found = set()
     for entry in requires:
         spec, _, marker = entry.partition(";")
-        extra = _EXTRA.search(marker)
-        parsed = _requirement(spec)
-        if extra and _normal(extra.group(1)) in extras and parsed:
+        extra = EXTRA.search(marker)
+        parsed = requirement_of(spec)
+        if extra and normal_name(extra.group(1)) in extras and parsed:
             found.add(parsed[0])
     return found
 
@@ -77,7 +77,7 @@ def _extra_requirements(name: str, extras: set[str]) -> set[str]:
 def _top_levels(distributions: set[str]) -> set[str]:
     """Import names of the installed distributions among `distributions`."""
     return {top for top, dists in importlib.metadata.packages_distributions().items()
-            if top.isidentifier() and not top.startswith("_") and any(_normal(d) in distributions for d in dists)}
+            if top.isidentifier() and not top.startswith("_") and any(normal_name(d) in distributions for d in dists)}
 
 
 def _trees(roots: Iterable[Path]) -> Iterator[ast.AST]:

@@ -4,10 +4,11 @@ Data flow: started by `template.Template` with only the variables every function
 imports the preload candidates (`preload.py`), refusing any whose import read a variable that differs
 between the functions (then it re-executes itself without them: a clean interpreter, never a half
 un-imported module) → `gc.freeze()` (the collector then leaves the shared objects' pages alone, so
-forked workers keep sharing them) → answers `ready` on the control socket → per `fork` message
+forked workers keep sharing them; each layer's import scope, `import_scope.py`, is read before it too)
+→ answers `ready` on the control socket → per `fork` message
 (a JSON request plus the worker's three pipe ends as SCM_RIGHTS) forks a worker: the child starts
 its own session, takes the log pipe as fds 1 and 2, replaces the whole environment with the
-function's, then runs Lambda's init phase and serves (`worker_main.run`). The template answers the
+function's, then runs Lambda's init phase within the function's import scope and serves (`worker_main.run`). The template answers the
 child's pid and the read end of a status pipe on which it writes the child's exit code when it reaps
 it. The template stays single-threaded (forking a process with threads is unsafe): it checks before
 every fork. It exits when the runtime closes the control socket.
@@ -28,7 +29,7 @@ import time
 import traceback
 from typing import Any
 
-from stagewise.runtime import preload, sdk_data, worker_main
+from stagewise.runtime import import_scope, preload, sdk_data, worker_main
 
 MAX_MESSAGE = 1 << 20
 MAX_ROUNDS = 4  # re-executions while refusing modules (each refusal can uncover a later one)
@@ -120,7 +121,8 @@ def _child(control: socket.socket, request: dict[str, Any], to_child: int, from_
         time.tzset()
         # The preloaded objects stay frozen: a full collection in the worker would otherwise write
         # to every one of them and copy the pages it shares with the template and its siblings.
-        worker_main.run(request["handler"], request["source"], request["root"], to_child, from_child)
+        scope = import_scope.Scope.from_json(request["scope"]) if request.get("scope") else None
+        worker_main.run(request["handler"], request["source"], request["root"], to_child, from_child, scope)
     except BaseException:  # noqa: BLE001 — reported on the worker's log; the runtime sees the exit
         traceback.print_exc()
         code = 1
@@ -169,6 +171,8 @@ def main(argv: list[str] | None = None) -> None:
                                   "--control", str(args.control), "--config", json.dumps(config)])
     control = socket.socket(fileno=args.control)
     services = _share_sdk_data(config, loaded)
+    for layer in config["requirements"]:  # each function's import scope, read once: its workers share it
+        import_scope.layer_names(layer, tuple(config["provided"]))
     gc.collect()
     gc.freeze()
     reason = ("has threads after its preload" if threading.active_count() != 1

@@ -4,7 +4,8 @@ Data flow: forked by the worker template (`template_main.py`), or started as a p
 `workers.Worker` when no template runs, with the function's environment only; reads
 frames from fd `--in`, writes frames to fd `--out` (see protocol.py). On start it does
 Lambda's init phase (imports the handler with the service folder and the repo root
-first on sys.path, cwd = the service folder) and reports `init`; then, per `invoke`
+first on sys.path, cwd = the service folder, and only what Lambda would let the function
+import: `import_scope.py`) and reports `init`; then, per `invoke`
 frame, calls `handler(event, context)` and answers `result` (the JSON payload, or
 Lambda's error shape) plus the source files imported since the last report, so hot
 reload knows which workers a saved file concerns. fds 1 and 2 are the runtime's log
@@ -22,6 +23,8 @@ import time
 import traceback
 from typing import Any
 
+from stagewise.runtime import import_scope
+from stagewise.runtime.import_scope import Scope
 from stagewise.runtime.protocol import WorkerGone, encode, read_frame, write_all, write_frame
 
 
@@ -93,7 +96,7 @@ def invoke(handler: Any, message: dict[str, Any]) -> dict[str, Any]:
     try:
         payload = handler(message["event"], context)
     except Exception as exc:  # noqa: BLE001 - every handler failure is reported, as Lambda does
-        print(f"[ERROR] {type(exc).__name__}: {exc}\n{traceback.format_exc()}", file=sys.stderr, flush=True)
+        print(f"[ERROR] {type(exc).__name__}: {exc}{_hint(exc)}\n{traceback.format_exc()}", file=sys.stderr, flush=True)
         return {"type": "result", "ok": False, "error": error_payload(exc), "max_rss_kb": peak_rss_kb()}
     return {"type": "result", "ok": True, "payload": payload, "max_rss_kb": peak_rss_kb()}
 
@@ -152,17 +155,29 @@ def serve(handler: Any, fd_in: int, fd_out: int, tracker: ModuleTracker) -> None
         write_all(fd_out, encoded(reply))
 
 
-def run(handler_spec: str, source: str, root: str, fd_in: int, fd_out: int) -> None:
-    """Lambda's init phase (import the handler from the function's folder), then serve invocations."""
+_scope: list[Scope] = []  # this worker's, once it entered it
+
+
+def _hint(exc: BaseException) -> str:
+    return import_scope.hint(exc, _scope[0]) if _scope else ""
+
+
+def run(handler_spec: str, source: str, root: str, fd_in: int, fd_out: int, scope: Scope | None = None) -> None:
+    """Lambda's init phase (import the handler from the function's folder, within what Lambda would let
+    it import: `import_scope.py`), then serve invocations."""
     sys.path[:] = [source, root, *[p for p in sys.path[1:] if p not in (source, root)]]
     os.chdir(source)
+    if scope is not None:
+        import_scope.enter(import_scope.allowed(scope, source))
+        _scope.append(scope)
     sys.stdout.reconfigure(line_buffering=True)
     tracker = ModuleTracker()
     started = time.perf_counter()
     try:
         handler = load_handler(handler_spec)
     except BaseException as exc:  # noqa: BLE001 - Lambda reports any init failure, even SystemExit
-        print(f"[ERROR] init failed: {type(exc).__name__}: {exc}\n{traceback.format_exc()}", file=sys.stderr, flush=True)
+        print(f"[ERROR] init failed: {type(exc).__name__}: {exc}{_hint(exc)}\n{traceback.format_exc()}",
+              file=sys.stderr, flush=True)
         write_frame(fd_out, {"type": "init", "ok": False, "error": error_payload(exc, "Runtime.ImportModuleError"),
                              "modules": tracker.new_files()})
         return
@@ -178,8 +193,10 @@ def main(argv: list[str] | None = None) -> None:
         parser.add_argument(name, type=int, required=True)
     for name in ("--handler", "--source", "--root"):
         parser.add_argument(name, required=True)
+    parser.add_argument("--scope", type=json.loads, help="import_scope.Scope as JSON; none: import anything")
     args = parser.parse_args(argv)
-    run(args.handler, args.source, args.root, args.__dict__["in"], args.out)
+    scope = Scope.from_json(args.scope) if args.scope else None
+    run(args.handler, args.source, args.root, args.__dict__["in"], args.out, scope)
 
 
 if __name__ == "__main__":

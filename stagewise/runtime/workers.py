@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import importlib.util
+import json
 import os
 import secrets
 import signal
@@ -35,6 +36,7 @@ from typing import Any
 import stagewise
 from stagewise import fastjson
 from stagewise.runtime.events import new_request_id
+from stagewise.runtime.import_scope import Scope
 from stagewise.runtime.model import FunctionSpec
 from stagewise.runtime.protocol import (
     FrameBuffer,
@@ -150,6 +152,17 @@ def _settle(future: asyncio.Future, *, result: Any = None, error: BaseException 
         future.set_result(result)
 
 
+def import_scope_of(spec: FunctionSpec) -> Scope:
+    """What the function's code may import, as on Lambda (`import_scope.py`), in the build's own terms:
+    its folder's requirements file is its layer's input, the runtime ships RUNTIME_PROVIDED, and its
+    code zip carries the shared libs package."""
+    from stagewise.build.deps import RUNTIME_PROVIDED
+    from stagewise.build.imports import ROOT_PACKAGE
+    from stagewise.build.service import REQUIREMENTS
+
+    return Scope(str(spec.source_dir / REQUIREMENTS), tuple(sorted(RUNTIME_PROVIDED)), (ROOT_PACKAGE,))
+
+
 class Worker:
     """One process hosting one function; used by one request at a time.
 
@@ -180,8 +193,10 @@ class Worker:
     def _start(self, template: Template | None, env: dict[str, str], repo_root: Path,
                fds: tuple[int, int, int]) -> subprocess.Popen | ForkedProcess:
         spec = self.spec
+        scope = import_scope_of(spec).to_json()
         if template is not None:
-            request = {"handler": spec.handler, "source": str(spec.source_dir), "root": str(repo_root), "env": env}
+            request = {"handler": spec.handler, "source": str(spec.source_dir), "root": str(repo_root), "env": env,
+                       "scope": scope}
             try:
                 return template.fork(request, fds)
             except TemplateUnavailable:
@@ -189,7 +204,7 @@ class Worker:
         to_child_r, from_child_w, log_w = fds
         command = [sys.executable, "-m", "stagewise.runtime.worker_main", "--in", str(to_child_r),
                    "--out", str(from_child_w), "--handler", spec.handler, "--source", str(spec.source_dir),
-                   "--root", str(repo_root)]
+                   "--root", str(repo_root), "--scope", json.dumps(scope)]
         return subprocess.Popen(command, env=env, cwd=spec.source_dir, pass_fds=(to_child_r, from_child_w),
                                 stdin=subprocess.DEVNULL, stdout=log_w, stderr=log_w, start_new_session=True)
 

@@ -91,8 +91,9 @@ def test_a_module_reading_a_per_function_variable_at_import_is_not_preloaded(mod
     (tmp_path / "probe.py").write_text(
         "import sys\nimport envy\n\ndef handler(event, context):\n"
         "    return {'envy': envy.VALUE, 'calm_preloaded': 'calm' in sys.modules}\n")
-    echo = dataclasses.replace(model.functions["Echo"], handler="probe.handler")
-    other = dataclasses.replace(model.functions["Other"], handler="probe.handler")
+    # the probes are the functions' own code (their folder): what a function may import (import_scope.py)
+    echo = dataclasses.replace(model.functions["Echo"], handler="probe.handler", source_dir=tmp_path)
+    other = dataclasses.replace(model.functions["Other"], handler="probe.handler", source_dir=tmp_path)
     logs = Logs()
     template, pools = forked_pools([echo, other], logs, candidates=["calm", "envy"],
                                    base={"AWS_ENDPOINT_URL": "http://127.0.0.1:1"}, path_extra=[str(tmp_path)])
@@ -118,8 +119,8 @@ def test_botocore_data_is_read_once_in_the_template_for_the_services_the_code_na
         "    return {'read_before': had, 'service': client.meta.service_model.service_name,\n"
         "            'data_path': os.environ.get('AWS_DATA_PATH')}\n"
         "def never_called():\n    return boto3.client('dynamodb')  # names the service for the template\n")
-    echo = dataclasses.replace(model.functions["Echo"], handler="sdk_probe.handler")
-    other = dataclasses.replace(model.functions["Other"], handler="sdk_probe.handler",
+    echo = dataclasses.replace(model.functions["Echo"], handler="sdk_probe.handler", source_dir=tmp_path)
+    other = dataclasses.replace(model.functions["Other"], handler="sdk_probe.handler", source_dir=tmp_path,
                                 environment={**model.functions["Other"].environment, "AWS_DATA_PATH": str(tmp_path)})
     logs = Logs()
     template, pools = forked_pools([echo, other], logs, candidates=["boto3", "botocore"], path_extra=[str(tmp_path)],

@@ -1,0 +1,195 @@
+"""What a function's code may import in its worker: what Lambda would let it import, nothing more.
+
+On Lambda a function finds the standard library, the packages the Python runtime ships (boto3,
+botocore, ... and what they require), its layer (the packages its folder's requirements file names,
+with what those require) and its code zip (its folder's modules and the shared `libs` modules). A
+worker runs in stagewise's own environment, which holds much more: the development tools, and, in a
+worker forked from the template, the packages the template preloaded for *other* functions' layers.
+Without a scope, `import requests` in a handler whose layer lacks it works locally and fails on its
+first call on Lambda.
+
+Data flow: the runtime gives each worker a `Scope` (its layer's requirements file, the runtime's
+packages, the shared folders) → `allowed(scope, source)`: the standard library's names, the
+top-level import names of the installed distributions the layer and the runtime hold (requirements
+followed transitively; an `extra == "…"` requirement only for an extra asked for; other markers are
+not evaluated, so the scope may be a little wider than the layer, never narrower), the modules and
+packages of the function's folder and the shared folders → `enter(names)`, before the handler's
+import: every finder on `sys.meta_path` is wrapped so that a name outside the scope is not found
+(`import requests` raises Lambda's own "No module named 'requests'", `importlib.util.find_spec`
+answers None), and the modules the template preloaded outside the scope leave `sys.modules` (kept
+alive in a list: freeing them would write to pages the worker shares with the template).
+
+The template computes each layer's names before it forks (`layer_names` is cached), so a forked
+worker pays nothing for it; a plain worker computes its own (~10–30 ms of its init).
+
+Not covered: a module of the layer that the template imported with the help of a package outside
+the scope keeps that help, and `importlib.metadata` still lists every installed distribution.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+import os
+import sys
+import sysconfig
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib.machinery import ModuleSpec
+from pathlib import Path
+from typing import Any
+
+from stagewise.runtime.preload import EXTRA, normal_name, requirement_of
+
+RUNTIME_PACKAGE = "stagewise"  # the worker's own code (Lambda's runtime interface client, here)
+# Imported before any layer (by `site` and the runtime): never taken out of a worker's sys.modules.
+_BEFORE_LAYERS = frozenset(name.partition(".")[0] for name in sys.modules)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where a function's imports may come from, besides the standard library and its own folder."""
+
+    layer: str  # its requirements file (the input of its layer; may be missing: no layer)
+    provided: tuple[str, ...]  # distributions the Lambda runtime ships
+    shared: tuple[str, ...]  # top-level packages of the repo root its code zip carries (libs)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"layer": self.layer, "provided": list(self.provided), "shared": list(self.shared)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Scope:
+        return cls(str(data["layer"]), tuple(data["provided"]), tuple(data["shared"]))
+
+
+def _requirements(path: str) -> list[tuple[str, set[str]]]:
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError:
+        return []
+    return [parsed for parsed in map(requirement_of, lines) if parsed is not None]
+
+
+def _distributions(wanted: Iterable[tuple[str, set[str]]]) -> set[importlib.metadata.Distribution]:
+    """The installed distributions `wanted` names, and what they require, transitively."""
+    found: dict[str, importlib.metadata.Distribution] = {}
+    asked: dict[str, set[str]] = {}  # distribution → extras already followed
+    todo = list(wanted)
+    while todo:
+        name, extras = todo.pop()
+        if name in asked and extras <= asked[name]:
+            continue
+        asked[name] = asked.get(name, set()) | extras
+        try:
+            dist = found.get(name) or importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue  # not installed here: nothing of it can be imported anyway
+        found[name] = dist
+        for entry in dist.requires or []:
+            spec, _, marker = entry.partition(";")
+            extra = EXTRA.search(marker)
+            parsed = requirement_of(spec)
+            if parsed is not None and (extra is None or normal_name(extra.group(1)) in extras):
+                todo.append(parsed)
+    return set(found.values())
+
+
+def _import_names(dist: importlib.metadata.Distribution) -> set[str]:
+    """A distribution's top-level import names: its top_level.txt, else the first part of its files."""
+    declared = dist.read_text("top_level.txt")
+    if declared:
+        return {line.strip() for line in declared.splitlines() if line.strip()}
+    names = set()
+    for file in dist.files or []:
+        parts = file.parts
+        if not parts or parts[0] == ".." or parts[0].endswith((".dist-info", ".egg-info", ".data")):
+            continue
+        if len(parts) > 1 and parts[0] != "__pycache__":
+            names.add(parts[0])
+        elif file.suffix in (".py", ".so", ".pyd"):
+            names.add(file.name.partition(".")[0])
+    return names
+
+
+@functools.cache
+def layer_names(layer: str, provided: tuple[str, ...]) -> frozenset[str]:
+    """Top-level import names of a layer's distributions and the runtime's, with what they require."""
+    wanted = [(normal_name(name), set()) for name in provided] + _requirements(layer)
+    return frozenset(name for dist in _distributions(wanted) for name in _import_names(dist))
+
+
+def _code_names(folder: Path) -> set[str]:
+    """The modules and packages at the top of a function's folder (the root of its code zip)."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return set()
+    return {entry.name.partition(".")[0] for entry in entries
+            if entry.name.endswith(".py") or (entry.is_dir() and entry.name.isidentifier())}
+
+
+def allowed(scope: Scope, source: str | Path) -> frozenset[str]:
+    """Every top-level name the function may import."""
+    return (layer_names(scope.layer, scope.provided) | _code_names(Path(source)) | set(scope.shared)
+            | sys.stdlib_module_names | set(sys.builtin_module_names) | {RUNTIME_PACKAGE})
+
+
+_STDLIB = tuple({os.path.join(resolve(sysconfig.get_paths()[key]), "")
+                 for key in ("stdlib", "platstdlib") for resolve in (os.path.abspath, os.path.realpath)})
+
+
+def _in_stdlib(spec: ModuleSpec | None) -> bool:
+    """A module of the standard library that `sys.stdlib_module_names` leaves out (private ones such as
+    `_sysconfigdata_…`): found in the interpreter's own library folders, not in a site-packages."""
+    origin = spec.origin if spec is not None and spec.has_location and spec.origin else ""
+    return origin.startswith(_STDLIB) and "-packages" not in origin
+
+
+class _Scoped:
+    """A finder of sys.meta_path that finds nothing outside the scope (it asks the finder it wraps first,
+    so that a name it turns away is known to be installed here, for `hint`)."""
+
+    def __init__(self, finder: Any, names: frozenset[str], refused: set[str]) -> None:
+        self._finder, self._names, self._refused = finder, names, refused
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> ModuleSpec | None:
+        find = getattr(self._finder, "find_spec", None)
+        spec = find(name, path, target) if find is not None else None
+        if spec is None or name.partition(".")[0] in self._names or _in_stdlib(spec):
+            return spec
+        self._refused.add(name.partition(".")[0])
+        return None
+
+    def invalidate_caches(self) -> None:
+        invalidate = getattr(self._finder, "invalidate_caches", None)
+        if invalidate is not None:
+            invalidate()
+
+
+_hidden: list[Any] = []  # modules taken out of sys.modules, kept alive (see the module's docstring)
+refused: set[str] = set()  # top-level names installed here that the scope turned away in this worker
+
+
+def enter(names: frozenset[str]) -> None:
+    """From now on this process imports only `names` (and what it imported before the layers)."""
+    keep = set(names | _BEFORE_LAYERS)
+    hide: dict[str, bool] = {}  # top-level name → whether its modules leave (decided once per package)
+    for name, module in list(sys.modules.items()):
+        top = name.partition(".")[0]
+        if top in keep:
+            continue
+        if top not in hide:
+            hide[top] = not _in_stdlib(getattr(sys.modules.get(top, module), "__spec__", None))
+        if hide[top]:
+            _hidden.append(sys.modules.pop(name))
+    sys.meta_path[:] = [_Scoped(finder, names, refused) for finder in sys.meta_path]
+
+
+def hint(exc: BaseException, scope: Scope) -> str:
+    """Why an import failed when the scope turned it away ("" otherwise): the package is here, but
+    not in the function's layer."""
+    top = (getattr(exc, "name", None) or "").partition(".")[0]
+    if not isinstance(exc, ModuleNotFoundError) or top not in refused:
+        return ""
+    return (f" ('{top}' is installed here but is neither in {scope.layer} nor shipped by the Lambda "
+            "runtime: on Lambda this import fails too; add it to the requirements file)")
