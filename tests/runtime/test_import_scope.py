@@ -145,3 +145,22 @@ def test_a_scope_travels_as_json():
     scope = Scope("/x/requirements.txt", PROVIDED, ("libs",))
     assert Scope.from_json(scope.to_json()) == scope
     assert os.path.basename(scope.to_json()["layer"]) == "requirements.txt"
+
+
+def test_adding_the_package_to_the_requirements_file_fixes_the_import_without_a_restart(app_copy, logs):
+    from tests.runtime.conftest import start_runtime
+
+    handlers = app_copy / "services/echo/echo_fn/handlers.py"
+    runtime = start_runtime(app_copy, logs)
+    try:
+        import httpx
+
+        with httpx.Client(base_url=runtime.url, timeout=10) as client:
+            assert client.get("/pid").status_code == 200
+            handlers.write_text("import yaml\n" + handlers.read_text())
+            assert eventually(lambda: client.get("/pid").status_code == 502)  # hot reload: the new import fails
+            assert any("'yaml' is installed here but is neither in" in line for line in logs)
+            (app_copy / "services/echo/requirements.txt").write_text("PyYAML  # the layer gets it\n")
+            assert eventually(lambda: client.get("/pid").status_code == 200)  # a fresh template, a wider scope
+    finally:
+        runtime.stop()
