@@ -198,7 +198,8 @@ def _reload(dev: DevProcess, root: Path, creds: Credentials, rounds: int = 5) ->
         apply_change(root, i)
         while not observe(client, i):
             if time.perf_counter() - t0 > 10:
-                raise RuntimeError("hot reload did not show the new code within 10 s")
+                said = "\n".join(dev.log().splitlines()[-15:])
+                raise RuntimeError(f"hot reload (round {i}) did not show the new code within 10 s; dev's log ends:\n{said}")
             time.sleep(0.005)
         samples.append(time.perf_counter() - t0)
     client.close()

@@ -52,6 +52,9 @@ from stagewise.tracing.emit import FunctionTracer
 from stagewise.tracing.logs import console_text
 
 DEFAULT_MAX_WORKERS = 4
+# A file's mtime comes from the kernel's coarse clock, up to a tick (1-10 ms) behind time.time(): a save
+# stamped less than this before a restart may have been written after it, so it restarts again.
+MTIME_SLACK_S = 0.02
 PIPE_CAPACITY = 64 * 1024  # Linux's default pipe buffer
 INIT_LIMIT_S = 10.0  # Lambda's init phase limit for on-demand functions
 # How long a cold start waits for a template still preloading before it starts a plain process:
@@ -566,7 +569,7 @@ class FunctionPool:
             used = self.files & changed
             if not self._all or not (used or layer_changed):
                 return False
-            if not layer_changed and _newest_mtime(used) < self._generation_began:
+            if not layer_changed and _newest_mtime(used) < self._generation_began - MTIME_SLACK_S:
                 return False  # already loaded (one save can arrive as two batches)
             self._generation += 1
             self._generation_began = time.time()
