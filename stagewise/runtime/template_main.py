@@ -5,12 +5,11 @@ imports the preload candidates (`preload.py`), refusing any whose import read a 
 between the functions (then it re-executes itself without them: a clean interpreter, never a half
 un-imported module) → `gc.freeze()` (the collector then leaves the shared objects' pages alone, so
 forked workers keep sharing them; each layer's import scope, `import_scope.py`, is read before it too)
-→ answers `ready` on the control socket → per `fork` message
-(a JSON request plus the worker's three pipe ends as SCM_RIGHTS) forks a worker: the child starts
-its own session, takes the log pipe as fds 1 and 2, replaces the whole environment with the
-function's, then runs Lambda's init phase within the function's import scope and serves (`worker_main.run`). The template answers the
-child's pid and the read end of a status pipe on which it writes the child's exit code when it reaps
-it. The template stays single-threaded (forking a process with threads is unsafe): it checks before
+→ answers `ready` on the control socket → per `fork` message (a JSON request plus the worker's three
+pipe ends as SCM_RIGHTS) forks a worker: the child starts its own session, takes the log pipe as fds 1
+and 2, replaces the whole environment with the function's, then runs Lambda's init phase within the
+function's import scope and serves (`worker_main.run`). The template answers the child's pid and the
+read end of a status pipe on which it writes the child's exit code when it reaps it. The template stays single-threaded (forking a process with threads is unsafe): it checks before
 every fork. It exits when the runtime closes the control socket.
 """
 
