@@ -9,18 +9,21 @@ Without a scope, `import requests` in a handler whose layer lacks it works local
 first call on Lambda.
 
 Data flow: the runtime gives each worker a `Scope` (its layer's requirements file, the runtime's
-packages, the shared folders) → `allowed(scope, source)`: the standard library's names, the
-top-level import names of the installed distributions the layer and the runtime hold (requirements
-followed transitively; an `extra == "…"` requirement only for an extra asked for; other markers are
-not evaluated, so the scope may be a little wider than the layer, never narrower), the modules and
-packages of the function's folder and the shared folders → `enter(names)`, before the handler's
-import: every finder on `sys.meta_path` is wrapped so that a name outside the scope is not found
-(`import requests` raises Lambda's own "No module named 'requests'", `importlib.util.find_spec`
-answers None), and the modules the template preloaded outside the scope leave `sys.modules` (kept
-alive in a list: freeing them would write to pages the worker shares with the template).
+packages, the shared folders) → `enter(scope, source)` before the handler's import. What it allows:
+the standard library's names, the top-level import names of the installed distributions the layer
+and the runtime hold (`layer_names`: requirements followed transitively; an `extra == "…"`
+requirement only for an extra asked for; other markers are not evaluated, so the scope may be a
+little wider than the layer, never narrower), the modules and packages of the function's folder and
+the shared folders. Every finder on `sys.meta_path` is wrapped so that a name outside the scope is
+not found (`import requests` raises Lambda's own "No module named 'requests'",
+`importlib.util.find_spec` answers None), and the modules the template preloaded outside the scope
+leave `sys.modules` (kept alive in a list: freeing them would write to pages the worker shares with
+the template).
 
-The template computes each layer's names before it forks (`layer_names` is cached), so a forked
-worker only enters the scope (~0.3 ms); a plain worker computes its own (~10–30 ms of its init).
+The template reads each layer's names and the modules outside it before it forks (`prepare`), so a
+forked worker only pops those modules and wraps the finders (~0.3 ms), without iterating the shared
+modules or name sets (each reference taken would copy a shared page); a plain worker reads its own
+(~10–30 ms of its init).
 
 Not covered: a module of the layer that the template imported with the help of a package outside
 the scope keeps that help, and `importlib.metadata` still lists every installed distribution.
@@ -43,7 +46,7 @@ from stagewise.runtime.preload import EXTRA, normal_name, requirement_of
 
 RUNTIME_PACKAGE = "stagewise"  # the worker's own code (Lambda's runtime interface client, here)
 # Imported before any layer (by `site` and the runtime): never taken out of a worker's sys.modules.
-_BEFORE_LAYERS = frozenset(name.partition(".")[0] for name in sys.modules)
+_BEFORE_LAYERS = frozenset({RUNTIME_PACKAGE, *(name.partition(".")[0] for name in sys.modules)})
 
 
 @dataclass(frozen=True)
@@ -128,12 +131,6 @@ def _code_names(folder: Path) -> set[str]:
             if entry.name.endswith(".py") or (entry.is_dir() and entry.name.isidentifier())}
 
 
-def allowed(scope: Scope, source: str | Path) -> frozenset[str]:
-    """Every top-level name the function may import."""
-    return (layer_names(scope.layer, scope.provided) | _code_names(Path(source)) | set(scope.shared)
-            | sys.stdlib_module_names | set(sys.builtin_module_names) | {RUNTIME_PACKAGE})
-
-
 _STDLIB = tuple({os.path.join(resolve(sysconfig.get_paths()[key]), "")
                  for key in ("stdlib", "platstdlib") for resolve in (os.path.abspath, os.path.realpath)})
 
@@ -149,15 +146,16 @@ class _Scoped:
     """A finder of sys.meta_path that finds nothing outside the scope (it asks the finder it wraps first,
     so that a name it turns away is known to be installed here, for `hint`)."""
 
-    def __init__(self, finder: Any, names: frozenset[str], refused: set[str]) -> None:
-        self._finder, self._names, self._refused = finder, names, refused
+    def __init__(self, finder: Any, allowed: tuple[frozenset[str] | set[str], ...], refused: set[str]) -> None:
+        self._finder, self._allowed, self._refused = finder, allowed, refused
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> ModuleSpec | None:
         find = getattr(self._finder, "find_spec", None)
         spec = find(name, path, target) if find is not None else None
-        if spec is None or name.partition(".")[0] in self._names or _in_stdlib(spec):
+        top = name.partition(".")[0]
+        if spec is None or any(top in names for names in self._allowed) or _in_stdlib(spec):
             return spec
-        self._refused.add(name.partition(".")[0])
+        self._refused.add(top)
         return None
 
     def invalidate_caches(self) -> None:
@@ -166,23 +164,46 @@ class _Scoped:
             invalidate()
 
 
+_BUILTINS = frozenset(sys.builtin_module_names)
 _hidden: list[Any] = []  # modules taken out of sys.modules, kept alive (see the module's docstring)
 refused: set[str] = set()  # top-level names installed here that the scope turned away in this worker
 
 
-def enter(names: frozenset[str]) -> None:
-    """From now on this process imports only `names` (and what it imported before the layers)."""
-    keep = set(names | _BEFORE_LAYERS)
-    hide: dict[str, bool] = {}  # top-level name → whether its modules leave (decided once per package)
+@functools.cache
+def _outside(layer: str, provided: tuple[str, ...]) -> tuple[str, ...]:
+    """The modules in sys.modules now (the template's preload) that a function of this layer must not see."""
+    names = layer_names(layer, provided)
+    leaves: dict[str, bool] = {}  # top-level name → whether its modules leave (decided once per package)
+    outside = []
     for name, module in list(sys.modules.items()):
         top = name.partition(".")[0]
-        if top in keep:
+        if top in names or top in sys.stdlib_module_names or top in _BUILTINS or top in _BEFORE_LAYERS:
             continue
-        if top not in hide:
-            hide[top] = not _in_stdlib(getattr(sys.modules.get(top, module), "__spec__", None))
-        if hide[top]:
+        if top not in leaves:
+            leaves[top] = not _in_stdlib(getattr(sys.modules.get(top, module), "__spec__", None))
+        if leaves[top]:
+            outside.append(name)
+    return tuple(outside)
+
+
+def prepare(layer: str, provided: tuple[str, ...]) -> None:
+    """Read what `enter` needs for this layer now: the template does, after its preload and before it
+    forks and freezes, so that its workers find it done."""
+    _outside(layer, provided)
+
+
+def enter(scope: Scope, source: str | Path) -> None:
+    """From now on this process imports only what the function's scope holds. Nothing here iterates the
+    shared modules or sets: each reference taken would write to a page shared with the template."""
+    code = _code_names(Path(source))
+    shared = set(scope.shared)
+    for name in _outside(scope.layer, scope.provided):
+        top = name.partition(".")[0]
+        if top not in code and top not in shared and name in sys.modules:
             _hidden.append(sys.modules.pop(name))
-    sys.meta_path[:] = [_Scoped(finder, names, refused) for finder in sys.meta_path]
+    allowed = (layer_names(scope.layer, scope.provided), code, shared, sys.stdlib_module_names, _BUILTINS,
+               frozenset({RUNTIME_PACKAGE}))
+    sys.meta_path[:] = [_Scoped(finder, allowed, refused) for finder in sys.meta_path]
 
 
 def hint(exc: BaseException, scope: Scope) -> str:

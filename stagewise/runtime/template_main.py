@@ -171,7 +171,7 @@ def main(argv: list[str] | None = None) -> None:
     control = socket.socket(fileno=args.control)
     services = _share_sdk_data(config, loaded)
     for layer in config["requirements"]:  # each function's import scope, read once: its workers share it
-        import_scope.layer_names(layer, tuple(config["provided"]))
+        import_scope.prepare(layer, tuple(config["provided"]))
     gc.collect()
     gc.freeze()
     reason = ("has threads after its preload" if threading.active_count() != 1
