@@ -9,16 +9,15 @@ Without a scope, `import requests` in a handler whose layer lacks it works local
 first call on Lambda.
 
 Data flow: the runtime gives each worker a `Scope` (its layer's requirements file, the runtime's
-packages, the shared folders) → `enter(scope, source)` before the handler's import. What it allows:
-the standard library's names, the top-level import names of the installed distributions the layer
-and the runtime hold (`layer_names`: requirements followed transitively; an `extra == "…"`
-requirement only for an extra asked for; other markers are not evaluated, so the scope may be a
-little wider than the layer, never narrower), the modules and packages of the function's folder and
-the shared folders. Every finder on `sys.meta_path` is wrapped so that a name outside the scope is
-not found (`import requests` raises Lambda's own "No module named 'requests'",
-`importlib.util.find_spec` answers None), and the modules the template preloaded outside the scope
-leave `sys.modules` (kept alive in a list: freeing them would write to pages the worker shares with
-the template).
+packages, the top-level names of its code zip as the build would make it) → `enter(scope)` before the
+handler's import. It allows the standard library's names, the top-level import names of the installed
+distributions the layer and the runtime hold (`layer_names`: requirements followed transitively; an
+`extra == "…"` requirement only for an extra asked for; other markers are not evaluated, so the scope
+may be a little wider than the layer, never narrower) and the code zip's names. Every finder on
+`sys.meta_path` is wrapped so that a name outside the scope is not found (`import requests` raises
+Lambda's own "No module named 'requests'", `importlib.util.find_spec` answers None), and the modules
+the template preloaded outside the scope leave `sys.modules` (kept alive in a list: freeing them would
+write to pages the worker shares with the template).
 
 The template reads each layer's names and the modules outside it before it forks (`prepare`), so a
 forked worker only pops those modules and wraps the finders (~0.3 ms), without iterating the shared
@@ -55,14 +54,14 @@ class Scope:
 
     layer: str  # its requirements file (the input of its layer; may be missing: no layer)
     provided: tuple[str, ...]  # distributions the Lambda runtime ships
-    shared: tuple[str, ...]  # top-level packages of the repo root its code zip carries (libs)
+    code: tuple[str, ...]  # the top-level modules and packages of its code zip (its folder's, and libs)
 
     def to_json(self) -> dict[str, Any]:
-        return {"layer": self.layer, "provided": list(self.provided), "shared": list(self.shared)}
+        return {"layer": self.layer, "provided": list(self.provided), "code": list(self.code)}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Scope:
-        return cls(str(data["layer"]), tuple(data["provided"]), tuple(data["shared"]))
+        return cls(str(data["layer"]), tuple(data["provided"]), tuple(data["code"]))
 
 
 def _requirements(path: str) -> list[tuple[str, set[str]]]:
@@ -119,16 +118,6 @@ def layer_names(layer: str, provided: tuple[str, ...]) -> frozenset[str]:
     """Top-level import names of a layer's distributions and the runtime's, with what they require."""
     wanted = [(normal_name(name), set()) for name in provided] + _requirements(layer)
     return frozenset(name for dist in _distributions(wanted) for name in _import_names(dist))
-
-
-def _code_names(folder: Path) -> set[str]:
-    """The modules and packages at the top of a function's folder (the root of its code zip)."""
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return set()
-    return {entry.name.partition(".")[0] for entry in entries
-            if entry.name.endswith(".py") or (entry.is_dir() and entry.name.isidentifier())}
 
 
 _STDLIB = tuple({os.path.join(resolve(sysconfig.get_paths()[key]), "")
@@ -192,16 +181,14 @@ def prepare(layer: str, provided: tuple[str, ...]) -> None:
     _outside(layer, provided)
 
 
-def enter(scope: Scope, source: str | Path) -> None:
+def enter(scope: Scope) -> None:
     """From now on this process imports only what the function's scope holds. Nothing here iterates the
     shared modules or sets: each reference taken would write to a page shared with the template."""
-    code = _code_names(Path(source))
-    shared = set(scope.shared)
+    code = frozenset(scope.code)
     for name in _outside(scope.layer, scope.provided):
-        top = name.partition(".")[0]
-        if top not in code and top not in shared and name in sys.modules:
+        if name.partition(".")[0] not in code and name in sys.modules:
             _hidden.append(sys.modules.pop(name))
-    allowed = (layer_names(scope.layer, scope.provided), code, shared, sys.stdlib_module_names, _BUILTINS,
+    allowed = (layer_names(scope.layer, scope.provided), code, sys.stdlib_module_names, _BUILTINS,
                frozenset({RUNTIME_PACKAGE}))
     sys.meta_path[:] = [_Scoped(finder, allowed, refused) for finder in sys.meta_path]
 

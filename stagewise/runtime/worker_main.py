@@ -168,7 +168,7 @@ def run(handler_spec: str, source: str, root: str, fd_in: int, fd_out: int, scop
     sys.path[:] = [source, root, *[p for p in sys.path[1:] if p not in (source, root)]]
     os.chdir(source)
     if scope is not None:
-        import_scope.enter(scope, source)
+        import_scope.enter(scope)
         _scope.append(scope)
     sys.stdout.reconfigure(line_buffering=True)
     tracker = ModuleTracker()

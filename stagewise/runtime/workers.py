@@ -158,12 +158,15 @@ def _settle(future: asyncio.Future, *, result: Any = None, error: BaseException 
 def import_scope_of(spec: FunctionSpec) -> Scope:
     """What the function's code may import, as on Lambda (`import_scope.py`), in the build's own terms:
     its folder's requirements file is its layer's input, the runtime ships RUNTIME_PROVIDED, and its
-    code zip carries the shared libs package."""
+    code zip holds the files `service_sources` picks from its folder plus the shared libs package."""
+    from stagewise.build.code import service_sources
     from stagewise.build.deps import RUNTIME_PROVIDED
     from stagewise.build.imports import ROOT_PACKAGE
     from stagewise.build.service import REQUIREMENTS
 
-    return Scope(str(spec.source_dir / REQUIREMENTS), tuple(sorted(RUNTIME_PROVIDED)), (ROOT_PACKAGE,))
+    folder = spec.source_dir
+    code = {path.relative_to(folder).parts[0].partition(".")[0] for path in service_sources(folder)}
+    return Scope(str(folder / REQUIREMENTS), tuple(sorted(RUNTIME_PROVIDED)), tuple(sorted(code | {ROOT_PACKAGE})))
 
 
 class Worker:

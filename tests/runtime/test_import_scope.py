@@ -45,6 +45,7 @@ def handler(event, context):
         "libs": _tries("libs.shared"),
         "services": _tries("services"),
         "own": _tries("helper"),
+        "stack": _tries("stack"),
         "stdlib_private": _tries(private),
     }
 '''
@@ -59,6 +60,7 @@ def _function(model: RuntimeModel, logical_id: str, folder: Path, requirements: 
     folder.mkdir()
     (folder / "probe.py").write_text(PROBE)
     (folder / "helper.py").write_text("VALUE = 1\n")
+    (folder / "stack.py").write_text("STACK = 1\n")  # the service's stack: the build leaves it out of the zip
     (folder / "requirements.txt").write_text(requirements)
     return dataclasses.replace(model.functions[logical_id], handler="probe.handler", source_dir=folder)
 
@@ -97,6 +99,7 @@ def test_a_forked_worker_sees_its_own_layer_not_the_one_the_template_preloaded_f
             assert answer["boto3"] == "ok"  # the Lambda runtime ships it
             assert answer["libs"] == "ok" and answer["own"] == "ok"  # the code zip: its folder and libs
             assert answer["services"] == "No module named 'services'"  # the repo root is not in the zip
+            assert answer["stack"] == "No module named 'stack'"  # nor the service's stack.py
             assert answer["stdlib_private"] == "ok"
     finally:
         stop(template, pools)
@@ -142,7 +145,7 @@ def test_a_layer_holds_what_its_requirements_require_transitively_and_only_the_e
 
 
 def test_a_scope_travels_as_json():
-    scope = Scope("/x/requirements.txt", PROVIDED, ("libs",))
+    scope = Scope("/x/requirements.txt", PROVIDED, ("handlers", "libs"))
     assert Scope.from_json(scope.to_json()) == scope
     assert os.path.basename(scope.to_json()["layer"]) == "requirements.txt"
 
