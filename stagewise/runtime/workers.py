@@ -176,7 +176,7 @@ class Worker:
     plain `python -m stagewise.runtime.worker_main` process."""
 
     def __init__(self, spec: FunctionSpec, *, env: dict[str, str], repo_root: Path, log: Log, generation: int,
-                 template: Template | None = None, function_log: FunctionLog | None = None):
+                 scope: Scope, template: Template | None = None, function_log: FunctionLog | None = None):
         self.spec = spec
         self.trace: str | None = None  # the invocation in flight: its output belongs to that trace
         self._function_log = function_log
@@ -190,16 +190,16 @@ class Worker:
         log_r, log_w = os.pipe()
         self._started = time.perf_counter()
         try:
-            self.process = self._start(template, env, repo_root, (to_child_r, from_child_w, log_w))
+            self.process = self._start(template, env, repo_root, (to_child_r, from_child_w, log_w), scope)
         finally:
             for fd in (to_child_r, from_child_w, log_w):
                 os.close(fd)
         threading.Thread(target=self._forward_logs, args=(log_r,), name=f"log-{spec.name}", daemon=True).start()
 
     def _start(self, template: Template | None, env: dict[str, str], repo_root: Path,
-               fds: tuple[int, int, int]) -> subprocess.Popen | ForkedProcess:
+               fds: tuple[int, int, int], import_scope: Scope) -> subprocess.Popen | ForkedProcess:
         spec = self.spec
-        scope = import_scope_of(spec).to_json()
+        scope = import_scope.to_json()
         if template is not None:
             request = {"handler": spec.handler, "source": str(spec.source_dir), "root": str(repo_root), "env": env,
                        "scope": scope}
@@ -327,6 +327,7 @@ class FunctionPool:
         self._warming = 0
         self._generation = 0
         self._generation_began = 0.0  # wall time the current generation's code was loaded from
+        self._scope: tuple[int, Scope] | None = None  # (generation, its import scope): read once per generation
         self.last_used = 0.0  # monotonic time of the last invoke: reload pre-warms recent functions first
         self._closed = False
         self.started = 0  # workers ever started (for tests and the console)
@@ -509,8 +510,11 @@ class FunctionPool:
 
     def _spawn(self) -> Worker:
         """Start a worker; the caller holds the lock."""
+        if self._scope is None or self._scope[0] != self._generation:  # a reload may have added a module
+            self._scope = (self._generation, import_scope_of(self.spec))
         worker = Worker(self.spec, env=self._env, repo_root=self._repo_root, log=self._log,
-                        generation=self._generation, template=self.template, function_log=self._function_log)
+                        generation=self._generation, template=self.template, function_log=self._function_log,
+                        scope=self._scope[1])
         self._all.add(worker)
         self.started += 1
         return worker
