@@ -155,6 +155,13 @@ def _settle(future: asyncio.Future, *, result: Any = None, error: BaseException 
         future.set_result(result)
 
 
+def _mtime_ns(path: Path) -> int:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return -1
+
+
 def import_scope_of(spec: FunctionSpec) -> Scope:
     """What the function's code may import, as on Lambda (`import_scope.py`), in the build's own terms:
     its folder's requirements file is its layer's input, the runtime ships RUNTIME_PROVIDED, and its
@@ -327,7 +334,7 @@ class FunctionPool:
         self._warming = 0
         self._generation = 0
         self._generation_began = 0.0  # wall time the current generation's code was loaded from
-        self._scope: tuple[int, Scope] | None = None  # (generation, its import scope): read once per generation
+        self._scope: tuple[int, Scope] | None = None  # (folder's mtime, the import scope read then)
         self.last_used = 0.0  # monotonic time of the last invoke: reload pre-warms recent functions first
         self._closed = False
         self.started = 0  # workers ever started (for tests and the console)
@@ -510,8 +517,9 @@ class FunctionPool:
 
     def _spawn(self) -> Worker:
         """Start a worker; the caller holds the lock."""
-        if self._scope is None or self._scope[0] != self._generation:  # a reload may have added a module
-            self._scope = (self._generation, import_scope_of(self.spec))
+        listed = _mtime_ns(self.spec.source_dir)  # a module added at the folder's top changes its mtime
+        if self._scope is None or self._scope[0] != listed:
+            self._scope = (listed, import_scope_of(self.spec))
         worker = Worker(self.spec, env=self._env, repo_root=self._repo_root, log=self._log,
                         generation=self._generation, template=self.template, function_log=self._function_log,
                         scope=self._scope[1])

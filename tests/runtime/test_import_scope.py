@@ -167,3 +167,15 @@ def test_adding_the_package_to_the_requirements_file_fixes_the_import_without_a_
             assert eventually(lambda: client.get("/pid").status_code == 200)  # a fresh template, a wider scope
     finally:
         runtime.stop()
+
+
+def test_a_module_added_to_the_folder_after_a_failed_init_is_found_by_the_next_worker(model, tmp_path):
+    spec = _function(model, "Echo", tmp_path / "a", "# no layer\n")
+    (tmp_path / "a" / "probe.py").write_text("import later\n\ndef handler(event, context):\n    return later.VALUE\n")
+    _, (pool,) = _pools([spec], Logs(), template=False)
+    try:
+        assert pool.invoke({}).status is InvokeStatus.INIT_ERROR  # later.py does not exist yet
+        (tmp_path / "a" / "later.py").write_text("VALUE = 7\n")
+        assert pool.invoke({}).payload == 7  # no reload involved: the next worker's scope has it
+    finally:
+        pool.stop()
