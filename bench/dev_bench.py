@@ -233,7 +233,7 @@ def cold_init(handlers: dict[str, tuple[Path, str]], rounds: int = 5) -> dict[st
     from stagewise.runtime.model import FunctionSpec
     from stagewise.runtime.reload import watched_roots
     from stagewise.runtime.template import Template
-    from stagewise.runtime.workers import INIT_LIMIT_S, Worker, worker_environment
+    from stagewise.runtime.workers import INIT_LIMIT_S, Worker, import_scope_of, worker_environment
 
     specs = {name: FunctionSpec(logical_id=name, name=name, arn=f"arn:aws:lambda:us-east-1:000000000000:function:{name}",
                                 handler=f"{module}.handler", source_dir=source, environment={}, timeout_s=10,
@@ -245,10 +245,10 @@ def cold_init(handlers: dict[str, tuple[Path, str]], rounds: int = 5) -> dict[st
     figures = {}
     try:
         for name, spec in specs.items():
-            samples = []
+            samples, scope = [], import_scope_of(spec)
             for _ in range(rounds + 1):  # the first waits for the template to be ready: not counted
                 worker = Worker(spec, env=envs[name], repo_root=REPO, log=lambda line: None, generation=0,
-                                template=template)
+                                scope=scope, template=template)
                 if not worker.wait_ready(time.monotonic() + INIT_LIMIT_S).get("ok"):
                     raise RuntimeError(f"{name}: init failed")
                 samples.append(worker.init_ms / 1000)
