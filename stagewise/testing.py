@@ -126,6 +126,8 @@ def running_cloud(state_dir: Path, *, port: int | None = None) -> Iterator[Any]:
 class DevProcess:
     """`stagewise dev` as a subprocess on free ports."""
 
+    stop_wait_s = 15.0  # for dev to stop in order after Ctrl-C, before it and what it started are killed
+
     def __init__(self, *, port: int, cloud_port: int, stage: str = "local", extra_args: tuple[str, ...] = ()) -> None:
         self.port, self.cloud_port, self.stage, self.extra_args = port, cloud_port, stage, extra_args
         self.proc: subprocess.Popen | None = None
@@ -144,12 +146,14 @@ class DevProcess:
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
+            tree = {pid: _started(pid) for pid in self.pids()}
             os.killpg(self.proc.pid, signal.SIGINT)
             try:
-                self.proc.wait(timeout=15)
+                self.proc.wait(timeout=self.stop_wait_s)
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
+                _kill_survivors(tree)  # the cloud and daemons run in sessions of their own: dev stops them
         self.proc = None
 
     def pids(self) -> list[int]:
@@ -190,6 +194,24 @@ class DevProcess:
 
 _ROLES = {"stagewise.cli": "dev", "stagewise.cloud.server": "cloud", "stagewise.tracing.daemon": "xray-daemon",
           "stagewise.runtime.worker_main": "worker"}
+
+
+def _started(pid: int) -> str | None:
+    """A process's start time (field 22 of /proc/<pid>/stat): tells a pid from its later reuse."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _kill_survivors(tree: dict[int, str | None]) -> None:
+    """SIGKILL what is left of a process tree that was not stopped in order (same pid, same start time)."""
+    for pid, started in tree.items():
+        if started is not None and _started(pid) == started:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 def process_role(pid: int) -> str:

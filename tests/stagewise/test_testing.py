@@ -125,3 +125,30 @@ def test_add_import_paths_puts_folders_first_once(tmp_path, monkeypatch):
     add_import_paths(tmp_path / "service", tmp_path)
     add_import_paths(tmp_path)
     assert sys.path == [str(tmp_path), str(tmp_path / "service"), "/elsewhere"]
+
+
+def test_a_dev_process_that_will_not_stop_is_killed_with_what_it_started_in_other_sessions(tmp_path):
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from stagewise.testing import DevProcess
+
+    # a stand-in for `stagewise dev` that ignores Ctrl-C and runs a child in a session of its own (as
+    # dev runs the local cloud): the child would outlive a kill of dev's process group
+    script = ("import signal, subprocess, sys, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+              "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'], start_new_session=True)\n"
+              f"open({str(tmp_path / 'child')!r}, 'w').write(str(child.pid))\ntime.sleep(60)\n")
+    dev = DevProcess(port=0, cloud_port=0)
+    dev.stop_wait_s = 0.5
+    dev.proc = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
+    deadline = time.monotonic() + 10
+    while not (tmp_path / "child").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    child = int((tmp_path / "child").read_text())
+    dev.stop()
+    deadline = time.monotonic() + 5
+    while Path(f"/proc/{child}").exists() and "Z" not in Path(f"/proc/{child}/stat").read_text().split()[2]:
+        assert time.monotonic() < deadline, "the child in its own session outlived the forced stop"
+        time.sleep(0.02)
