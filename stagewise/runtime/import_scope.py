@@ -38,10 +38,16 @@ import sysconfig
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib.machinery import ModuleSpec
-from pathlib import Path
 from typing import Any
 
-from stagewise.runtime.preload import EXTRA, normal_name, requirement_of
+from stagewise.runtime.distributions import (
+    Requirement,
+    dependencies,
+    import_names,
+    installed,
+    normal_name,
+    requirements,
+)
 
 RUNTIME_PACKAGE = "stagewise"  # the worker's own code (Lambda's runtime interface client, here)
 # Imported before any layer (by `site` and the runtime): never taken out of a worker's sys.modules.
@@ -64,60 +70,32 @@ class Scope:
         return cls(str(data["layer"]), tuple(data["provided"]), tuple(data["code"]))
 
 
-def _requirements(path: str) -> list[tuple[str, set[str]]]:
-    try:
-        lines = Path(path).read_text().splitlines()
-    except OSError:
-        return []
-    return [parsed for parsed in map(requirement_of, lines) if parsed is not None]
-
-
-def _distributions(wanted: Iterable[tuple[str, set[str]]]) -> set[importlib.metadata.Distribution]:
+def _closure(wanted: Iterable[Requirement]) -> list[importlib.metadata.Distribution]:
     """The installed distributions `wanted` names, and what they require, transitively."""
-    found: dict[str, importlib.metadata.Distribution] = {}
+    found: list[importlib.metadata.Distribution] = []
     asked: dict[str, set[str]] = {}  # distribution → extras already followed
     todo = list(wanted)
     while todo:
         name, extras = todo.pop()
         if name in asked and extras <= asked[name]:
             continue
+        first = name not in asked
         asked[name] = asked.get(name, set()) | extras
-        try:
-            dist = found.get(name) or importlib.metadata.distribution(name)
-        except importlib.metadata.PackageNotFoundError:
+        dist = installed(name)
+        if dist is None:
             continue  # not installed here: nothing of it can be imported anyway
-        found[name] = dist
-        for entry in dist.requires or []:
-            spec, _, marker = entry.partition(";")
-            extra = EXTRA.search(marker)
-            parsed = requirement_of(spec)
-            if parsed is not None and (extra is None or normal_name(extra.group(1)) in extras):
-                todo.append(parsed)
-    return set(found.values())
-
-
-def _import_names(dist: importlib.metadata.Distribution) -> set[str]:
-    """A distribution's top-level import names: its top_level.txt, else the first part of its files."""
-    declared = dist.read_text("top_level.txt")
-    if declared:
-        return {line.strip() for line in declared.splitlines() if line.strip()}
-    names = set()
-    for file in dist.files or []:
-        parts = file.parts
-        if not parts or parts[0] == ".." or parts[0].endswith((".dist-info", ".egg-info", ".data")):
-            continue
-        if len(parts) > 1 and parts[0] != "__pycache__":
-            names.add(parts[0])
-        elif file.suffix in (".py", ".so", ".pyd"):
-            names.add(file.name.partition(".")[0])
-    return names
+        if first:
+            found.append(dist)
+        always, for_extras = dependencies(dist, extras)
+        todo += always + for_extras
+    return found
 
 
 @functools.cache
 def layer_names(layer: str, provided: tuple[str, ...]) -> frozenset[str]:
     """Top-level import names of a layer's distributions and the runtime's, with what they require."""
-    wanted = [(normal_name(name), set()) for name in provided] + _requirements(layer)
-    return frozenset(name for dist in _distributions(wanted) for name in _import_names(dist))
+    wanted = [(normal_name(name), set()) for name in provided] + requirements(layer)
+    return frozenset(name for dist in _closure(wanted) for name in import_names(dist))
 
 
 _STDLIB = tuple({os.path.join(resolve(sysconfig.get_paths()[key]), "")

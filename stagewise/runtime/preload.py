@@ -17,67 +17,33 @@ from __future__ import annotations
 
 import ast
 import importlib
-import importlib.metadata
 import os
-import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from stagewise.runtime.distributions import dependencies, import_names, installed, normal_name, requirements
+
 WHOLE_ENVIRONMENT = "*"  # a read of every variable (iterating os.environ)
-_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[([^\]]*)\])?")
-EXTRA = re.compile(r"""extra\s*==\s*["']([^"']+)["']""")
-
-
-def normal_name(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def requirement_of(line: str) -> tuple[str, set[str]] | None:
-    """(distribution name, extras) of one requirements line; None for comments, options, blanks."""
-    line = line.split("#", 1)[0].strip()
-    match = _NAME.match(line) if line and not line.startswith("-") else None
-    if match is None:
-        return None
-    extras = {normal_name(e) for e in (match.group(2) or "").split(",") if e.strip()}
-    return normal_name(match.group(1)), extras
 
 
 def _distributions(requirement_files: Iterable[Path], provided: Iterable[str]) -> set[str]:
     """Normalised names of the distributions the layers hold directly, with their extras' requirements."""
     names = {normal_name(name) for name in provided}
     for path in requirement_files:
-        try:
-            lines = Path(path).read_text().splitlines()
-        except OSError:
-            continue
-        for parsed in filter(None, map(requirement_of, lines)):
-            name, extras = parsed
+        for name, extras in requirements(path):
             names.add(name)
-            names |= _extra_requirements(name, extras)
+            dist = installed(name) if extras else None
+            if dist is not None:
+                names |= {required for required, _ in dependencies(dist, extras)[1]}
     return names
-
-
-def _extra_requirements(name: str, extras: set[str]) -> set[str]:
-    try:
-        requires = importlib.metadata.requires(name) or []
-    except importlib.metadata.PackageNotFoundError:
-        return set()
-    found = set()
-    for entry in requires:
-        spec, _, marker = entry.partition(";")
-        extra = EXTRA.search(marker)
-        parsed = requirement_of(spec)
-        if extra and normal_name(extra.group(1)) in extras and parsed:
-            found.add(parsed[0])
-    return found
 
 
 def _top_levels(distributions: set[str]) -> set[str]:
     """Import names of the installed distributions among `distributions`."""
-    return {top for top, dists in importlib.metadata.packages_distributions().items()
-            if top.isidentifier() and not top.startswith("_") and any(normal_name(d) in distributions for d in dists)}
+    return {top for name in distributions if (dist := installed(name)) is not None for top in import_names(dist)
+            if top.isidentifier() and not top.startswith("_")}
 
 
 def _trees(roots: Iterable[Path]) -> Iterator[ast.AST]:
