@@ -9,8 +9,9 @@ forked workers keep sharing them; each layer's import scope, `import_scope.py`, 
 pipe ends as SCM_RIGHTS) forks a worker: the child starts its own session, takes the log pipe as fds 1
 and 2, replaces the whole environment with the function's, then runs Lambda's init phase within the
 function's import scope and serves (`worker_main.run`). The template answers the child's pid and the
-read end of a status pipe on which it writes the child's exit code when it reaps it. The template stays single-threaded (forking a process with threads is unsafe): it checks before
-every fork. It exits when the runtime closes the control socket.
+read end of a status pipe on which it writes the child's exit code when it reaps it. The template
+stays single-threaded (forking a process with threads is unsafe): it checks before every fork. It
+exits when the runtime closes the control socket.
 """
 
 from __future__ import annotations
@@ -120,8 +121,8 @@ def _child(control: socket.socket, request: dict[str, Any], to_child: int, from_
         time.tzset()
         # The preloaded objects stay frozen: a full collection in the worker would otherwise write
         # to every one of them and copy the pages it shares with the template and its siblings.
-        scope = import_scope.Scope.from_json(request["scope"]) if request.get("scope") else None
-        worker_main.run(request["handler"], request["source"], request["root"], to_child, from_child, scope)
+        worker_main.run(request["handler"], request["source"], request["root"], to_child, from_child,
+                        import_scope.Scope.from_json(request["scope"]))
     except BaseException:  # noqa: BLE001 — reported on the worker's log; the runtime sees the exit
         traceback.print_exc()
         code = 1

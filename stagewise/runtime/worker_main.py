@@ -162,14 +162,13 @@ def _hint(exc: BaseException) -> str:
     return import_scope.hint(exc, _scope[0]) if _scope else ""
 
 
-def run(handler_spec: str, source: str, root: str, fd_in: int, fd_out: int, scope: Scope | None = None) -> None:
+def run(handler_spec: str, source: str, root: str, fd_in: int, fd_out: int, scope: Scope) -> None:
     """Lambda's init phase (import the handler from the function's folder, within what Lambda would let
     it import: `import_scope.py`), then serve invocations."""
     sys.path[:] = [source, root, *[p for p in sys.path[1:] if p not in (source, root)]]
     os.chdir(source)
-    if scope is not None:
-        import_scope.enter(scope)
-        _scope.append(scope)
+    import_scope.enter(scope)
+    _scope.append(scope)
     sys.stdout.reconfigure(line_buffering=True)
     tracker = ModuleTracker()
     started = time.perf_counter()
@@ -193,10 +192,9 @@ def main(argv: list[str] | None = None) -> None:
         parser.add_argument(name, type=int, required=True)
     for name in ("--handler", "--source", "--root"):
         parser.add_argument(name, required=True)
-    parser.add_argument("--scope", type=json.loads, help="import_scope.Scope as JSON; none: import anything")
+    parser.add_argument("--scope", type=json.loads, required=True, help="import_scope.Scope, as JSON")
     args = parser.parse_args(argv)
-    scope = Scope.from_json(args.scope) if args.scope else None
-    run(args.handler, args.source, args.root, args.__dict__["in"], args.out, scope)
+    run(args.handler, args.source, args.root, args.__dict__["in"], args.out, Scope.from_json(args.scope))
 
 
 if __name__ == "__main__":

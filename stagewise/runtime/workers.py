@@ -155,13 +155,6 @@ def _settle(future: asyncio.Future, *, result: Any = None, error: BaseException 
         future.set_result(result)
 
 
-def _mtime_ns(path: Path) -> int:
-    try:
-        return os.stat(path).st_mtime_ns
-    except OSError:
-        return -1
-
-
 def import_scope_of(spec: FunctionSpec) -> Scope:
     """What the function's code may import, as on Lambda (`import_scope.py`), in the build's own terms:
     its folder's requirements file is its layer's input, the runtime ships RUNTIME_PROVIDED, and its
@@ -204,12 +197,11 @@ class Worker:
         threading.Thread(target=self._forward_logs, args=(log_r,), name=f"log-{spec.name}", daemon=True).start()
 
     def _start(self, template: Template | None, env: dict[str, str], repo_root: Path,
-               fds: tuple[int, int, int], import_scope: Scope) -> subprocess.Popen | ForkedProcess:
+               fds: tuple[int, int, int], scope: Scope) -> subprocess.Popen | ForkedProcess:
         spec = self.spec
-        scope = import_scope.to_json()
         if template is not None:
             request = {"handler": spec.handler, "source": str(spec.source_dir), "root": str(repo_root), "env": env,
-                       "scope": scope}
+                       "scope": scope.to_json()}
             try:
                 return template.fork(request, fds)
             except TemplateUnavailable:
@@ -217,7 +209,7 @@ class Worker:
         to_child_r, from_child_w, log_w = fds
         command = [sys.executable, "-m", "stagewise.runtime.worker_main", "--in", str(to_child_r),
                    "--out", str(from_child_w), "--handler", spec.handler, "--source", str(spec.source_dir),
-                   "--root", str(repo_root), "--scope", json.dumps(scope)]
+                   "--root", str(repo_root), "--scope", json.dumps(scope.to_json())]
         return subprocess.Popen(command, env=env, cwd=spec.source_dir, pass_fds=(to_child_r, from_child_w),
                                 stdin=subprocess.DEVNULL, stdout=log_w, stderr=log_w, start_new_session=True)
 
@@ -334,7 +326,7 @@ class FunctionPool:
         self._warming = 0
         self._generation = 0
         self._generation_began = 0.0  # wall time the current generation's code was loaded from
-        self._scope: tuple[int, Scope] | None = None  # (folder's mtime, the import scope read then)
+        self._scope: tuple[float, Scope] | None = None  # (folder's mtime, the import scope read then)
         self.last_used = 0.0  # monotonic time of the last invoke: reload pre-warms recent functions first
         self._closed = False
         self.started = 0  # workers ever started (for tests and the console)
@@ -517,7 +509,7 @@ class FunctionPool:
 
     def _spawn(self) -> Worker:
         """Start a worker; the caller holds the lock."""
-        listed = _mtime_ns(self.spec.source_dir)  # a module added at the folder's top changes its mtime
+        listed = _newest_mtime({str(self.spec.source_dir)})  # a module added at its top changes it
         if self._scope is None or self._scope[0] != listed:
             self._scope = (listed, import_scope_of(self.spec))
         worker = Worker(self.spec, env=self._env, repo_root=self._repo_root, log=self._log,
