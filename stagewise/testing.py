@@ -162,12 +162,8 @@ class DevProcess:
             return []
         children: dict[int, list[int]] = {}
         for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                except (OSError, IndexError, ValueError):
-                    continue
-                children.setdefault(ppid, []).append(int(entry.name))
+            if entry.name.isdigit() and (fields := proc_stat(int(entry.name))) is not None:
+                children.setdefault(int(fields[1]), []).append(int(entry.name))
         found, todo = [], [self.proc.pid]
         while todo:
             pid = todo.pop()
@@ -196,12 +192,20 @@ _ROLES = {"stagewise.cli": "dev", "stagewise.cloud.server": "cloud", "stagewise.
           "stagewise.runtime.worker_main": "worker"}
 
 
-def _started(pid: int) -> str | None:
-    """A process's start time (field 22 of /proc/<pid>/stat): tells a pid from its later reuse."""
+def proc_stat(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name (so [0] is field 3, the state; [1] the
+    parent; [11] and [12] user and system CPU ticks; [19] the start time); None once the process is gone."""
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
         return None
+    return fields if len(fields) > 19 else None
+
+
+def _started(pid: int) -> str | None:
+    """A process's start time: tells a pid from its later reuse."""
+    fields = proc_stat(pid)
+    return fields[19] if fields is not None else None
 
 
 def _kill_survivors(tree: dict[int, str | None]) -> None:
@@ -219,9 +223,12 @@ def process_role(pid: int) -> str:
     (forked from a template, or a plain worker process), or other (a local stand-in, ...)."""
     try:
         argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
-        parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    except (OSError, ValueError, IndexError):
+    except OSError:
         return "other"
+    fields = proc_stat(pid)
+    if fields is None:
+        return "other"
+    parent = int(fields[1])
     module = argv[argv.index("-m") + 1] if "-m" in argv[:-1] else ""
     if module == "stagewise.runtime.template_main":
         return "worker" if process_role(parent) == "template" else "template"

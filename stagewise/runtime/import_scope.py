@@ -133,6 +133,7 @@ class _Scoped:
 
 _BUILTINS = frozenset(sys.builtin_module_names)
 _hidden: list[Any] = []  # modules taken out of sys.modules, kept alive (see the module's docstring)
+_entered: list[Scope] = []  # the scope this worker entered
 refused: set[str] = set()  # top-level names installed here that the scope turned away in this worker
 
 
@@ -169,13 +170,14 @@ def enter(scope: Scope) -> None:
     allowed = (layer_names(scope.layer, scope.provided), code, sys.stdlib_module_names, _BUILTINS,
                frozenset({RUNTIME_PACKAGE}))
     sys.meta_path[:] = [_Scoped(finder, allowed, refused) for finder in sys.meta_path]
+    _entered.append(scope)
 
 
-def hint(exc: BaseException, scope: Scope) -> str:
-    """Why an import failed when the scope turned it away ("" otherwise): the package is here, but
-    not in the function's layer."""
+def hint(exc: BaseException) -> str:
+    """Why an import failed when the scope this worker entered turned it away ("" otherwise): the
+    package is here, but not in the function's layer."""
     top = (getattr(exc, "name", None) or "").partition(".")[0]
-    if not isinstance(exc, ModuleNotFoundError) or top not in refused:
+    if not isinstance(exc, ModuleNotFoundError) or top not in refused or not _entered:
         return ""
-    return (f" ('{top}' is installed here but is neither in {scope.layer} nor shipped by the Lambda "
+    return (f" ('{top}' is installed here but is neither in {_entered[0].layer} nor shipped by the Lambda "
             "runtime: on Lambda this import fails too; add it to the requirements file)")

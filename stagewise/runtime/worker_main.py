@@ -96,7 +96,8 @@ def invoke(handler: Any, message: dict[str, Any]) -> dict[str, Any]:
     try:
         payload = handler(message["event"], context)
     except Exception as exc:  # noqa: BLE001 - every handler failure is reported, as Lambda does
-        print(f"[ERROR] {type(exc).__name__}: {exc}{_hint(exc)}\n{traceback.format_exc()}", file=sys.stderr, flush=True)
+        print(f"[ERROR] {type(exc).__name__}: {exc}{import_scope.hint(exc)}\n{traceback.format_exc()}",
+              file=sys.stderr, flush=True)
         return {"type": "result", "ok": False, "error": error_payload(exc), "max_rss_kb": peak_rss_kb()}
     return {"type": "result", "ok": True, "payload": payload, "max_rss_kb": peak_rss_kb()}
 
@@ -155,27 +156,19 @@ def serve(handler: Any, fd_in: int, fd_out: int, tracker: ModuleTracker) -> None
         write_all(fd_out, encoded(reply))
 
 
-_scope: list[Scope] = []  # this worker's, once it entered it
-
-
-def _hint(exc: BaseException) -> str:
-    return import_scope.hint(exc, _scope[0]) if _scope else ""
-
-
 def run(handler_spec: str, source: str, root: str, fd_in: int, fd_out: int, scope: Scope) -> None:
     """Lambda's init phase (import the handler from the function's folder, within what Lambda would let
     it import: `import_scope.py`), then serve invocations."""
     sys.path[:] = [source, root, *[p for p in sys.path[1:] if p not in (source, root)]]
     os.chdir(source)
     import_scope.enter(scope)
-    _scope.append(scope)
     sys.stdout.reconfigure(line_buffering=True)
     tracker = ModuleTracker()
     started = time.perf_counter()
     try:
         handler = load_handler(handler_spec)
     except BaseException as exc:  # noqa: BLE001 - Lambda reports any init failure, even SystemExit
-        print(f"[ERROR] init failed: {type(exc).__name__}: {exc}{_hint(exc)}\n{traceback.format_exc()}",
+        print(f"[ERROR] init failed: {type(exc).__name__}: {exc}{import_scope.hint(exc)}\n{traceback.format_exc()}",
               file=sys.stderr, flush=True)
         write_frame(fd_out, {"type": "init", "ok": False, "error": error_payload(exc, "Runtime.ImportModuleError"),
                              "modules": tracker.new_files()})
