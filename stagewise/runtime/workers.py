@@ -17,6 +17,7 @@ retires the workers of a pool that imported a changed file and pre-warms a new o
 from __future__ import annotations
 
 import asyncio
+import collections
 import enum
 import importlib.util
 import json
@@ -57,6 +58,7 @@ DEFAULT_MAX_WORKERS = 4
 MTIME_SLACK_S = 0.02
 PIPE_CAPACITY = 64 * 1024  # Linux's default pipe buffer
 INIT_LIMIT_S = 10.0  # Lambda's init phase limit for on-demand functions
+WAIT_RECHECK_S = 0.5  # a request waiting for a worker checks again this often, woken or not
 # How long a cold start waits for a template still preloading before it starts a plain process:
 # less than that process would take to import the same libraries (0.2-0.46 s for the notes app).
 TEMPLATE_WAIT_S = 0.3
@@ -144,6 +146,36 @@ class _Call:
 def _resolve(waiter: asyncio.Future) -> None:
     if not waiter.done():
         waiter.set_result(None)
+
+
+class _Waiter:
+    """A caller queued for a worker: an `invoke_async` request (woken on its loop) or a thread
+    (`invoke`: woken by its event). `worker` is set under the pool's lock when one is handed to it;
+    the wake-up only says "look"."""
+
+    __slots__ = ("loop", "future", "event", "worker")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        self.loop = loop
+        self.future: asyncio.Future | None = loop.create_future() if loop is not None else None
+        self.event: threading.Event | None = threading.Event() if loop is None else None
+        self.worker: Worker | None = None
+
+    def wake(self) -> None:
+        if self.event is not None:
+            self.event.set()
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self.loop:  # a release on the caller's own loop (the warm path): no self-pipe write
+            _resolve(self.future)
+            return
+        try:
+            self.loop.call_soon_threadsafe(_resolve, self.future)
+        except RuntimeError:  # that loop is closed: the server stopped
+            pass
 
 
 def _settle(future: asyncio.Future, *, result: Any = None, error: BaseException | None = None) -> None:
@@ -319,10 +351,10 @@ class FunctionPool:
         self._repo_root = repo_root
         self._log = log
         self._max = max_workers
-        self._cond = threading.Condition()
+        self._lock = threading.RLock()  # `files` is read under it too
         self._idle: list[Worker] = []
         self._all: set[Worker] = set()
-        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = []  # invoke_async callers
+        self._waiters: collections.deque[_Waiter] = collections.deque()  # callers waiting for a worker, oldest first
         self._warming = 0
         self._generation = 0
         self._generation_began = 0.0  # wall time the current generation's code was loaded from
@@ -333,11 +365,11 @@ class FunctionPool:
 
     @property
     def files(self) -> set[str]:
-        with self._cond:
+        with self._lock:
             return {f for w in self._all if w.generation == self._generation for f in w.files}
 
     def worker_count(self) -> int:
-        with self._cond:
+        with self._lock:
             return len(self._all)
 
     def invoke(self, event: dict[str, Any], *, request_id: str | None = None, wait_s: float | None = None,
@@ -464,20 +496,50 @@ class FunctionPool:
         return InvokeResult(InvokeStatus.INIT_ERROR, request_id, error=error)
 
     def _acquire(self) -> Worker:
-        with self._cond:
-            while (worker := self._take()) is None:
-                self._cond.wait(0.5)
-            return worker
-
-    async def _acquire_async(self, loop: asyncio.AbstractEventLoop) -> Worker:
         while True:
-            with self._cond:
+            with self._lock:
                 worker = self._take()
                 if worker is not None:
                     return worker
-                waiter = loop.create_future()
-                self._waiters.append((loop, waiter))
-            await asyncio.wait([waiter], timeout=0.5)
+                waiter = _Waiter()
+                self._waiters.append(waiter)
+            waiter.event.wait(WAIT_RECHECK_S)
+            handed = self._leave(waiter)
+            if handed is not None:
+                return handed
+
+    async def _acquire_async(self, loop: asyncio.AbstractEventLoop) -> Worker:
+        """An idle or new worker; else wait in line: a released worker goes straight to the oldest
+        waiter, thread or request (first come, first served, one wake-up); other changes wake every
+        waiter to try again."""
+        while True:
+            with self._lock:
+                worker = self._take()
+                if worker is not None:
+                    return worker
+                waiter = _Waiter(loop)
+                self._waiters.append(waiter)
+            timer = loop.call_later(WAIT_RECHECK_S, _resolve, waiter.future)
+            try:
+                await waiter.future
+            except BaseException:  # cancelled: a worker handed over meanwhile goes on to the next in line
+                handed = self._leave(waiter)
+                if handed is not None:
+                    self._release(handed)
+                raise
+            finally:
+                timer.cancel()
+            handed = self._leave(waiter)
+            if handed is not None:
+                return handed
+
+    def _leave(self, waiter: _Waiter) -> Worker | None:
+        """Take a waiter out of the line: the worker handed to it, if one was."""
+        with self._lock:
+            if waiter.worker is None and waiter in self._waiters:
+                self._waiters.remove(waiter)
+            handed, waiter.worker = waiter.worker, None
+            return handed
 
     def _would_wait_for_template(self) -> bool:
         """A cold start while the template still preloads: it is worth waiting for it a little, since a
@@ -494,18 +556,21 @@ class FunctionPool:
             return self._spawn()
         return None
 
-    def _wake(self, *, everyone: bool) -> None:
-        """Wake threads and event-loop requests waiting for a worker. The caller holds the lock."""
-        if everyone:
-            self._cond.notify_all()
-        else:
-            self._cond.notify()
-        waiters, self._waiters = self._waiters, []
-        for loop, waiter in waiters:
-            try:
-                loop.call_soon_threadsafe(_resolve, waiter)
-            except RuntimeError:  # that loop is closed: the server stopped
-                pass
+    def _wake(self) -> None:
+        """Wake every waiting thread and event-loop request to try again (a worker left, or one finished
+        warming). The caller holds the lock."""
+        waiters, self._waiters = self._waiters, collections.deque()
+        for waiter in waiters:
+            waiter.wake()
+
+    def _hand_over(self, worker: Worker) -> None:
+        """A released worker: to the oldest waiter, else idle. The caller holds the lock."""
+        if self._waiters:
+            waiter = self._waiters.popleft()
+            waiter.worker = worker
+            waiter.wake()
+            return
+        self._idle.append(worker)
 
     def _spawn(self) -> Worker:
         """Start a worker; the caller holds the lock."""
@@ -523,10 +588,9 @@ class FunctionPool:
         if self._replaceable(worker):  # off the caller's path: killing a process waits for it
             threading.Thread(target=self._discard, args=(worker,), kwargs={"replace": True}, daemon=True).start()
             return
-        with self._cond:
+        with self._lock:
             if worker.generation == self._generation and worker.alive() and not self._closed:
-                self._idle.append(worker)
-                self._wake(everyone=False)
+                self._hand_over(worker)
                 return
         self._discard(worker, replace=False)
 
@@ -537,15 +601,15 @@ class FunctionPool:
 
     def _discard(self, worker: Worker, *, replace: bool) -> None:
         worker.kill()
-        with self._cond:
+        with self._lock:
             self._all.discard(worker)
-            self._wake(everyone=True)
+            self._wake()
         if replace:
             self.prewarm()
 
     def prewarm(self, *, wait: bool = False) -> None:
         """Start and initialise a worker (in the background unless `wait`), so the next request finds it warm."""
-        with self._cond:
+        with self._lock:
             if self._closed or self._idle or len(self._all) >= self._max:
                 return
             worker = self._spawn()
@@ -560,19 +624,19 @@ class FunctionPool:
             ok = bool(worker.wait_ready(time.monotonic() + INIT_LIMIT_S).get("ok"))
         except (FrameTimeout, WorkerGone, OSError):
             ok = False
-        with self._cond:
+        with self._lock:
             self._warming -= 1
             keep = ok and worker.generation == self._generation and not self._closed
             if keep:
                 self._idle.append(worker)
-            self._wake(everyone=True)
+            self._wake()
         if not keep:
             self._discard(worker, replace=False)
 
     def restart_if_uses(self, changed: set[str], *, layer_changed: bool = False) -> bool:
         """Retire this pool's workers if any imported a changed file, or all of them when the template
         they were forked from was restarted (the caller pre-warms)."""
-        with self._cond:
+        with self._lock:
             used = self.files & changed
             if not self._all or not (used or layer_changed):
                 return False
@@ -599,13 +663,13 @@ class FunctionPool:
         return reply
 
     def stop(self) -> None:
-        with self._cond:
+        with self._lock:
             self._closed = True
             workers, self._idle = list(self._all), []
-            self._wake(everyone=True)
+            self._wake()
         for worker in workers:
             worker.kill()
-        with self._cond:
+        with self._lock:
             self._all.clear()
 
 

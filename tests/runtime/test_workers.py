@@ -1,5 +1,6 @@
 """Worker pools without HTTP: environment, tracing flag, the concurrency bound."""
 
+import asyncio
 import dataclasses
 import json
 import sys
@@ -68,6 +69,74 @@ def test_bounded_pool_queues_instead_of_starting_more(model):
         assert [r.status for r in results] == [InvokeStatus.OK] * 3
         assert pool.started == 1
         assert sum(r.init_ms is not None for r in results) == 1  # one cold start, then warm
+    finally:
+        pool.stop()
+
+
+def _sleeping(seconds: float) -> dict:
+    return {"queryStringParameters": {"sleep": str(seconds)}}
+
+
+def test_a_released_worker_goes_to_the_oldest_waiting_request_not_to_a_newcomer(model):
+    """A request that arrives just as the worker is released waits its turn behind those already
+    queued (before, the release woke every waiter and the newcomer could take the worker first)."""
+    pool = pool_for(model, "Pid")
+    finished: list[str] = []
+
+    async def invoke(name: str, seconds: float) -> None:
+        result = await pool.invoke_async(_sleeping(seconds))
+        assert result.status is InvokeStatus.OK
+        finished.append(name)
+
+    async def scenario() -> None:
+        await pool.invoke_async({})  # warm: the cold start's init is out of the way
+        loop = asyncio.get_running_loop()
+        release = pool._release
+        newcomer: list[asyncio.Task] = []
+
+        def release_then_a_newcomer(worker):  # a request arriving at the very moment of the release
+            release(worker)
+            if not newcomer:
+                newcomer.append(loop.create_task(invoke("newcomer", 0)))
+
+        pool._release = release_then_a_newcomer
+        first = loop.create_task(invoke("first", 0.3))
+        await asyncio.sleep(0.05)
+        queued = [loop.create_task(invoke(f"queued-{n}", 0)) for n in range(3)]
+        await asyncio.gather(first, *queued)
+        await newcomer[0]
+
+    try:
+        asyncio.run(scenario())
+        assert finished == ["first", "queued-0", "queued-1", "queued-2", "newcomer"]
+    finally:
+        pool.stop()
+
+
+def test_a_thread_waiting_for_a_worker_is_served_in_turn_with_event_loop_requests(model):
+    pool = pool_for(model, "Pid")
+    order: list[str] = []
+
+    def thread_invoke() -> None:
+        assert pool.invoke({}).status is InvokeStatus.OK
+        order.append("thread")
+
+    async def scenario() -> None:
+        await pool.invoke_async({})
+        first = asyncio.ensure_future(pool.invoke_async(_sleeping(0.3)))
+        await asyncio.sleep(0.05)
+        thread = threading.Thread(target=thread_invoke)
+        thread.start()  # queued behind the first
+        await asyncio.sleep(0.05)
+        later = asyncio.ensure_future(pool.invoke_async({}))  # queued behind the thread
+        await first
+        await later
+        order.append("later")
+        await asyncio.get_running_loop().run_in_executor(None, thread.join)
+
+    try:
+        asyncio.run(scenario())
+        assert order == ["thread", "later"]
     finally:
         pool.stop()
 
