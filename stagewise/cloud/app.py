@@ -24,7 +24,6 @@ import io
 import json
 import os
 import sys
-import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable
@@ -37,7 +36,8 @@ from moto.core.request import PRESERVED_HEADER_NAMES_ENVIRON_KEY
 
 from stagewise.cloud import acm_validation, alarm_actions, cognito_identity, sms, trace_header, userpool_keys
 from stagewise.cloud.accounts import account_for_request
-from stagewise.cloud.classify import action_of, is_mutating
+from stagewise.cloud.backend_lock import BackendLock
+from stagewise.cloud.classify import action_of, is_mutating, is_read_action
 from stagewise.cloud.cloudformation.protocol import is_cloudformation
 from stagewise.cloud.determinism import Determinism
 from stagewise.cloud.guard import POOL_WELL_KNOWN
@@ -92,7 +92,7 @@ class DurableApp:
         self.snapshot_path = state_dir / SNAPSHOT_FILE
         self.snapshot_seq = 0
         self.next_snapshot_at = SNAPSHOT_EVERY
-        self.lock = threading.Lock()
+        self.lock = BackendLock()
         self.determinism = Determinism()
         self.determinism.install()
         sms.install()
@@ -110,6 +110,16 @@ class DurableApp:
         response = self._browser_check(environ) or self._answer(environ)
         start_response(response.status, self._cors(environ, response.headers))
         return [response.body]
+
+    @staticmethod
+    def answers_at_once(environ: dict[str, Any]) -> bool:
+        """Whether the request is a named read moto answers from memory (DynamoDB's GetItem, IAM's
+        GetRolePolicy…): the front end runs those on its event loop. Writes wait for the journal's
+        fsync, SQS long polls sleep, CloudFormation reads stack files, and S3 and the other REST APIs
+        name no action (a GET may stream a large object): those run in a thread."""
+        action = action_of(environ, environ["wsgi.input"].getvalue())
+        return (action is not None and is_read_action(action) and not is_cloudformation(environ)
+                and not cognito_identity.serves(environ))
 
     def _answer(self, environ: dict[str, Any]) -> Response:
         if environ.get("PATH_INFO") == HEALTH_PATH:

@@ -5,7 +5,8 @@ app (`DomainDispatcherApplication` of moto's per-service Flask apps, as moto's o
 not in debug mode and with per-request method listing cached: ~0.1 ms of CPU per request) →
 wrap it in `DurableApp` → replay the journal in-process → listen on 127.0.0.1:P with the
 same HTTP/1.1 front end as the local API (`stagewise.runtime.server`: llhttp on one event loop,
-keep-alive, the app in a pool of THREADS threads; `cloud/wsgi.py` makes each request a WSGI call)
+keep-alive; `cloud/wsgi.py` makes each request a WSGI call, on the loop for reads moto answers from
+memory, in a pool of THREADS threads for the rest)
 until SIGTERM/SIGINT. Startup lines (replay count and time) go to stderr, which the
 `LocalCloud` launcher points at `<state dir>/cloud.log`.
 """
@@ -127,7 +128,7 @@ def serve(app: Any, port: int) -> None:
 
     attach_services(app, f"http://127.0.0.1:{port}")
     try:
-        server = HttpServer(WsgiFrontEnd(app), port=port, limits=LIMITS, timeouts=Timeouts(idle=IDLE_TIMEOUT),
+        server = HttpServer(WsgiFrontEnd(app, at_once=app.answers_at_once), port=port, limits=LIMITS, timeouts=Timeouts(idle=IDLE_TIMEOUT),
                             threads=THREADS)
     except OSError as exc:
         print(f"cannot listen on 127.0.0.1:{port}: {exc}", file=sys.stderr)

@@ -1,16 +1,17 @@
-"""The local API's HTTP/1.1 server: one asyncio event loop for every connection, the app in a bounded pool.
+"""The HTTP/1.1 server of the local API and the local cloud: one asyncio event loop for every connection.
 
 Data flow: a connection's bytes → `http1.RequestParser` (llhttp) → `HttpRequest` → the `app`: an
-`async def` app (the runtime's dispatcher: gateway and worker pipes on this same loop) is awaited on
-the loop, with no thread hop; a plain callable runs in one of `threads` pool threads → `HttpResponse`
-→ `http1.encode_response` → one `transport.write` (status line + headers + body).
+`async def` app (the runtime's dispatcher: gateway and worker pipes on this same loop; the cloud's
+WSGI front end) is awaited on the loop, with no thread hop; a plain callable runs in one of `threads`
+threads of the loop's executor → `HttpResponse` → `http1.encode_response` → one `transport.write`
+(status line + headers + body).
 
 - One event-loop thread (uvloop when installed, else the stdlib loop) owns every socket: a slow or idle
   client costs a few hundred bytes, never a thread. Listen backlog 1024, `TCP_NODELAY`, keep-alive.
 - A connection serves its requests one at a time, in order (pipelined requests wait parsed in the
-  parser; reading pauses while one waits). Requests of different connections run in parallel in the
-  pool, so one slow function never holds up another client (until `threads` are all busy).
-- An `async def` app runs what may block in the loop's default executor (`threads` threads).
+  parser; reading pauses while one waits). Requests of different connections run concurrently, so
+  one slow function never holds up another client (a plain app: until `threads` are all busy).
+- An `async def` app runs what may block in the loop's default executor (`threads` daemon threads).
 - Timeouts, checked by one sweep every 0.25 s: the head of a request must arrive within
   `head_timeout` of its first byte (and the first request within that of the connection opening),
   a body must make progress every `body_timeout`, an idle keep-alive connection is closed after
@@ -31,8 +32,9 @@ import queue
 import socket
 import threading
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
+from typing import Any
 
 from stagewise.runtime.events import HttpRequest
 from stagewise.runtime.responses import HttpResponse
@@ -59,9 +61,10 @@ class Timeouts:
     idle: float = 60.0  # keep-alive connection with no request
 
 
-class _Pool:
-    """Daemon threads started on demand up to `size`, kept after (no per-request thread start).
-    Daemon: a function still blocked at interpreter exit never holds the exit up."""
+class _DaemonPool(Executor):
+    """The loop's executor: daemon threads named `stagewise-blocking-N`, started on demand up to `size`
+    and kept after (no thread start per job). Daemon, unlike `ThreadPoolExecutor`'s: a job still
+    blocked at interpreter exit (an SQS long poll, a hung authorizer) never holds the exit up."""
 
     def __init__(self, size: int) -> None:
         self._size = size
@@ -70,7 +73,19 @@ class _Pool:
         self._threads = 0
         self._pending = 0  # submitted, not finished
 
-    def submit(self, job: Callable[[], None]) -> None:
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+
+        def job() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as exc:  # noqa: BLE001 — handed to whoever awaits the future
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+
         with self._lock:
             self._pending += 1
             spawn = self._pending > self._threads and self._threads < self._size
@@ -78,21 +93,19 @@ class _Pool:
                 self._threads += 1
         self._jobs.put(job)
         if spawn:
-            threading.Thread(target=self._work, name="stagewise-http-app", daemon=True).start()
+            threading.Thread(target=self._work, name=f"stagewise-blocking-{self._threads}", daemon=True).start()
+        return future
 
     def _work(self) -> None:
         while True:
             job = self._jobs.get()
             if job is None:
                 return
-            try:
-                job()
-            except BaseException:  # noqa: BLE001 — a job reports its own errors; the thread lives on
-                _log.exception("front-end job failed")
+            job()
             with self._lock:
                 self._pending -= 1
 
-    def stop(self) -> None:
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         with self._lock:
             threads, self._threads = self._threads, 0
         for _ in range(threads):
@@ -182,11 +195,7 @@ class _Connection(asyncio.Protocol):
             request, self.keep_alive = parser.requests.popleft()
             self.busy = True
             self.deadline = None
-            app = self.server.app
-            if self.server.app_is_async:
-                self.server.loop.create_task(self._serve_async(app, request))
-            else:
-                self.server.pool.submit(lambda: self._serve_in_thread(app, request))
+            self.server.loop.create_task(self._serve(request))
             return
         if self.eof:
             self.transport.close()
@@ -210,22 +219,14 @@ class _Connection(asyncio.Protocol):
         else:
             self.deadline = now + (server.timeouts.idle if self.served else server.timeouts.head)
 
-    def _serve_in_thread(self, app: Callable[[HttpRequest], HttpResponse], request: HttpRequest) -> None:
+    async def _serve(self, request: HttpRequest) -> None:
+        server = self.server
         try:
-            response = app(request)
+            if server.app_is_async:
+                response = await server.app(request)
+            else:
+                response = await server.loop.run_in_executor(None, server.app, request)
         except Exception:  # noqa: BLE001 — the client still gets an answer
-            _log.exception("%s %s failed in the app behind the front end", request.method, request.path)
-            response = error_response(500, "Internal server error")
-        try:
-            self.server.loop.call_soon_threadsafe(self._respond, response, request.method == "HEAD")
-        except RuntimeError:  # the loop is closed: the server stopped meanwhile
-            pass
-
-    async def _serve_async(self, app: Callable[[HttpRequest], Awaitable[HttpResponse]],
-                           request: HttpRequest) -> None:
-        try:
-            response = await app(request)
-        except Exception:  # noqa: BLE001
             _log.exception("%s %s failed in the app behind the front end", request.method, request.path)
             response = error_response(500, "Internal server error")
         self._respond(response, request.method == "HEAD")
@@ -291,13 +292,14 @@ class HttpServer:
                  timeouts: Timeouts = Timeouts(), max_connections: int = 1000, threads: int = 64,
                  backlog: int = 1024, uvloop: bool = True) -> None:
         self.app = app
-        self.app_is_async = inspect.iscoroutinefunction(app)
+        # An `async def` function or method, or an object whose `__call__` is one (the cloud's front end).
+        self.app_is_async = inspect.iscoroutinefunction(app) or inspect.iscoroutinefunction(type(app).__call__)
         self.limits = limits
         self.timeouts = timeouts
         self.max_connections = max_connections
         self.backlog = backlog
         self.threads = threads
-        self.pool = _Pool(threads)
+        self._executor = _DaemonPool(threads)
         self.connections: set[_Connection] = set()
         self.open_connections = 0
         self.stopping = False
@@ -343,9 +345,9 @@ class HttpServer:
 
     def _run(self, ready: threading.Event, failure: list[BaseException]) -> None:
         loop = self.loop = self._new_loop()
-        # What an async app runs off the loop (rare blocking work: a cold start, a JWKS fetch, a Lambda
-        # authorizer): as many threads as the sync app's pool, not asyncio's default of cores + 4.
-        loop.set_default_executor(ThreadPoolExecutor(self.threads, thread_name_prefix="stagewise-blocking"))
+        # What runs off the loop (a plain app; an async app's blocking work: a cold start, a JWKS fetch,
+        # a Lambda authorizer, the cloud's writes): `threads` threads, not asyncio's default of cores + 4.
+        loop.set_default_executor(self._executor)
         try:
             self._server = loop.run_until_complete(
                 loop.create_server(lambda: _Connection(self), sock=self._sock, backlog=self.backlog))
@@ -376,7 +378,7 @@ class HttpServer:
             return
         loop.call_soon_threadsafe(self._shutdown)
         self._thread.join(timeout=5)
-        self.pool.stop()
+        self._executor.shutdown(wait=False)
         self._sock.close()
 
     def _shutdown(self) -> None:
