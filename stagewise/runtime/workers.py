@@ -52,7 +52,7 @@ from stagewise.runtime.template import ForkedProcess, Template, TemplateUnavaila
 from stagewise.tracing.emit import FunctionTracer
 from stagewise.tracing.logs import console_text
 
-DEFAULT_MAX_WORKERS = 4
+DEFAULT_MAX_WORKERS = 3  # per function; 4 served no more on 2 cores and cost a ~23 MB process (decisions.md)
 # A file's mtime comes from the kernel's coarse clock, up to a tick (1-10 ms) behind time.time(): a save
 # stamped less than this before a restart may have been written after it, so it restarts again.
 MTIME_SLACK_S = 0.02
