@@ -24,6 +24,10 @@ forked worker only pops those modules and wraps the finders (~0.3 ms), without i
 modules or name sets (each reference taken would copy a shared page); a plain worker reads its own
 (~10–30 ms of its init).
 
+The standard library is this interpreter's, which may be older than the function's runtime: the
+modules a newer Python removed (`imp`, `distutils`, `asyncore`… in 3.12; PEP 594's in 3.13) are not
+found for a function whose runtime no longer has them (`REMOVED_FROM_STDLIB`).
+
 Not covered: a module of the layer that the template imported with the help of a package outside
 the scope keeps that help, and `importlib.metadata` still lists every installed distribution.
 """
@@ -54,6 +58,31 @@ RUNTIME_PACKAGE = "stagewise"  # the worker's own code (Lambda's runtime interfa
 _BEFORE_LAYERS = frozenset({RUNTIME_PACKAGE, *(name.partition(".")[0] for name in sys.modules)})
 
 
+# Standard modules a Lambda Python runtime no longer has, by the version that removed them (What's New
+# in Python 3.12 and 3.13; PEP 594 and PEP 632). The workers run this interpreter's library, which may
+# be older than the function's runtime: without this, `import imp` works here and fails on Lambda.
+REMOVED_FROM_STDLIB: dict[tuple[int, int], frozenset[str]] = {
+    (3, 12): frozenset({"asynchat", "asyncore", "distutils", "imp", "smtpd"}),
+    (3, 13): frozenset({"aifc", "audioop", "cgi", "cgitb", "chunk", "crypt", "_crypt", "imghdr", "lib2to3",
+                        "mailcap", "msilib", "nis", "nntplib", "ossaudiodev", "pipes", "sndhdr", "spwd",
+                        "sunau", "telnetlib", "uu", "xdrlib"}),
+}
+
+
+def python_version(runtime: str) -> tuple[int, int]:
+    """(3, 12) for Lambda's `python3.12`."""
+    major, _, minor = runtime.removeprefix("python").partition(".")
+    return int(major), int(minor)
+
+
+@functools.cache
+def removed_from_stdlib(python: str) -> dict[str, str]:
+    """Each standard module the runtime `python` ("3.12") no longer has → the version that removed it."""
+    version = python_version(python)
+    return {name: f"{major}.{minor}" for (major, minor), names in REMOVED_FROM_STDLIB.items()
+            if (major, minor) <= version for name in names}
+
+
 @dataclass(frozen=True)
 class Scope:
     """Where a function's imports may come from, besides the standard library and its own folder."""
@@ -61,13 +90,14 @@ class Scope:
     layer: str  # its requirements file (the input of its layer; may be missing: no layer)
     provided: tuple[str, ...]  # distributions the Lambda runtime ships
     code: tuple[str, ...]  # the top-level modules and packages of its code zip (its folder's, and libs)
+    python: str = "3.12"  # the function's Python version (its Lambda runtime `python3.12`)
 
     def to_json(self) -> dict[str, Any]:
-        return {"layer": self.layer, "provided": list(self.provided), "code": list(self.code)}
+        return {"layer": self.layer, "provided": list(self.provided), "code": list(self.code), "python": self.python}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Scope:
-        return cls(str(data["layer"]), tuple(data["provided"]), tuple(data["code"]))
+        return cls(str(data["layer"]), tuple(data["provided"]), tuple(data["code"]), str(data["python"]))
 
 
 def _closure(wanted: Iterable[Requirement]) -> list[importlib.metadata.Distribution]:
@@ -113,14 +143,20 @@ class _Scoped:
     """A finder of sys.meta_path that finds nothing outside the scope (it asks the finder it wraps first,
     so that a name it turns away is known to be installed here, for `hint`)."""
 
-    def __init__(self, finder: Any, allowed: tuple[frozenset[str] | set[str], ...], refused: set[str]) -> None:
-        self._finder, self._allowed, self._refused = finder, allowed, refused
+    def __init__(self, finder: Any, allowed: tuple[frozenset[str] | set[str], ...], removed: dict[str, str],
+                 refused: set[str]) -> None:
+        self._finder, self._allowed, self._removed, self._refused = finder, allowed, removed, refused
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> ModuleSpec | None:
         find = getattr(self._finder, "find_spec", None)
         spec = find(name, path, target) if find is not None else None
         top = name.partition(".")[0]
-        if spec is None or any(top in names for names in self._allowed) or _in_stdlib(spec):
+        if spec is None:
+            return None
+        if top in self._removed and _in_stdlib(spec):  # this interpreter's, gone from the function's runtime
+            self._refused.add(top)
+            return None
+        if any(top in names for names in self._allowed) or _in_stdlib(spec):
             return spec
         self._refused.add(top)
         return None
@@ -164,12 +200,13 @@ def enter(scope: Scope) -> None:
     """From now on this process imports only what the function's scope holds. Nothing here iterates the
     shared modules or sets: each reference taken would write to a page shared with the template."""
     code = frozenset(scope.code)
-    for name in _outside(scope.layer, scope.provided):
+    removed = removed_from_stdlib(scope.python)
+    for name in (*_outside(scope.layer, scope.provided), *removed):
         if name.partition(".")[0] not in code and name in sys.modules:
             _hidden.append(sys.modules.pop(name))
     allowed = (layer_names(scope.layer, scope.provided), code, sys.stdlib_module_names, _BUILTINS,
                frozenset({RUNTIME_PACKAGE}))
-    sys.meta_path[:] = [_Scoped(finder, allowed, refused) for finder in sys.meta_path]
+    sys.meta_path[:] = [_Scoped(finder, allowed, removed, refused) for finder in sys.meta_path]
     _entered.append(scope)
 
 
@@ -179,5 +216,9 @@ def hint(exc: BaseException) -> str:
     top = (getattr(exc, "name", None) or "").partition(".")[0]
     if not isinstance(exc, ModuleNotFoundError) or top not in refused or not _entered:
         return ""
+    removed = removed_from_stdlib(_entered[0].python).get(top)
+    if removed is not None:
+        return (f" ('{top}' was removed from the standard library in Python {removed}: the function's runtime, "
+                f"python{_entered[0].python}, has no such module; on Lambda this import fails too)")
     return (f" ('{top}' is installed here but is neither in {_entered[0].layer} nor shipped by the Lambda "
             "runtime: on Lambda this import fails too; add it to the requirements file)")

@@ -198,7 +198,8 @@ def import_scope_of(spec: FunctionSpec) -> Scope:
 
     folder = spec.source_dir
     code = {path.relative_to(folder).parts[0].partition(".")[0] for path in service_sources(folder)}
-    return Scope(str(folder / REQUIREMENTS), tuple(sorted(RUNTIME_PROVIDED)), tuple(sorted(code | {ROOT_PACKAGE})))
+    return Scope(str(folder / REQUIREMENTS), tuple(sorted(RUNTIME_PROVIDED)), tuple(sorted(code | {ROOT_PACKAGE})),
+                 spec.runtime.removeprefix("python"))
 
 
 class Worker:

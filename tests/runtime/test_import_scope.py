@@ -132,6 +132,26 @@ def test_an_import_outside_the_layer_fails_init_as_on_lambda_and_says_which_file
         pool.stop()
 
 
+def test_a_standard_module_the_functions_python_no_longer_has_is_not_found_here_either(model, tmp_path):
+    probe = "import asyncore\nimport imp\n\ndef handler(event, context):\n    return 1\n"
+    spec = _function(model, "Echo", tmp_path / "a", "# no layer\n")
+    (tmp_path / "a" / "probe.py").write_text(probe)
+    older = dataclasses.replace(_function(model, "Other", tmp_path / "b", "# no layer\n"), runtime="python3.11")
+    (tmp_path / "b" / "probe.py").write_text(probe)
+    logs = Logs()
+    _, pools = _pools([spec, older], logs, template=False)
+    try:
+        on_312, on_311 = (pool.invoke({}) for pool in pools)
+        assert on_312.status is InvokeStatus.INIT_ERROR  # this interpreter (3.11) has asyncore; Lambda's 3.12 not
+        assert on_312.error["errorMessage"] == "No module named 'asyncore'"
+        hint = next(line for line in logs if "init failed: ModuleNotFoundError" in line)
+        assert "'asyncore' was removed from the standard library in Python 3.12" in hint
+        assert on_311.status is InvokeStatus.OK  # a python3.11 function still has both
+    finally:
+        for pool in pools:
+            pool.stop()
+
+
 def test_a_layer_holds_what_its_requirements_require_transitively_and_only_the_extras_asked_for(tmp_path):
     bare, traced = tmp_path / "bare.txt", tmp_path / "traced.txt"
     bare.write_text("aws-lambda-powertools==3.37.0\npydantic==2.14.3\n")
@@ -145,7 +165,7 @@ def test_a_layer_holds_what_its_requirements_require_transitively_and_only_the_e
 
 
 def test_a_scope_travels_as_json():
-    scope = Scope("/x/requirements.txt", PROVIDED, ("handlers", "libs"))
+    scope = Scope("/x/requirements.txt", PROVIDED, ("handlers", "libs"), "3.13")
     assert Scope.from_json(scope.to_json()) == scope
     assert os.path.basename(scope.to_json()["layer"]) == "requirements.txt"
 
