@@ -52,6 +52,3 @@ class BackendLock:
 
     def __exit__(self, *exc: Any) -> None:
         self._lock.release()
-
-    def locked(self) -> bool:
-        return self._lock.locked()

@@ -128,8 +128,8 @@ def serve(app: Any, port: int) -> None:
 
     attach_services(app, f"http://127.0.0.1:{port}")
     try:
-        server = HttpServer(WsgiFrontEnd(app, at_once=app.answers_at_once), port=port, limits=LIMITS, timeouts=Timeouts(idle=IDLE_TIMEOUT),
-                            threads=THREADS)
+        front_end = WsgiFrontEnd(app, at_once=app.answers_at_once)
+        server = HttpServer(front_end, port=port, limits=LIMITS, timeouts=Timeouts(idle=IDLE_TIMEOUT), threads=THREADS)
     except OSError as exc:
         print(f"cannot listen on 127.0.0.1:{port}: {exc}", file=sys.stderr)
         sys.exit(4)

@@ -122,8 +122,8 @@ def call(app: WsgiApp, environ: dict[str, Any]) -> Response:
 
 class WsgiFrontEnd:
     """The HTTP server's app: each `HttpRequest` through the WSGI app. A request `at_once` says
-    yes to runs on the server's event loop (no thread hop, no wake-up of a pool thread: ~10-20 % of
-    the cloud's CPU for a GetItem); should it meet the backend lock held by another thread
+    yes to runs on the server's event loop (no thread hop, no pool threads taking turns at the GIL:
+    ~10 % of the cloud's CPU per GetItem at 4 connections); should it meet the backend lock held by another thread
     (`WouldWait`), it starts over in the loop's thread pool, where every other request runs."""
 
     def __init__(self, app: WsgiApp, *, at_once: Callable[[dict[str, Any]], bool] = lambda environ: False) -> None:

@@ -69,16 +69,11 @@ REMOVED_FROM_STDLIB: dict[tuple[int, int], frozenset[str]] = {
 }
 
 
-def python_version(runtime: str) -> tuple[int, int]:
-    """(3, 12) for Lambda's `python3.12`."""
-    major, _, minor = runtime.removeprefix("python").partition(".")
-    return int(major), int(minor)
-
-
 @functools.cache
 def removed_from_stdlib(python: str) -> dict[str, str]:
     """Each standard module the runtime `python` ("3.12") no longer has → the version that removed it."""
-    version = python_version(python)
+    major, _, minor = python.partition(".")
+    version = int(major), int(minor)
     return {name: f"{major}.{minor}" for (major, minor), names in REMOVED_FROM_STDLIB.items()
             if (major, minor) <= version for name in names}
 

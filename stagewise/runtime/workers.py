@@ -192,14 +192,14 @@ def import_scope_of(spec: FunctionSpec) -> Scope:
     its folder's requirements file is its layer's input, the runtime ships RUNTIME_PROVIDED, and its
     code zip holds the files `service_sources` picks from its folder plus the shared libs package."""
     from stagewise.build.code import service_sources
-    from stagewise.build.deps import RUNTIME_PROVIDED
+    from stagewise.build.deps import RUNTIME_PROVIDED, python_version_of
     from stagewise.build.imports import ROOT_PACKAGE
     from stagewise.build.service import REQUIREMENTS
 
     folder = spec.source_dir
     code = {path.relative_to(folder).parts[0].partition(".")[0] for path in service_sources(folder)}
     return Scope(str(folder / REQUIREMENTS), tuple(sorted(RUNTIME_PROVIDED)), tuple(sorted(code | {ROOT_PACKAGE})),
-                 spec.runtime.removeprefix("python"))
+                 python_version_of(spec.runtime))
 
 
 class Worker:
