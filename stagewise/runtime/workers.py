@@ -498,12 +498,9 @@ class FunctionPool:
 
     def _acquire(self) -> Worker:
         while True:
-            with self._lock:
-                worker = self._take()
-                if worker is not None:
-                    return worker
-                waiter = _Waiter()
-                self._waiters.append(waiter)
+            waiter = self._take_or_join()
+            if isinstance(waiter, Worker):
+                return waiter
             waiter.event.wait(WAIT_RECHECK_S)
             handed = self._leave(waiter)
             if handed is not None:
@@ -514,12 +511,9 @@ class FunctionPool:
         waiter, thread or request (first come, first served, one wake-up); other changes wake every
         waiter to try again."""
         while True:
-            with self._lock:
-                worker = self._take()
-                if worker is not None:
-                    return worker
-                waiter = _Waiter(loop)
-                self._waiters.append(waiter)
+            waiter = self._take_or_join(loop)
+            if isinstance(waiter, Worker):
+                return waiter
             timer = loop.call_later(WAIT_RECHECK_S, _resolve, waiter.future)
             try:
                 await waiter.future
@@ -533,6 +527,17 @@ class FunctionPool:
             handed = self._leave(waiter)
             if handed is not None:
                 return handed
+
+    def _take_or_join(self, loop: asyncio.AbstractEventLoop | None = None) -> Worker | _Waiter:
+        """An idle or new worker, else a place at the end of the line (woken on `loop`, or by an event
+        for a thread)."""
+        with self._lock:
+            worker = self._take()
+            if worker is not None:
+                return worker
+            waiter = _Waiter(loop)
+            self._waiters.append(waiter)
+            return waiter
 
     def _leave(self, waiter: _Waiter) -> Worker | None:
         """Take a waiter out of the line: the worker handed to it, if one was."""
