@@ -1,8 +1,10 @@
 """The local cloud's own cost for one SDK call: CPU time of a DynamoDB GetItem answered in-process by
 the cloud's WSGI app (guard, lock, moto's dispatch and serializer) plus the client's signing and
 parsing — no socket, so the figure is the per-request work, not this shared machine's scheduling;
-and over HTTP, the CPU the cloud's server process spends per GetItem of keep-alive boto3 clients
-(its HTTP front end included), from /proc/<pid>/stat.
+over HTTP, the CPU the cloud's server process spends per GetItem of keep-alive boto3 clients
+(its HTTP front end included), from /proc/<pid>/stat; and the CPU the calling client spends per
+GetItem, through botocore's own urllib3 session and through the one a worker's clients use
+(stagewise/runtime/sdk_http.py), alternated round by round.
 """
 
 from __future__ import annotations
@@ -65,7 +67,28 @@ def over_http(calls: int = 3000, clients: tuple[int, ...] = (1, 4)) -> dict[str,
         pid = cloud.status().pid
         for count in clients:
             figures[f"cloud_getitem_http_cpu_us[{count}]"] = _cpu_per_call(cloud.endpoint, pid, calls, count)
+        figures.update(_client_cpu_per_call(cloud.endpoint, calls // 3))
     return figures
+
+
+def _client_cpu_per_call(endpoint: str, calls: int, rounds: int = 5) -> dict[str, float]:
+    from stagewise.cloud import client
+    from stagewise.runtime.sdk_http import LoopbackSession
+
+    own = client(endpoint, account_id=ACCOUNT, region="us-east-1", service="dynamodb")
+    direct = client(endpoint, account_id=ACCOUNT, region="us-east-1", service="dynamodb")
+    direct._endpoint.http_session = LoopbackSession(timeout=(60, 60))  # what sdk_http.install() gives a worker's client
+    samples: dict[str, list[float]] = {"urllib3": [], "direct": []}
+    for _ in range(rounds):
+        for name, ddb in (("urllib3", own), ("direct", direct)):
+            for _ in range(50):  # warm: connection open
+                ddb.get_item(TableName="bench", Key={"pk": {"S": "a"}})
+            began = time.process_time()
+            for _ in range(calls):
+                ddb.get_item(TableName="bench", Key={"pk": {"S": "a"}})
+            samples[name].append((time.process_time() - began) / calls)
+    return {f"sdk_getitem_client_cpu_us[{name}]": round(statistics.median(values) * 1e6, 1)
+            for name, values in samples.items()}
 
 
 def _cpu_per_call(endpoint: str, pid: int, calls: int, count: int) -> float:

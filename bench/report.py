@@ -82,6 +82,10 @@ ROWS_13: list[tuple[str, str, str, str | None]] = [
     ("cloud_getitem_http_cpu_us[1]", "CPU of the local cloud's process per GetItem over HTTP, one keep-alive "
      "client (cheroot, before issue 13 session 6: 830–890 µs)", "µs", None),
     ("cloud_getitem_http_cpu_us[4]", "the same, 4 keep-alive clients (cheroot: 800–820 µs)", "µs", None),
+    ("sdk_getitem_client_cpu_us[urllib3]", "CPU of the calling boto3 client per GetItem over HTTP, through "
+     "botocore's own urllib3 session", "µs", None),
+    ("sdk_getitem_client_cpu_us[direct]", "the same, through the session a worker's clients use "
+     "(runtime/sdk_http.py: a pooled socket, llhttp)", "µs", None),
 ]
 # Rows above whose target issue 13 tightens: shown again in its block, with that target.
 TIGHTENED_13 = {"cli_help_s": "≤ 0.2", "cli_token_s": "≤ 0.4",

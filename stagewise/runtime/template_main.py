@@ -29,7 +29,7 @@ import time
 import traceback
 from typing import Any
 
-from stagewise.runtime import import_scope, preload, sdk_data, worker_main
+from stagewise.runtime import import_scope, preload, sdk_data, sdk_http, worker_main
 
 MAX_MESSAGE = 1 << 20
 MAX_ROUNDS = 4  # re-executions while refusing modules (each refusal can uncover a later one)
@@ -63,6 +63,12 @@ def _share_sdk_data(config: dict[str, Any], loaded: list[str]) -> list[str]:
         return sdk_data.share_loader(config["sdk_services"])
     except Exception:  # noqa: BLE001 — then each worker reads its own, as without a template
         return []
+
+
+def _send_sdk_calls_directly(loaded: list[str]) -> None:
+    """Workers' botocore calls to the local cloud skip urllib3 (sdk_http.py), when botocore is preloaded."""
+    if "botocore" in loaded:
+        sdk_http.install()
 
 
 def _reap(signum: int, frame: object) -> None:
@@ -171,6 +177,7 @@ def main(argv: list[str] | None = None) -> None:
                                   "--control", str(args.control), "--config", json.dumps(config)])
     control = socket.socket(fileno=args.control)
     services = _share_sdk_data(config, loaded)
+    _send_sdk_calls_directly(loaded)
     for layer in config["requirements"]:  # each function's import scope, read once: its workers share it
         import_scope.prepare(layer, tuple(config["provided"]))
     gc.collect()

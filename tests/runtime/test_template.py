@@ -108,7 +108,7 @@ def test_a_module_reading_a_per_function_variable_at_import_is_not_preloaded(mod
         stop(template, pools)
 
 
-def test_botocore_data_is_read_once_in_the_template_for_the_services_the_code_names(model, tmp_path):
+def test_botocore_data_is_read_once_in_the_template_for_the_services_the_code_names_and_its_calls_sent_directly(model, tmp_path):
     (tmp_path / "sdk_probe.py").write_text(
         "import os\nimport boto3\n\n"
         "def handler(event, context):\n"
@@ -117,7 +117,8 @@ def test_botocore_data_is_read_once_in_the_template_for_the_services_the_code_na
         "    had = ('load_service_model', 'dynamodb', 'service-2') in loader._cache\n"
         "    client = session.client('dynamodb', endpoint_url='http://127.0.0.1:1')\n"
         "    return {'read_before': had, 'service': client.meta.service_model.service_name,\n"
-        "            'data_path': os.environ.get('AWS_DATA_PATH')}\n"
+        "            'data_path': os.environ.get('AWS_DATA_PATH'),\n"
+        "            'http': type(client._endpoint.http_session).__name__}\n"
         "def never_called():\n    return boto3.client('dynamodb')  # names the service for the template\n")
     echo = dataclasses.replace(model.functions["Echo"], handler="sdk_probe.handler", source_dir=tmp_path)
     other = dataclasses.replace(model.functions["Other"], handler="sdk_probe.handler", source_dir=tmp_path,
@@ -128,9 +129,11 @@ def test_botocore_data_is_read_once_in_the_template_for_the_services_the_code_na
     try:
         shared, own = (pool.invoke({}).payload for pool in pools)
         assert template.sdk_services == ["dynamodb"]
-        assert shared == {"read_before": True, "service": "dynamodb", "data_path": None}
+        # … and its calls to a loopback endpoint are sent directly (sdk_http.py)
+        assert shared == {"read_before": True, "service": "dynamodb", "data_path": None, "http": "LoopbackSession"}
         # a function with its own AWS_DATA_PATH gets botocore's own loader for that path
-        assert own == {"read_before": False, "service": "dynamodb", "data_path": str(tmp_path)}
+        assert own == {"read_before": False, "service": "dynamodb", "data_path": str(tmp_path),
+                       "http": "LoopbackSession"}
         assert any("botocore data of dynamodb" in line for line in logs)
     finally:
         stop(template, pools)
