@@ -80,6 +80,14 @@ def test_calls_to_the_local_cloud_are_sent_directly_and_answered_as_through_urll
     assert (sends.urllib3, sends.connects) == (0, 1)  # every call on one kept-alive socket
 
 
+def test_a_query_protocol_call_with_a_text_body_is_sent_directly_too(cloud, monkeypatch):
+    sns = direct(cloud_client(cloud.endpoint, account_id=ACCOUNT, region="us-east-1", service="sns"))
+    sends = Sends(monkeypatch)
+    arn = sns.create_topic(Name="direct-topic")["TopicArn"]  # a form body: Action=CreateTopic&Name=…
+    assert arn in [topic["TopicArn"] for topic in sns.list_topics()["Topics"]]
+    assert (sends.urllib3, sends.connects) == (0, 1)
+
+
 def test_streamed_answers_head_and_file_bodies_still_go_through_urllib3(cloud, monkeypatch):
     s3 = direct(cloud_client(cloud.endpoint, account_id=ACCOUNT, region="us-east-1", service="s3"))
     sends = Sends(monkeypatch)
@@ -122,7 +130,10 @@ class FakeServer:
             self.accepted += 1
             threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
 
-    def close(self) -> None:
+    def __enter__(self) -> FakeServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
         self.listener.close()
 
 
@@ -161,15 +172,12 @@ def test_a_socket_the_server_closed_while_idle_is_not_reused():
         connection.close()
         closed.release()
 
-    server = FakeServer(answer_once_then_close)
-    try:
+    with FakeServer(answer_once_then_close) as server:
         client = dynamodb_at(server.port)
         for _ in range(3):
             assert client.list_tables()["TableNames"] == []
             assert closed.acquire(timeout=5)  # closed while idle, before the next call (not racing it)
         assert server.accepted == 3
-    finally:
-        server.close()
 
 
 def test_an_answer_saying_connection_close_is_not_kept():
@@ -178,14 +186,11 @@ def test_an_answer_saying_connection_close_is_not_kept():
             connection.sendall(ANSWER.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n", 1))
         connection.close()
 
-    server = FakeServer(answer_with_close)
-    try:
+    with FakeServer(answer_with_close) as server:
         client = dynamodb_at(server.port)
         for _ in range(2):
             assert client.list_tables()["TableNames"] == []
         assert server.accepted == 2
-    finally:
-        server.close()
 
 
 def never_answer(connection: socket.socket) -> None:
@@ -213,16 +218,11 @@ def test_failures_raise_what_botocores_own_session_raises(serve, raised, session
     if serve is None:
         with socket.create_server(("127.0.0.1", 0)) as unused:
             port = unused.getsockname()[1]  # closed again: nothing listens there
-        server = None
-    else:
-        server = FakeServer(serve)
-        port = server.port
-    try:
         with pytest.raises(raised):
             dynamodb_at(port, session_cls).list_tables()
-    finally:
-        if server:
-            server.close()
+        return
+    with FakeServer(serve) as server, pytest.raises(raised):
+        dynamodb_at(server.port, session_cls).list_tables()
 
 
 def test_an_answer_whose_body_is_cut_short_reads_as_through_urllib3():
@@ -231,13 +231,10 @@ def test_an_answer_whose_body_is_cut_short_reads_as_through_urllib3():
             connection.sendall(ANSWER[:-5])
         connection.close()
 
-    server = FakeServer(cut_short)
-    try:
+    with FakeServer(cut_short) as server:
         answers = [dynamodb_at(server.port, session_cls).list_tables() for session_cls in (URLLib3Session, LoopbackSession)]
-        assert answers[0] == answers[1]
-        assert "TableNames" not in answers[1]
-    finally:
-        server.close()
+    assert answers[0] == answers[1]
+    assert "TableNames" not in answers[1]
 
 
 def test_install_gives_every_new_client_the_direct_session(monkeypatch):
