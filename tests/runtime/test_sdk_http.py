@@ -80,6 +80,29 @@ def test_calls_to_the_local_cloud_are_sent_directly_and_answered_as_through_urll
     assert (sends.urllib3, sends.connects) == (0, 1)  # every call on one kept-alive socket
 
 
+def test_threads_sharing_a_client_each_get_their_own_answer_on_at_most_the_pool_s_sockets(cloud, monkeypatch):
+    ddb = direct(cloud_client(cloud.endpoint, account_id=ACCOUNT, region="us-east-1", service="dynamodb"))
+    table(ddb, "shared")
+    for n in range(8):
+        ddb.put_item(TableName="shared", Item={"pk": {"S": f"k{n}"}})
+    sends = Sends(monkeypatch)
+    wrong: list[str] = []
+
+    def reader(n: int) -> None:
+        for _ in range(15):
+            item = ddb.get_item(TableName="shared", Key={"pk": {"S": f"k{n}"}})["Item"]
+            if item["pk"]["S"] != f"k{n}":
+                wrong.append(f"k{n} got {item}")
+
+    threads = [threading.Thread(target=reader, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert wrong == []
+    assert sends.urllib3 == 0 and 1 <= sends.connects <= 8  # botocore's default pool: 10
+
+
 def test_a_query_protocol_call_with_a_text_body_is_sent_directly_too(cloud, monkeypatch):
     sns = direct(cloud_client(cloud.endpoint, account_id=ACCOUNT, region="us-east-1", service="sns"))
     sends = Sends(monkeypatch)
