@@ -79,7 +79,8 @@ class _Answer:
 
 
 class _ReadBody:
-    """The `raw` of an answer read whole: botocore takes a non-streamed body from `stream()`."""
+    """The `raw` of an answer read whole: botocore takes a non-streamed body from `stream()` (a streamed
+    one, which would read `raw` itself, never comes this way)."""
 
     def __init__(self, data: bytes) -> None:
         self._data = data
@@ -87,13 +88,6 @@ class _ReadBody:
     def stream(self, *args: Any, **kwargs: Any) -> Any:
         if self._data:
             yield self._data
-
-    def read(self, amt: int | None = None) -> bytes:
-        data, self._data = (self._data, b"") if amt is None else (self._data[:amt], self._data[amt:])
-        return data
-
-    def close(self) -> None:
-        self._data = b""
 
 
 class _Closed(Exception):
@@ -174,7 +168,7 @@ class LoopbackSession(URLLib3Session):
             connect = read = timeout
         else:
             connect, read = timeout.connect_timeout, timeout.read_timeout
-        override = self._get_request_timeout(request) if hasattr(self, "_get_request_timeout") else None
+        override = self._get_request_timeout(request)  # a per-request read timeout from botocore's context
         if override is not None:
             read = override.read_timeout
         return _seconds(connect), _seconds(read)
