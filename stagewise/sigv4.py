@@ -131,10 +131,14 @@ def _check_clock(when: datetime, now: datetime) -> None:
 
 
 def _signed_only(request: AWSRequest, signed: list[str]) -> HTTPHeaders:
+    """The signed headers, each one's values joined in order; the request's headers are read once
+    (an email `Message`'s `items()` re-parses every value: once per signed header was ~25 % of a check)."""
+    values: dict[str, list[str]] = {}
+    for name, value in request.headers.items():
+        values.setdefault(name.lower(), []).append(value)
     chosen = HTTPHeaders()
     for name in signed:
-        values = [v for k, v in request.headers.items() if k.lower() == name]
-        chosen[name] = ",".join(values)
+        chosen[name] = ",".join(values.get(name, ()))
     return chosen
 
 

@@ -67,3 +67,17 @@ def test_scope_clock_and_header_errors() -> None:
     assert check(signed(), now=later - timedelta(minutes=12)).startswith("Signature not yet current: ")
     malformed = Incoming("GET", "/", "", {"Authorization": "AWS4-HMAC-SHA256 Credential=AKIDLOCAL/x"}, b"")
     assert "requires 'Signature' parameter" in check(malformed)
+
+
+def test_only_the_signed_headers_count_whatever_their_case() -> None:
+    good = signed(headers={"X-Custom": "v1"})
+    assert "x-custom" in good.headers["Authorization"]  # botocore signs every header it is given
+    lowered = {name.lower(): value for name, value in good.headers.items()}
+    assert verify(Incoming(good.method, good.raw_path, good.raw_query, lowered, good.body),
+                  service="execute-api", region="us-east-1", secret_for=secret_for).access_key_id == "AKIDLOCAL"
+    extra = {**good.headers, "X-Added-Later": "not signed"}
+    assert verify(Incoming(good.method, good.raw_path, good.raw_query, extra, good.body),
+                  service="execute-api", region="us-east-1", secret_for=secret_for).access_key_id == "AKIDLOCAL"
+    changed = {**good.headers, "X-Custom": "v2"}
+    assert check(Incoming(good.method, good.raw_path, good.raw_query, changed, good.body)).startswith(
+        "The request signature we calculated does not match")
