@@ -260,6 +260,25 @@ def test_an_answer_whose_body_is_cut_short_reads_as_through_urllib3():
     assert "TableNames" not in answers[1]
 
 
+def test_a_header_holding_a_line_break_is_refused_as_urllib3_refuses_it_and_never_written():
+    def record(connection: socket.socket) -> None:
+        received.append(connection.recv(65536))
+        connection.close()
+
+    received: list[bytes] = []
+    with FakeServer(record) as server:
+        raised = []
+        for session_cls in (URLLib3Session, LoopbackSession):
+            client = dynamodb_at(server.port, session_cls)
+            client.meta.events.register("before-sign.dynamodb", lambda request, **kwargs: request.headers.__setitem__(
+                "X-Note", "a\r\nX-Injected: 1"))
+            with pytest.raises(Exception) as refused:  # noqa: B017 — compared below: the same for both sessions
+                client.list_tables()
+            raised.append(type(refused.value))
+    assert raised[0] is raised[1]
+    assert not any(b"X-Injected" in data for data in received)
+
+
 def test_install_gives_every_new_client_the_direct_session(monkeypatch):
     from botocore.endpoint import EndpointCreator
 
