@@ -29,7 +29,7 @@ import time
 import traceback
 from typing import Any
 
-from stagewise.runtime import import_scope, preload, sdk_data, sdk_http, worker_main
+from stagewise.runtime import import_scope, preload, sdk_data, worker_main
 
 MAX_MESSAGE = 1 << 20
 MAX_ROUNDS = 4  # re-executions while refusing modules (each refusal can uncover a later one)
@@ -66,8 +66,11 @@ def _share_sdk_data(config: dict[str, Any], loaded: list[str]) -> list[str]:
 
 
 def _send_sdk_calls_directly(loaded: list[str]) -> None:
-    """Workers' botocore calls to the local cloud skip urllib3 (sdk_http.py), when botocore is preloaded."""
+    """Workers' botocore calls to the local cloud skip urllib3 (sdk_http.py), when botocore is preloaded
+    (imported here, not at the top: it imports botocore, which a template without it must not pay for)."""
     if "botocore" in loaded:
+        from stagewise.runtime import sdk_http
+
         sdk_http.install()
 
 

@@ -139,6 +139,21 @@ def test_botocore_data_is_read_once_in_the_template_for_the_services_the_code_na
         stop(template, pools)
 
 
+def test_a_template_that_preloads_no_botocore_does_not_import_it_for_its_workers(model, tmp_path):
+    (tmp_path / "plain.py").write_text("X = 1\n")
+    (tmp_path / "no_sdk.py").write_text("import sys\n\ndef handler(event, context):\n"
+                                         "    return {'botocore': 'botocore' in sys.modules}\n")
+    echo = dataclasses.replace(model.functions["Echo"], handler="no_sdk.handler", source_dir=tmp_path)
+    template, pools = forked_pools([echo], Logs(), candidates=["plain"], path_extra=[str(tmp_path)])
+    try:
+        assert template.preloaded == ["plain"]
+        # botocore (and the direct SDK path, sdk_http.py) cost a template ~0.2 s to import: only when preloaded
+        assert pools[0].invoke({}).payload == {"botocore": False}
+        assert isinstance(next(iter(pools[0]._all)).process, ForkedProcess)
+    finally:
+        stop(template, pools)
+
+
 def test_the_services_the_code_names_are_found_by_reading_it(tmp_path):
     from stagewise.runtime.preload import scan
 
