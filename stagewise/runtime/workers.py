@@ -202,6 +202,20 @@ def import_scope_of(spec: FunctionSpec) -> Scope:
                  python_version_of(spec.runtime))
 
 
+def kill_worker_process(pid: int) -> None:
+    """SIGKILL a worker's process group (what its handler started dies with it) — or the worker alone
+    when it has no group yet: one just forked from the template makes its own session right after the
+    fork, and a kill issued before that (a replacement forked while the runtime stops) would find no
+    group, leave the worker running, and `kill()` would wait for it forever."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 class Worker:
     """One process hosting one function; used by one request at a time.
 
@@ -324,10 +338,7 @@ class Worker:
 
     def kill(self) -> None:
         if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            kill_worker_process(self.process.pid)
         self.process.wait()
         for fd in (self._to_child, self._from_child):
             try:

@@ -3,13 +3,14 @@
 import asyncio
 import dataclasses
 import json
+import subprocess
 import sys
 import threading
 
 import pytest
 
 from stagewise.runtime.model import RuntimeModel
-from stagewise.runtime.workers import FunctionPool, InvokeStatus, worker_environment
+from stagewise.runtime.workers import FunctionPool, InvokeStatus, kill_worker_process, worker_environment
 from tests.runtime.stacks import FIXTURE_APP, api_stack
 
 
@@ -183,3 +184,16 @@ def test_a_payload_json_cannot_carry_fails_the_invocation_with_marshal_error():
         server.join(timeout=5)
         for fd in (worker_reads, runtime_reads, worker_writes):
             os.close(fd)
+
+
+def test_a_worker_killed_before_it_made_its_process_group_is_killed_all_the_same():
+    # a worker forked from the template calls setsid() just after the fork; a kill that comes first
+    # finds no group of that id: the worker itself must still die (else kill() waits for it forever)
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])  # in our group, not its own
+    try:
+        kill_worker_process(child.pid)
+        assert child.wait(timeout=5) == -9
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
