@@ -29,9 +29,9 @@ def cloud(tmp_path_factory) -> Iterator[object]:
         yield running
 
 
-def direct(client):
-    """`client` with the runtime's session in place of botocore's own (what `install()` makes every new client get)."""
-    client._endpoint.http_session = LoopbackSession(timeout=(60, 60))
+def direct(client, session: URLLib3Session | None = None):
+    """`client` sending through `session` (by default the runtime's, what `install()` gives every new client)."""
+    client._endpoint.http_session = session or LoopbackSession(timeout=(60, 60))
     return client
 
 
@@ -124,10 +124,7 @@ def test_streamed_answers_head_and_file_bodies_still_go_through_urllib3(cloud, m
 
 
 def test_an_endpoint_behind_a_proxy_setting_goes_through_urllib3(monkeypatch):
-    session = LoopbackSession(proxies={"http": "http://127.0.0.1:9"})
-    client = boto3.session.Session(aws_access_key_id="k", aws_secret_access_key="s").client(
-        "dynamodb", region_name="us-east-1", endpoint_url="http://127.0.0.1:1", config=ONE_TRY)
-    client._endpoint.http_session = session
+    client = direct(dynamodb_at(1), LoopbackSession(proxies={"http": "http://127.0.0.1:9"}))
     sends = Sends(monkeypatch)
     with pytest.raises(Exception):  # noqa: B017 — nothing listens on the proxy: only which path it took matters
         client.list_tables()
@@ -182,8 +179,7 @@ def read_request(connection: socket.socket) -> bool:
 def dynamodb_at(port: int, session_cls: type = LoopbackSession):
     client = boto3.session.Session(aws_access_key_id="k", aws_secret_access_key="s").client(
         "dynamodb", region_name="us-east-1", endpoint_url=f"http://127.0.0.1:{port}", config=ONE_TRY)
-    client._endpoint.http_session = session_cls(timeout=(2, 0.5))
-    return client
+    return direct(client, session_cls(timeout=(2, 0.5)))
 
 
 def test_a_socket_the_server_closed_while_idle_is_not_reused():
