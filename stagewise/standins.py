@@ -12,7 +12,7 @@ socket on 127.0.0.1, hands it to the child (`--fd`) and returns the base URL at 
 that comes before the child serves waits in the socket's backlog. With `on_first_connection=True`
 (what `dev` uses) the child starts only when the first caller connects. The child prints one line
 with "listening on " once it serves; `wait_ready()` waits for it (`start()` = launch + wait).
-`stop()` ends the child. A function "reads the secret" when its environment names the secret's
+`stop()` ends the child; so does the launcher's death (stagewise/standin_main.py). A function "reads the secret" when its environment names the secret's
 SSM parameter (`/<app>/<stage>/<SECRET>`, the way stagewise's secrets are read: by name, at run
 time); `with_urls` gives those functions, and no other, `url_variable` = the stand-in's URL.
 
@@ -147,11 +147,12 @@ class LocalStandin:
         if listener is None:
             return
         with listener:
-            command = [sys.executable, "-m", self.settings.module, "--fd", str(listener.fileno()),
-                       "--state-dir", str(self.state_dir)]
-            # `-m` imports from the working directory: the module is the app's, found from its root
-            self._process = subprocess.Popen(command, cwd=self.root, stdout=subprocess.PIPE, text=True,
-                                             pass_fds=(listener.fileno(),))
+            command = [sys.executable, "-m", "stagewise.standin_main", self.settings.module,
+                       "--fd", str(listener.fileno()), "--state-dir", str(self.state_dir)]
+            # `-m` imports from the working directory: the module is the app's, found from its root.
+            # stdin: a pipe only we hold; the child ends when it closes, even if we die (standin_main)
+            self._process = subprocess.Popen(command, cwd=self.root, stdin=subprocess.PIPE,
+                                             stdout=subprocess.PIPE, text=True, pass_fds=(listener.fileno(),))
         self._spawned.set()
 
     def _spawn_on_first_connection(self) -> None:
@@ -204,8 +205,9 @@ class LocalStandin:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        if process.stdout:
-            process.stdout.close()
+        for pipe in (process.stdin, process.stdout):
+            if pipe:
+                pipe.close()
 
     def __enter__(self) -> LocalStandin:
         self.start()

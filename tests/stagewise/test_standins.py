@@ -7,7 +7,10 @@ the socket the launcher hands over, counting its calls in its state dir.
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -228,6 +231,53 @@ def test_stop_ends_the_process_and_frees_the_port(standin: LocalStandin) -> None
     standin.stop()
     with pytest.raises(httpx.ConnectError):
         httpx.get(url, timeout=2)
+
+
+# A launcher in a process of its own: starts the stand-in, prints the child's pid, then sleeps.
+LAUNCHER = """
+import sys, time
+from pathlib import Path
+from stagewise.config import load_project
+from stagewise.standins import LocalStandin
+
+project = load_project(Path(sys.argv[1]))
+standin = LocalStandin("maps", project.standins["maps"], state_dir=sys.argv[2], root=project.root)
+standin.start()
+print(standin._process.pid, standin.base_url, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_launcher_killed_outright_takes_its_stand_in_with_it(project: Project, tmp_path: Path) -> None:
+    # SIGKILL leaves the launcher no chance to stop() its child: the child must see it is gone
+    launcher = subprocess.Popen([sys.executable, "-c", LAUNCHER, str(project.root / "stagewise.toml"),
+                                 str(tmp_path / "state")], stdout=subprocess.PIPE, text=True)
+    try:
+        pid_text, url = (launcher.stdout.readline() if launcher.stdout else "").split()
+        assert httpx.get(url + "/geocode", timeout=10).json()["calls"] == 1
+        launcher.kill()
+        launcher.wait()
+        assert _ends_within(int(pid_text), seconds=5), "the stand-in outlived its launcher"
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(url, timeout=2)
+    finally:
+        launcher.kill()
+        launcher.wait()
+        if launcher.stdout:
+            launcher.stdout.close()
+
+
+def _ends_within(pid: int, *, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:  # a zombie has ended too: an orphan is reaped by whoever adopts it, maybe never in a container
+            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                return True
+        except FileNotFoundError:
+            return True
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)  # leave nothing behind when the check fails
+    return False
 
 
 def test_a_module_not_under_the_root_stops_the_launch_naming_the_fix(tmp_path: Path) -> None:
