@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from botocore.auth import SigV4Auth
+from botocore.auth import S3SigV4Auth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
@@ -81,3 +82,46 @@ def test_only_the_signed_headers_count_whatever_their_case() -> None:
     changed = {**good.headers, "X-Custom": "v2"}
     assert check(Incoming(good.method, good.raw_path, good.raw_query, changed, good.body)).startswith(
         "The request signature we calculated does not match")
+
+
+SHAPES = {
+    "path to normalise": dict(path="/dev/a/./b//c%2Fd/%E2%9C%93", query=""),
+    "repeated and unsorted query keys": dict(query="b=2&a=3&a=1&empty="),
+    "header with runs of spaces": dict(headers={"X-Spaced": "  a   b  c "}),
+    "no body": dict(method="GET", body=b""),
+    "binary body": dict(body=bytes(range(256))),
+}
+
+
+@pytest.mark.parametrize("shape", SHAPES.values(), ids=SHAPES)
+def test_botocore_signed_shapes_verify_and_a_changed_body_does_not(shape: dict) -> None:
+    good = signed(**shape)
+    assert verify(good, service="execute-api", region="us-east-1", secret_for=secret_for).access_key_id == "AKIDLOCAL"
+    assert check(Incoming(good.method, good.raw_path, good.raw_query, good.headers, good.body + b"x")).startswith(
+        "The request signature we calculated does not match")
+
+
+def test_an_s3_request_signs_its_path_as_sent_and_its_payload_by_its_header() -> None:
+    body = b"object bytes"
+    url = "http://127.0.0.1:3000/bucket/a//b/./c.txt"
+    request = AWSRequest(method="PUT", url=url, data=body)
+    S3SigV4Auth(Credentials("AKIDLOCAL", SECRET), "s3", "us-east-1").add_auth(request)
+    sent = {"Host": "127.0.0.1:3000", **dict(request.prepare().headers)}
+    assert sent["X-Amz-Content-SHA256"] == hashlib.sha256(body).hexdigest()
+    good = Incoming("PUT", "/bucket/a//b/./c.txt", "", sent, body)
+    assert verify(good, service="s3", region="us-east-1", secret_for=secret_for).service == "s3"
+    normalised = Incoming("PUT", "/bucket/a/b/c.txt", "", sent, body)
+    with pytest.raises(SignatureError, match="does not match"):
+        verify(normalised, service="s3", region="us-east-1", secret_for=secret_for)
+    claimed = {**sent, "X-Amz-Content-SHA256": hashlib.sha256(b"other").hexdigest()}
+    with pytest.raises(SignatureError, match="does not match"):
+        verify(Incoming("PUT", good.raw_path, "", claimed, body), service="s3", region="us-east-1",
+               secret_for=secret_for)
+
+
+@pytest.mark.parametrize("stamp", ["20261301T000000Z", "2026121T000000Z", "20261201T000000", "20261201 000000Z", ""])
+def test_a_malformed_amz_date_is_awss_error_not_a_crash(stamp: str) -> None:
+    good = signed()
+    headers = {**good.headers, "X-Amz-Date": stamp}
+    assert "requires existence of either a 'X-Amz-Date'" in check(
+        Incoming(good.method, good.raw_path, good.raw_query, headers, good.body))
