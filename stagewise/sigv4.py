@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
@@ -158,8 +158,8 @@ class _SignedHeaders(dict[str, str]):
 class _Recomputed(SigV4Auth):
     """botocore's SigV4 over exactly the headers the client signed, at the client's timestamp."""
 
-    def __init__(self, secret: str, service: str, region: str, signed: _SignedHeaders) -> None:
-        super().__init__(Credentials("verifier", secret), service, region)
+    def __init__(self, service: str, region: str, signed: _SignedHeaders) -> None:
+        super().__init__(Credentials("verifier", ""), service, region)  # the key is derived by _signing_key
         self._signed = signed
 
     def headers_to_sign(self, request: AWSRequest) -> _SignedHeaders:  # type: ignore[override]
@@ -169,8 +169,8 @@ class _Recomputed(SigV4Auth):
 class _RecomputedS3(S3SigV4Auth):
     """The same for S3: the path is signed as sent (not normalized), the payload by its header."""
 
-    def __init__(self, secret: str, region: str, signed: _SignedHeaders) -> None:
-        super().__init__(Credentials("verifier", secret), "s3", region)
+    def __init__(self, region: str, signed: _SignedHeaders) -> None:
+        super().__init__(Credentials("verifier", ""), "s3", region)
         self._signed = signed
 
     def headers_to_sign(self, request: AWSRequest) -> _SignedHeaders:  # type: ignore[override]
@@ -200,9 +200,9 @@ def _signature(request: Incoming, *, secret: str, service: str, region: str, sta
     host = request.header("Host") or "localhost"
     url = f"{request.scheme}://{host}{request.raw_path}" + (f"?{request.raw_query}" if request.raw_query else "")
     rebuilt = _Rebuilt(request.method, url, headers, request.body, {"timestamp": stamp})
-    auth: SigV4Auth = (_RecomputedS3(secret, region, signed) if service == "s3"
-                       else _Recomputed(secret, service, region, signed))
-    return auth.signature(auth.string_to_sign(rebuilt, auth.canonical_request(rebuilt)), rebuilt)  # type: ignore[arg-type]
+    auth: SigV4Auth = _RecomputedS3(region, signed) if service == "s3" else _Recomputed(service, region, signed)
+    to_sign = auth.string_to_sign(rebuilt, auth.canonical_request(rebuilt))  # type: ignore[arg-type]
+    return _hmac_chain(secret, stamp[:8], region, service, to_sign)
 
 
 # -- presigned URLs (query-string authentication) --------------------------------------------------
@@ -255,7 +255,13 @@ def verify_presigned(request: Incoming, *, service: str, region: str, secret_for
 
 
 def _hmac_chain(secret: str, date: str, region: str, service: str, to_sign: str) -> str:
+    return hmac.new(_signing_key(secret, date, region, service), to_sign.encode(), hashlib.sha256).hexdigest()
+
+
+@lru_cache(maxsize=64)
+def _signing_key(secret: str, date: str, region: str, service: str) -> bytes:
+    """SigV4's derived key: four HMACs that give the same key for a caller all day, so made once."""
     key = f"AWS4{secret}".encode()
     for part in (date, region, service, "aws4_request"):
         key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-    return hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    return key
