@@ -161,6 +161,13 @@ class _Waiter:
         self.event: threading.Event | None = threading.Event() if loop is None else None
         self.worker: Worker | None = None
 
+    def rearm(self) -> None:
+        """Ready for the next wake-up, after one that found nothing (the pool's lock is held)."""
+        if self.event is not None:
+            self.event.clear()
+        elif self.loop is not None:
+            self.future = self.loop.create_future()
+
     def wake(self) -> None:
         if self.event is not None:
             self.event.set()
@@ -508,23 +515,18 @@ class FunctionPool:
         return InvokeResult(InvokeStatus.INIT_ERROR, request_id, error=error)
 
     def _acquire(self) -> Worker:
-        while True:
-            waiter = self._take_or_join()
-            if isinstance(waiter, Worker):
-                return waiter
+        waiter = self._take_or_join()
+        while not isinstance(waiter, Worker):
             waiter.event.wait(WAIT_RECHECK_S)
-            handed = self._leave(waiter)
-            if handed is not None:
-                return handed
+            waiter = self._retry(waiter)
+        return waiter
 
     async def _acquire_async(self, loop: asyncio.AbstractEventLoop) -> Worker:
         """An idle or new worker; else wait in line: a released worker goes straight to the oldest
-        waiter, thread or request (first come, first served, one wake-up); other changes wake every
-        waiter to try again."""
-        while True:
-            waiter = self._take_or_join(loop)
-            if isinstance(waiter, Worker):
-                return waiter
+        waiter, thread or request (first come, first served, one wake-up); other changes wake the
+        head of the line to look again, and only the head may take what they freed."""
+        waiter = self._take_or_join(loop)
+        while not isinstance(waiter, Worker):
             timer = loop.call_later(WAIT_RECHECK_S, _resolve, waiter.future)
             try:
                 await waiter.future
@@ -535,28 +537,58 @@ class FunctionPool:
                 raise
             finally:
                 timer.cancel()
-            handed = self._leave(waiter)
-            if handed is not None:
-                return handed
+            waiter = self._retry(waiter)
+        return waiter
 
     def _take_or_join(self, loop: asyncio.AbstractEventLoop | None = None) -> Worker | _Waiter:
-        """An idle or new worker, else a place at the end of the line (woken on `loop`, or by an event
-        for a thread)."""
+        """An idle or new worker when nobody is waiting, else a place at the end of the line (woken
+        on `loop`, or by an event for a thread)."""
         with self._lock:
-            worker = self._take()
-            if worker is not None:
-                return worker
+            if not self._waiters:
+                worker = self._take()
+                if worker is not None:
+                    return worker
+            elif self._closed:
+                raise WorkerGone(f"function {self.spec.name} is stopped")
             waiter = _Waiter(loop)
             self._waiters.append(waiter)
             return waiter
+
+    def _retry(self, waiter: _Waiter) -> Worker | _Waiter:
+        """After a wake-up or the recheck: the worker handed to `waiter`, or, at the head of the line,
+        an idle or new one; else the waiter, its place in line kept (rejoining at the end let requests
+        that came later go first)."""
+        with self._lock:
+            handed, waiter.worker = waiter.worker, None
+            if handed is not None:
+                return handed
+            if waiter not in self._waiters:  # not expected: nothing takes a waiter out without a worker
+                self._waiters.append(waiter)
+            if self._closed:
+                self._leave_line(waiter)
+                raise WorkerGone(f"function {self.spec.name} is stopped")
+            worker = self._take() if self._waiters[0] is waiter else None
+            if worker is None:
+                waiter.rearm()
+                return waiter
+            self._leave_line(waiter)
+            return worker
 
     def _leave(self, waiter: _Waiter) -> Worker | None:
         """Take a waiter out of the line: the worker handed to it, if one was."""
         with self._lock:
             if waiter.worker is None and waiter in self._waiters:
-                self._waiters.remove(waiter)
+                self._leave_line(waiter)
             handed, waiter.worker = waiter.worker, None
             return handed
+
+    def _leave_line(self, waiter: _Waiter) -> None:
+        """Out of the line; if it was the head, the new head is woken: what woke the old one (room for
+        a worker) may be for it too. The caller holds the lock."""
+        was_head = self._waiters[0] is waiter
+        self._waiters.remove(waiter)
+        if was_head and self._waiters:
+            self._waiters[0].wake()
 
     def _would_wait_for_template(self) -> bool:
         """A cold start while the template still preloads: it is worth waiting for it a little, since a
@@ -574,11 +606,11 @@ class FunctionPool:
         return None
 
     def _wake(self) -> None:
-        """Wake every waiting thread and event-loop request to try again (a worker left, or one finished
-        warming). The caller holds the lock."""
-        waiters, self._waiters = self._waiters, collections.deque()
-        for waiter in waiters:
-            waiter.wake()
+        """Wake the head of the line to look again (a worker left, one finished warming, the pool
+        stopped): only the head may take what that freed, and each waiter that leaves the line wakes
+        the next. The caller holds the lock."""
+        if self._waiters:
+            self._waiters[0].wake()
 
     def _hand_over(self, worker: Worker) -> None:
         """A released worker: to the oldest waiter, else idle. The caller holds the lock."""
@@ -645,7 +677,7 @@ class FunctionPool:
             self._warming -= 1
             keep = ok and worker.generation == self._generation and not self._closed
             if keep:
-                self._idle.append(worker)
+                self._hand_over(worker)  # to the oldest waiter, else idle
             self._wake()
         if not keep:
             self._discard(worker, replace=False)

@@ -10,7 +10,13 @@ import threading
 import pytest
 
 from stagewise.runtime.model import RuntimeModel
-from stagewise.runtime.workers import FunctionPool, InvokeStatus, kill_worker_process, worker_environment
+from stagewise.runtime.workers import (
+    FunctionPool,
+    InvokeStatus,
+    WorkerGone,
+    kill_worker_process,
+    worker_environment,
+)
 from tests.runtime.stacks import FIXTURE_APP, api_stack
 
 
@@ -112,6 +118,59 @@ def test_a_released_worker_goes_to_the_oldest_waiting_request_not_to_a_newcomer(
         assert finished == ["first", "queued-0", "queued-1", "queued-2", "newcomer"]
     finally:
         pool.stop()
+
+
+def test_a_request_waiting_longer_than_the_recheck_keeps_its_place_in_line(model):
+    """Every WAIT_RECHECK_S a waiting request looks again whether it woke or not; doing so must not send
+    it to the back of the line, behind requests that came after it (before, it left and rejoined)."""
+    pool = pool_for(model, "Pid")
+    finished: list[str] = []
+
+    async def invoke(name: str, seconds: float) -> None:
+        assert (await pool.invoke_async(_sleeping(seconds))).status is InvokeStatus.OK
+        finished.append(name)
+
+    async def scenario() -> None:
+        await pool.invoke_async({})  # warm
+        loop = asyncio.get_running_loop()
+        tasks = [loop.create_task(invoke("first", 0.4))]  # t=0: runs until 0.4
+        await asyncio.sleep(0.05)
+        tasks.append(loop.create_task(invoke("a", 0.45)))  # handed the worker at 0.4, runs until ~0.85
+        await asyncio.sleep(0.05)
+        tasks.append(loop.create_task(invoke("b", 0)))  # t=0.1: its recheck comes at 0.6, while a runs
+        await asyncio.sleep(0.35)
+        tasks.append(loop.create_task(invoke("c", 0)))  # t=0.45: behind b; its recheck at 0.95
+        await asyncio.gather(*tasks)
+
+    try:
+        asyncio.run(scenario())
+        assert finished == ["first", "a", "b", "c"]
+    finally:
+        pool.stop()
+
+
+def test_stopping_the_pool_ends_every_waiting_request_at_once(model):
+    """Only the head of the line is woken by a change; each waiter that leaves wakes the next, so a
+    stop reaches the whole line in a chain of wake-ups, not one recheck (WAIT_RECHECK_S) after another."""
+    pool = pool_for(model, "Pid")
+
+    async def scenario() -> tuple[list[object], float]:
+        await pool.invoke_async({})
+        loop = asyncio.get_running_loop()
+        busy = loop.create_task(pool.invoke_async(_sleeping(2)))
+        await asyncio.sleep(0.05)
+        waiting = [loop.create_task(pool.invoke_async({})) for _ in range(4)]
+        await asyncio.sleep(0.1)
+        stopped_at = loop.time()
+        await loop.run_in_executor(None, pool.stop)
+        outcomes = await asyncio.gather(*waiting, return_exceptions=True)
+        took = loop.time() - stopped_at
+        await asyncio.gather(busy, return_exceptions=True)
+        return outcomes, took
+
+    outcomes, took = asyncio.run(scenario())
+    assert all(isinstance(outcome, WorkerGone) for outcome in outcomes), outcomes
+    assert took < 0.4  # well under one recheck per waiter (4 x 0.5 s)
 
 
 def test_a_thread_waiting_for_a_worker_is_served_in_turn_with_event_loop_requests(model):
