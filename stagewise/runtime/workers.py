@@ -562,9 +562,7 @@ class FunctionPool:
             handed, waiter.worker = waiter.worker, None
             if handed is not None:
                 return handed
-            if waiter not in self._waiters:  # not expected: nothing takes a waiter out without a worker
-                self._waiters.append(waiter)
-            if self._closed:
+            if self._closed:  # in line until now: only a hand-over or leaving takes a waiter out
                 self._leave_line(waiter)
                 raise WorkerGone(f"function {self.spec.name} is stopped")
             worker = self._take() if self._waiters[0] is waiter else None
