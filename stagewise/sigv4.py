@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote
 
 from botocore.auth import S3SigV4Auth, SigV4Auth
-from botocore.awsrequest import AWSRequest, HeadersDict
+from botocore.awsrequest import HeadersDict
 from botocore.credentials import Credentials
 
 ALGORITHM = "AWS4-HMAC-SHA256"
@@ -155,26 +155,27 @@ class _SignedHeaders(dict[str, str]):
         return [self[name]]
 
 
-class _Recomputed(SigV4Auth):
-    """botocore's SigV4 over exactly the headers the client signed, at the client's timestamp."""
+class _AsSigned:
+    """botocore's SigV4 over exactly the headers the client signed (carried by the `_Rebuilt`
+    request), at the client's timestamp."""
 
-    def __init__(self, service: str, region: str, signed: _SignedHeaders) -> None:
-        super().__init__(Credentials("verifier", ""), service, region)  # the key is derived by _signing_key
-        self._signed = signed
-
-    def headers_to_sign(self, request: AWSRequest) -> _SignedHeaders:  # type: ignore[override]
-        return self._signed
+    def headers_to_sign(self, request: _Rebuilt) -> _SignedHeaders:
+        return request.signed
 
 
-class _RecomputedS3(S3SigV4Auth):
+class _Recomputed(_AsSigned, SigV4Auth):
+    pass
+
+
+class _RecomputedS3(_AsSigned, S3SigV4Auth):
     """The same for S3: the path is signed as sent (not normalized), the payload by its header."""
 
-    def __init__(self, region: str, signed: _SignedHeaders) -> None:
-        super().__init__(Credentials("verifier", ""), "s3", region)
-        self._signed = signed
 
-    def headers_to_sign(self, request: AWSRequest) -> _SignedHeaders:  # type: ignore[override]
-        return self._signed
+@lru_cache(maxsize=32)
+def _recomputer(service: str, region: str) -> SigV4Auth:
+    """One per service and region: it holds no request and no secret (`_signing_key` derives the key)."""
+    credentials = Credentials("verifier", "")
+    return _RecomputedS3(credentials, "s3", region) if service == "s3" else _Recomputed(credentials, service, region)
 
 
 @dataclass
@@ -188,6 +189,7 @@ class _Rebuilt:
     headers: HeadersDict
     body: bytes
     context: dict[str, Any]
+    signed: _SignedHeaders
     params: dict[str, str] = field(default_factory=dict)  # the query stays in the url
 
 
@@ -199,8 +201,8 @@ def _signature(request: Incoming, *, secret: str, service: str, region: str, sta
     headers = HeadersDict({} if content_sha256 is None else {"X-Amz-Content-SHA256": content_sha256})
     host = request.header("Host") or "localhost"
     url = f"{request.scheme}://{host}{request.raw_path}" + (f"?{request.raw_query}" if request.raw_query else "")
-    rebuilt = _Rebuilt(request.method, url, headers, request.body, {"timestamp": stamp})
-    auth: SigV4Auth = _RecomputedS3(region, signed) if service == "s3" else _Recomputed(service, region, signed)
+    rebuilt = _Rebuilt(request.method, url, headers, request.body, {"timestamp": stamp}, signed)
+    auth = _recomputer(service, region)
     to_sign = auth.string_to_sign(rebuilt, auth.canonical_request(rebuilt))  # type: ignore[arg-type]
     return _hmac_chain(secret, stamp[:8], region, service, to_sign)
 
