@@ -66,7 +66,7 @@ class DevSession:
         """Overlap the cloud's boot (it restores its state) with the work that does not need it."""
         began = time.perf_counter()
         if not self.started_cloud:  # `stagewise dev` launches it before importing this module
-            self.started_cloud = self.cloud.begin()
+            self.started_cloud = self.cloud.begin(tied=not self.keep_cloud)
         needed = declared_secrets(self.project, self.config)  # imports the stack modules meanwhile
         self._launch_standins(needed)
         self.tracing = LocalTracing.for_stage(self.cloud.state_dir, self.config.name)

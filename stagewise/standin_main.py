@@ -4,8 +4,8 @@
 --state-dir D` from the project root, with a pipe on stdin that only the launcher holds. The module
 runs as `python -m <module> --fd N --state-dir D` would run it (same `sys.argv`, `__main__`,
 `sys.path`). A thread reads stdin to its end, which comes when the launcher closes it (after
-`stop()`) or dies — even by SIGKILL, which leaves it no chance to stop its children — and then
-ends the process the way `stop()` would: SIGTERM, and SIGKILL if it still runs after the grace.
+`stop()`) or dies — even by SIGKILL (stagewise/lifeline.py) — and then ends the process the way
+`stop()` would: SIGTERM, and SIGKILL if it still runs after the grace.
 Without this an app's stand-in outlived a killed `stagewise dev` or `invoke`, holding its port.
 """
 
@@ -15,16 +15,16 @@ import os
 import runpy
 import signal
 import sys
-import threading
 import time
+
+from stagewise.lifeline import on_launcher_exit
 
 GRACE_SECONDS = 5.0  # as LocalStandin.stop() waits between SIGTERM and SIGKILL
 
 
-def _end_with_launcher(grace_s: float) -> None:
-    sys.stdin.buffer.read()  # returns at EOF: the launcher closed the pipe, or is gone
+def _stop_as_the_launcher_would() -> None:
     os.kill(os.getpid(), signal.SIGTERM)
-    time.sleep(grace_s)
+    time.sleep(GRACE_SECONDS)
     os.kill(os.getpid(), signal.SIGKILL)
 
 
@@ -33,8 +33,7 @@ def main(argv: list[str]) -> None:
     if not argv:
         sys.exit("usage: python -m stagewise.standin_main MODULE [ARGS...]")
     module, *args = argv
-    threading.Thread(target=_end_with_launcher, args=(GRACE_SECONDS,), name="launcher-watch",
-                     daemon=True).start()
+    on_launcher_exit(_stop_as_the_launcher_would)
     sys.argv = [module, *args]
     runpy.run_module(module, run_name="__main__", alter_sys=True)
 

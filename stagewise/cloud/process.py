@@ -115,8 +115,10 @@ class LocalCloud:
 
     # -- lifecycle ------------------------------------------------------------------------
 
-    def start(self, wait: bool = True) -> CloudStatus:
-        """Start the server (or return at once if it already serves this state dir)."""
+    def start(self, wait: bool = True, *, tied: bool = False) -> CloudStatus:
+        """Start the server (or return at once if it already serves this state dir). `tied`: it stops
+        when this process is gone, even killed outright (stagewise/lifeline.py), as `dev` wants of
+        the cloud it starts for itself; untied, it runs until `stop()` (`stagewise cloud start`)."""
         current = self.status()
         if current.running:
             return current
@@ -125,9 +127,11 @@ class LocalCloud:
         self._refuse_busy_port()
         self.state_dir.mkdir(parents=True, exist_ok=True)
         with self.log_file.open("ab") as log:
+            command = [sys.executable, "-m", "stagewise.cloud.server", "--port", str(self.port),
+                       "--state-dir", str(self.state_dir)] + (["--tied"] if tied else [])
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "stagewise.cloud.server", "--port", str(self.port), "--state-dir", str(self.state_dir)],
-                stdin=subprocess.DEVNULL,
+                command,
+                stdin=subprocess.PIPE if tied else subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,
                 start_new_session=True,
@@ -145,12 +149,12 @@ class LocalCloud:
         self.wait_ready()
         return started
 
-    def begin(self) -> bool:
+    def begin(self, *, tied: bool = False) -> bool:
         """Launch the server without waiting for it (the caller overlaps its own start-up work);
-        True if this call launched it. Follow with `wait_ready()`."""
+        True if this call launched it. Follow with `wait_ready()`. `tied` as for `start()`."""
         if self.status().state is not CloudState.STOPPED:
             return False
-        self.start(wait=False)
+        self.start(wait=False, tied=tied)
         return True
 
     def wait_ready(self) -> CloudStatus:
@@ -168,6 +172,8 @@ class LocalCloud:
             _signal(pid, signal.SIGKILL)
             self._wait_exit(pid, STOP_TIMEOUT)
         self.pid_file.unlink(missing_ok=True)
+        if self._process is not None and self._process.stdin is not None:
+            self._process.stdin.close()  # a tied server's pipe: it has stopped
         return True
 
     def reset(self) -> None:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from stagewise.cloud.layout import LOCK_FILE
+from stagewise.lifeline import on_launcher_exit
 from stagewise.runtime.server.http1 import Limits
 
 THREADS = 32  # long polls hold a thread (not the lock) while they wait
@@ -122,7 +123,7 @@ def attach_services(app: Any, endpoint: str) -> None:
                       iam_for=lambda account: app.cloudformation.client(account, "us-east-1", "iam"))
 
 
-def serve(app: Any, port: int) -> None:
+def serve(app: Any, port: int, *, tied: bool = False) -> None:
     from stagewise.cloud.wsgi import WsgiFrontEnd
     from stagewise.runtime.server import HttpServer, Timeouts
 
@@ -136,6 +137,8 @@ def serve(app: Any, port: int) -> None:
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
     signal.signal(signal.SIGINT, lambda signum, frame: stopping.set())
+    if tied:  # dev's own cloud: a clean stop when dev is gone, even killed outright
+        on_launcher_exit(stopping.set)
     server.start()
     print(f"local cloud listening on http://127.0.0.1:{port}", file=sys.stderr, flush=True)
     try:
@@ -152,6 +155,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m stagewise.cloud.server", description=__doc__)
     parser.add_argument("--port", type=int, default=4566)
     parser.add_argument("--state-dir", type=Path, required=True)
+    parser.add_argument("--tied", action="store_true",
+                        help="stop (cleanly) when stdin closes: the process that started it is gone")
     args = parser.parse_args(argv)
     limit_malloc_arenas()
     state_dir = args.state_dir.resolve()
@@ -159,7 +164,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     os.environ.setdefault("MOTO_PORT", str(args.port))
     os.environ.pop("MOTO_ACCOUNT_ID", None)  # accounts come from each request's credentials
-    serve(build_app(state_dir), args.port)
+    serve(build_app(state_dir), args.port, tied=args.tied)
 
 
 if __name__ == "__main__":

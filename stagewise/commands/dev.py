@@ -33,7 +33,9 @@ def dev(
 
     check_port_free(port)
     cloud = LocalCloud(default_state_dir(), port=cloud_port)
-    started = cloud.begin()  # the cloud boots (~0.7 s) while the config is read and the rest of dev imported
+    # the cloud boots (~0.7 s) while the config is read and the rest of dev imported; unless it is to
+    # be kept, it stops with dev, even a dev killed outright
+    started = cloud.begin(tied=not keep_cloud)
     try:
         from stagewise.options import load_stage
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stagewise.lifeline import wait_for_launcher_exit
 from stagewise.tracing.emit import PREAMBLE
 from stagewise.tracing.store import TraceStore
 
@@ -193,7 +194,7 @@ def main(argv: list[str] | None = None) -> None:
     daemon = XRayDaemon(TraceStore(args.store), stage=args.stage,
                         on_error=lambda message: print(message, file=sys.stderr, flush=True))
     daemon.start(socket.socket(fileno=args.fd))
-    sys.stdin.buffer.read()  # until the parent closes it, or is gone
+    wait_for_launcher_exit()  # dev's stop(), or dev is gone
     daemon.stop()
     daemon.store.close()
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 
 from stagewise.cloud import CloudState, LocalCloud
-from stagewise.testing import Client, DevProcess, free_port, process_role
+from stagewise.testing import Client, DevProcess, free_port, proc_stat, process_role
 from tests.e2e.conftest import sign_in, stagewise_cli, wait_ready
 
 pytestmark = pytest.mark.e2e
@@ -86,3 +89,58 @@ def test_the_dev_tree_is_told_apart_by_role(app_copy):
         assert abs(sum(mb for role, mb in by_role.items() if role != "workers") - dev.pss_mb()) < 20
     finally:
         dev.stop()
+
+
+def test_a_dev_killed_outright_takes_its_cloud_down_and_loses_no_note(app_copy):
+    """SIGKILL gives dev no chance to stop what it started. The cloud it started for itself sees its
+    stdin pipe close (stagewise/lifeline.py) and stops cleanly; the next dev finds the notes."""
+    first = DevProcess(port=free_port(), cloud_port=free_port())
+    first.start()
+    try:
+        wait_ready(first)
+        creds = sign_in("killed@example.com")
+        status, note = Client(first.port, credentials=creds).call("POST", "/notes", {"content": "kept"})
+        assert status == 201, note
+        cloud = [pid for pid in first.pids() if process_role(pid) == "cloud"]
+        assert len(cloud) == 1
+        os.kill(first.proc.pid, signal.SIGKILL)
+        first.proc.wait()
+        assert _ends_within(cloud[0], seconds=10), "the cloud outlived the dev that started it"
+    finally:
+        first.stop()
+    second = DevProcess(port=free_port(), cloud_port=free_port())
+    second.start()
+    try:
+        wait_ready(second)
+        status, again = Client(second.port, credentials=sign_in("killed@example.com")).call(
+            "GET", f"/notes/{note['noteId']}")
+        assert (status, again["content"]) == (200, "kept")
+    finally:
+        second.stop()
+
+
+def test_a_cloud_kept_with_keep_cloud_outlives_even_a_killed_dev(app_copy):
+    dev = DevProcess(port=free_port(), cloud_port=free_port(), extra_args=("--keep-cloud",))
+    dev.start()
+    try:
+        wait_ready(dev)
+        cloud = [pid for pid in dev.pids() if process_role(pid) == "cloud"]
+        os.kill(dev.proc.pid, signal.SIGKILL)
+        dev.proc.wait()
+        assert not _ends_within(cloud[0], seconds=1.5, kill=False)
+    finally:
+        dev.stop()
+        _, state_dir = app_copy
+        LocalCloud(state_dir, dev.cloud_port).stop()
+
+
+def _ends_within(pid: int, *, seconds: float, kill: bool = True) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        fields = proc_stat(pid)
+        if fields is None or fields[0] == "Z":  # an orphan's zombie has ended too
+            return True
+        time.sleep(0.05)
+    if kill:
+        os.kill(pid, signal.SIGKILL)  # leave nothing behind when the check fails
+    return False
