@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -51,13 +52,19 @@ def test_an_unknown_stage_is_one_clear_line_and_leaves_no_cloud_running(app_copy
 
 
 def test_notes_survive_a_restart_of_dev(app_copy):
+    _a_note_outlives(DevProcess.stop, email="restart@example.com")
+
+
+def _a_note_outlives(end: Callable[[DevProcess], None], *, email: str) -> None:
+    """A note made in one dev, which `end` ends, is read back in the next dev by the same user."""
     first = DevProcess(port=free_port(), cloud_port=free_port())
     first.start()
     try:
         wait_ready(first)
-        before = sign_in("restart@example.com")
+        before = sign_in(email)
         status, note = Client(first.port, credentials=before).call("POST", "/notes", {"content": "kept"})
         assert status == 201, note
+        end(first)
     finally:
         first.stop()
     second = DevProcess(port=free_port(), cloud_port=free_port())
@@ -65,7 +72,7 @@ def test_notes_survive_a_restart_of_dev(app_copy):
     try:
         wait_ready(second)
         # the user signs in again and is the same identity: the notes keyed by its id are theirs
-        after = sign_in("restart@example.com")
+        after = sign_in(email)
         assert after["identityId"] == before["identityId"]
         status, again = Client(second.port, credentials=after).call("GET", f"/notes/{note['noteId']}")
         assert (status, again["content"]) == (200, "kept")
@@ -94,29 +101,15 @@ def test_the_dev_tree_is_told_apart_by_role(app_copy):
 def test_a_dev_killed_outright_takes_its_cloud_down_and_loses_no_note(app_copy):
     """SIGKILL gives dev no chance to stop what it started. The cloud it started for itself sees its
     stdin pipe close (stagewise/lifeline.py) and stops cleanly; the next dev finds the notes."""
-    first = DevProcess(port=free_port(), cloud_port=free_port())
-    first.start()
-    try:
-        wait_ready(first)
-        creds = sign_in("killed@example.com")
-        status, note = Client(first.port, credentials=creds).call("POST", "/notes", {"content": "kept"})
-        assert status == 201, note
-        cloud = [pid for pid in first.pids() if process_role(pid) == "cloud"]
+
+    def kill(dev: DevProcess) -> None:
+        cloud = [pid for pid in dev.pids() if process_role(pid) == "cloud"]
         assert len(cloud) == 1
-        os.kill(first.proc.pid, signal.SIGKILL)
-        first.proc.wait()
+        os.kill(dev.proc.pid, signal.SIGKILL)
+        dev.proc.wait()
         assert _ends_within(cloud[0], seconds=10), "the cloud outlived the dev that started it"
-    finally:
-        first.stop()
-    second = DevProcess(port=free_port(), cloud_port=free_port())
-    second.start()
-    try:
-        wait_ready(second)
-        status, again = Client(second.port, credentials=sign_in("killed@example.com")).call(
-            "GET", f"/notes/{note['noteId']}")
-        assert (status, again["content"]) == (200, "kept")
-    finally:
-        second.stop()
+
+    _a_note_outlives(kill, email="killed@example.com")
 
 
 def test_a_cloud_kept_with_keep_cloud_outlives_even_a_killed_dev(app_copy):
