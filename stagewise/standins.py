@@ -12,9 +12,10 @@ socket on 127.0.0.1, hands it to the child (`--fd`) and returns the base URL at 
 that comes before the child serves waits in the socket's backlog. With `on_first_connection=True`
 (what `dev` uses) the child starts only when the first caller connects. The child prints one line
 with "listening on " once it serves; `wait_ready()` waits for it (`start()` = launch + wait).
-`stop()` ends the child; so does the launcher's death (stagewise/standin_main.py). A function "reads the secret" when its environment names the secret's
-SSM parameter (`/<app>/<stage>/<SECRET>`, the way stagewise's secrets are read: by name, at run
-time); `with_urls` gives those functions, and no other, `url_variable` = the stand-in's URL.
+`stop()` ends the child; so does the launcher's death, even by SIGKILL (stagewise/standin_main.py).
+A function "reads the secret" when its environment names the secret's SSM parameter
+(`/<app>/<stage>/<SECRET>`, the way stagewise's secrets are read: by name, at run time); `with_urls`
+gives those functions, and no other, `url_variable` = the stand-in's URL.
 
 The state dir (`standin_dir`) lives in the local cloud's state dir, so a stand-in's objects
 survive restarts and `stagewise cloud reset` wipes them with the rest.
