@@ -7,14 +7,14 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 
 import pytest
 
 from stagewise.cloud import CloudState, LocalCloud
-from stagewise.testing import Client, DevProcess, free_port, proc_stat, process_role
+from stagewise.testing import Client, DevProcess, free_port, process_role
 from tests.e2e.conftest import sign_in, stagewise_cli, wait_ready
+from tests.helpers import ends_within
 
 pytestmark = pytest.mark.e2e
 
@@ -107,7 +107,7 @@ def test_a_dev_killed_outright_takes_its_cloud_down_and_loses_no_note(app_copy):
         assert len(cloud) == 1
         os.kill(dev.proc.pid, signal.SIGKILL)
         dev.proc.wait()
-        assert _ends_within(cloud[0], seconds=10), "the cloud outlived the dev that started it"
+        assert ends_within(cloud[0], seconds=10), "the cloud outlived the dev that started it"
 
     _a_note_outlives(kill, email="killed@example.com")
 
@@ -120,20 +120,8 @@ def test_a_cloud_kept_with_keep_cloud_outlives_even_a_killed_dev(app_copy):
         cloud = [pid for pid in dev.pids() if process_role(pid) == "cloud"]
         os.kill(dev.proc.pid, signal.SIGKILL)
         dev.proc.wait()
-        assert not _ends_within(cloud[0], seconds=1.5, kill=False)
+        assert not ends_within(cloud[0], seconds=1.5, kill=False)
     finally:
         dev.stop()
         _, state_dir = app_copy
         LocalCloud(state_dir, dev.cloud_port).stop()
-
-
-def _ends_within(pid: int, *, seconds: float, kill: bool = True) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        fields = proc_stat(pid)
-        if fields is None or fields[0] == "Z":  # an orphan's zombie has ended too
-            return True
-        time.sleep(0.05)
-    if kill:
-        os.kill(pid, signal.SIGKILL)  # leave nothing behind when the check fails
-    return False

@@ -7,8 +7,6 @@ the socket the launcher hands over, counting its calls in its state dir.
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
 import subprocess
 import sys
@@ -27,7 +25,7 @@ from stagewise.errors import ConfigError, UserError
 from stagewise.runtime import Runtime, RuntimeModel
 from stagewise.runtime.model import FunctionSpec
 from stagewise.standins import LocalStandin, local_secret_values, standin_dir, standins_for, with_urls
-from tests.helpers import free_port
+from tests.helpers import ends_within, free_port
 
 MANIFEST = """
 [app]
@@ -257,7 +255,7 @@ def test_a_launcher_killed_outright_takes_its_stand_in_with_it(project: Project,
         assert httpx.get(url + "/geocode", timeout=10).json()["calls"] == 1
         launcher.kill()
         launcher.wait()
-        assert _ends_within(int(pid_text), seconds=5), "the stand-in outlived its launcher"
+        assert ends_within(int(pid_text), seconds=5), "the stand-in outlived its launcher"
         with pytest.raises(httpx.ConnectError):
             httpx.get(url, timeout=2)
     finally:
@@ -265,19 +263,6 @@ def test_a_launcher_killed_outright_takes_its_stand_in_with_it(project: Project,
         launcher.wait()
         if launcher.stdout:
             launcher.stdout.close()
-
-
-def _ends_within(pid: int, *, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:  # a zombie has ended too: an orphan is reaped by whoever adopts it, maybe never in a container
-            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
-                return True
-        except FileNotFoundError:
-            return True
-        time.sleep(0.05)
-    os.kill(pid, signal.SIGKILL)  # leave nothing behind when the check fails
-    return False
 
 
 def test_a_module_not_under_the_root_stops_the_launch_naming_the_fix(tmp_path: Path) -> None:
