@@ -549,7 +549,7 @@ class FunctionPool:
                 if worker is not None:
                     return worker
             elif self._closed:
-                raise WorkerGone(f"function {self.spec.name} is stopped")
+                raise self._stopped()
             waiter = _Waiter(loop)
             self._waiters.append(waiter)
             return waiter
@@ -564,7 +564,7 @@ class FunctionPool:
                 return handed
             if self._closed:  # in line until now: only a hand-over or leaving takes a waiter out
                 self._leave_line(waiter)
-                raise WorkerGone(f"function {self.spec.name} is stopped")
+                raise self._stopped()
             worker = self._take() if self._waiters[0] is waiter else None
             if worker is None:
                 waiter.rearm()
@@ -596,12 +596,15 @@ class FunctionPool:
     def _take(self) -> Worker | None:
         """An idle worker, or a new one while under the bound; None: wait. The caller holds the lock."""
         if self._closed:
-            raise WorkerGone(f"function {self.spec.name} is stopped")
+            raise self._stopped()
         if self._idle:
             return self._idle.pop()
         if not self._warming and len(self._all) < self._max:
             return self._spawn()
         return None
+
+    def _stopped(self) -> WorkerGone:
+        return WorkerGone(f"function {self.spec.name} is stopped")
 
     def _wake(self) -> None:
         """Wake the head of the line to look again (a worker left, one finished warming, the pool
