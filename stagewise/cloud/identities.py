@@ -13,6 +13,7 @@ Nothing is stored per credential. A key pair is derived from a key kept in the c
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -89,6 +90,10 @@ class IdentityKeys:
 
     def __init__(self, key: bytes) -> None:
         self._key = key
+        # A signed request is checked twice (dev's AWS_IAM, then the cloud's guard on the function's own
+        # calls), each time with a key and token that stay the same for an hour: what they prove is
+        # kept, the expiry is still checked on every call. Refused credentials are never kept.
+        self._verified = functools.lru_cache(maxsize=1024)(self._verify)
 
     def _mac(self, purpose: str, text: str) -> str:
         return hmac.new(self._key, f"{purpose}:{text}".encode(), hashlib.sha256).hexdigest()
@@ -112,6 +117,13 @@ class IdentityKeys:
 
     def resolve(self, access_key_id: str, session_token: str | None, *, now: float | None = None) -> Identity:
         """The identity behind a key and its token, or CredentialError."""
+        identity = self._verified(access_key_id, session_token)
+        if identity.expires_at <= (now if now is not None else time.time()):
+            raise CredentialError(EXPIRED, expired=True)
+        return identity
+
+    def _verify(self, access_key_id: str, session_token: str | None) -> Identity:
+        """What an unaltered token of this key says, or CredentialError (its expiry is the caller's)."""
         if not KEY_ID.match(access_key_id or "") or not session_token or "." not in session_token:
             raise CredentialError(INVALID)
         payload, _, mac = session_token.rpartition(".")
@@ -120,8 +132,6 @@ class IdentityKeys:
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
         if claims["k"] != access_key_id:
             raise CredentialError(INVALID)
-        if claims["e"] <= (now if now is not None else time.time()):
-            raise CredentialError(EXPIRED, expired=True)
         return Identity(claims["a"], claims["i"], claims["p"], claims["r"], claims["e"], access_key_id,
                         self._secret(access_key_id), claims.get("v", ""))
 
