@@ -13,7 +13,6 @@ the header, not JSON or without `trace_id`/`id` is counted and dropped — it ne
 from __future__ import annotations
 
 import argparse
-import json
 import select
 import socket
 import subprocess
@@ -24,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stagewise import fastjson
 from stagewise.lifeline import wait_for_launcher_exit
 from stagewise.tracing.emit import PREAMBLE
 from stagewise.tracing.store import TraceStore
@@ -58,8 +58,8 @@ def parse_datagram(data: bytes) -> dict[str, Any] | None:
     if not newline:
         return None
     try:
-        header = json.loads(head)
-        document = json.loads(body)
+        header = fastjson.loads(head)
+        document = fastjson.loads(body)
     except (ValueError, UnicodeDecodeError):
         return None
     if not isinstance(header, dict) or header.get("format") != "json" or not isinstance(document, dict):

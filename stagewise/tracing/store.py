@@ -8,12 +8,13 @@ the oldest go first. Readers open the file read-only and need no running dev.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 import time
 from pathlib import Path
 from typing import Any
+
+from stagewise import fastjson
 
 MAX_TRACES = 2000
 PRUNE_EVERY_S = 1.0  # the bound may be passed by a second's worth of traces, never more
@@ -64,7 +65,7 @@ class TraceStore:
             earlier, faulted = traces.get(trace_id, (None, 0))
             starts = [t for t in (earlier, start) if isinstance(t, int | float)]
             traces[trace_id] = (min(starts) if starts else None, max(faulted, fault))
-            segments.append((trace_id, doc["id"], json.dumps(doc, separators=(",", ":"))))
+            segments.append((trace_id, doc["id"], fastjson.dumps(doc).decode()))
         with self._lock:
             db = self._connection()
             with db:
@@ -96,7 +97,7 @@ class TraceStore:
             return []
         with self._lock:
             rows = self._connection().execute("SELECT doc FROM segments WHERE trace_id = ?", (trace_id,)).fetchall()
-        return [json.loads(row[0]) for row in rows]
+        return [fastjson.loads(row[0]) for row in rows]
 
     def close(self) -> None:
         with self._lock:

@@ -64,6 +64,21 @@ def test_malformed_and_oversized_datagrams_are_counted_and_dropped_and_the_daemo
     assert [d["id"] for d in daemon.store.documents(good["trace_id"])] == [good["id"]]
 
 
+def test_a_document_as_pythons_sdk_writes_it_reads_back_the_same(tmp_path) -> None:
+    """The SDK's stdlib encoder escapes non-ASCII and may write NaN; the store reads with orjson."""
+    daemon = XRayDaemon(TraceStore(tmp_path / "t.sqlite"), stage="local")
+    host, port = daemon.start().split(":")
+    doc = segment(new_trace_id(), metadata={"note": "café ☕ \U0001f600", "ratio": float("nan"), "n": 2**60})
+    raw = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    raw.sendto(PREAMBLE + json.dumps(doc).encode(), (host, int(port)))
+    wait_for(daemon, "stored", 1)
+    daemon.stop()
+    [stored] = daemon.store.documents(doc["trace_id"])
+    assert stored["metadata"]["note"] == "café ☕ \U0001f600" and stored["metadata"]["n"] == 2**60
+    assert stored["metadata"]["ratio"] is None  # JSON has no NaN: kept as null, the document is not lost
+    assert {k: v for k, v in stored.items() if k != "metadata"} == {k: v for k, v in doc.items() if k != "metadata"}
+
+
 def test_the_store_keeps_the_newest_traces_only(tmp_path) -> None:
     store = TraceStore(tmp_path / "t.sqlite", max_traces=3, prune_every_s=0)
     ids = [new_trace_id() + str(n) for n in range(5)]
