@@ -28,6 +28,7 @@ from stagewise.cloud.origins import record_origin
 from stagewise.config import Project, StageConfig
 from stagewise.errors import UserError
 from stagewise.localstage import LocalStage
+from stagewise.memory import AfterQuiet
 from stagewise.runtime import Runtime, RuntimeModel
 from stagewise.runtime.early_templates import provisional_functions, start_templates
 from stagewise.runtime.template import Template
@@ -160,13 +161,16 @@ class DevSession:
 
     def run_forever(self) -> None:
         signal.signal(signal.SIGTERM, lambda *_: self._stop.set())
+        quiet = AfterQuiet()
         try:
             self.start()
+            quiet.done()  # rendering and deploying the stacks freed more than serving will use
             while not self._stop.wait(0.5):
                 pass
         except KeyboardInterrupt:
             pass
         finally:
+            quiet.cancel()
             say("stopping…")
             self.stop()
 

@@ -74,6 +74,7 @@ class CloudFormation:
         # The provisioner's stack states as last read. Only this process's operations change them,
         # so a state read once serves every poll until an operation on that stack starts or ends.
         self._states: dict[tuple[str, str, str], StackState | None] = {}
+        self.on_operation_end: Callable[[], None] = lambda: None  # the server releases freed memory after a burst
 
     # -- dispatch ------------------------------------------------------------------------------
     def handle(self, account: str, request: Request) -> dict[str, Any]:
@@ -404,6 +405,8 @@ class CloudFormation:
                 op.events.append(acct.event(record, record.name, "AWS::CloudFormation::Stack", record.status,
                                             reason=record.reason))
                 self._settle(acct, record, op)
+            finally:
+                self.on_operation_end()
 
         op.thread = threading.Thread(target=body, name=f"cfn-{record.name}", daemon=True)
         op.thread.start()
