@@ -140,10 +140,9 @@ def serve(app: Any, port: int, *, tied: bool = False) -> None:
     signal.signal(signal.SIGINT, lambda signum, frame: stopping.set())
     if tied:  # dev's own cloud: a clean stop when dev is gone, even killed outright
         on_launcher_exit(stopping.set)
-    quiet = AfterQuiet()  # what the boot and each burst of stack operations freed goes back to the system
+    quiet = AfterQuiet()  # what a burst of stack operations (and the boot before it) freed goes back
     app.cloudformation.service.on_operation_end = quiet.done
     server.start()
-    quiet.done()
     print(f"local cloud listening on http://127.0.0.1:{port}", file=sys.stderr, flush=True)
     try:
         while not stopping.wait(1.0):  # a timed wait: the signal handlers run in this thread

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import threading
 import time
 from typing import Any
 
@@ -134,3 +135,29 @@ def test_a_delete_cut_short_by_kill_9_is_finished(cloud: LocalCloud) -> None:
         time.sleep(0.05)
     assert not any(s["StackName"] == "gone" for s in cfn.describe_stacks()["Stacks"])
     assert ssm_values(cloud, "gone") == {}
+
+
+def test_each_stack_operation_tells_the_server_when_it_ends_even_one_that_fails(tmp_path, monkeypatch) -> None:
+    """The server hands freed memory back after a burst of stack operations (stagewise/memory.py)."""
+    from stagewise.cloud.accounts import client
+    from stagewise.cloud.inprocess import in_process
+    from stagewise.cloud.server import attach_services, build_app
+
+    monkeypatch.delenv("MOTO_ACCOUNT_ID", raising=False)
+    app = build_app(tmp_path)
+    attach_services(app, "http://127.0.0.1:1")
+    ended = threading.Semaphore(0)
+    app.cloudformation.service.on_operation_end = ended.release
+    cfn = in_process(client("http://127.0.0.1:1", account_id="111111111111", region="us-east-1",
+                            service="cloudformation"), app)
+    good = {"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "ends"}}}}
+    table = {"Type": "AWS::DynamoDB::Table", "Properties": {
+        "TableName": "twice", "BillingMode": "PAY_PER_REQUEST", "KeySchema": [{"AttributeName": "k", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "k", "AttributeType": "S"}]}}
+    bad = {"Resources": {"A": table, "B": table}}  # the second create of one table name fails
+    for name, template in (("good", good), ("bad", bad)):
+        cfn.create_stack(StackName=name, TemplateBody=json.dumps(template))
+        assert ended.acquire(timeout=30), f"stack {name}: no end reported"
+    statuses = {s["StackName"]: s["StackStatus"] for s in cfn.describe_stacks()["Stacks"]}
+    assert statuses == {"good": "CREATE_COMPLETE", "bad": "ROLLBACK_COMPLETE"}
+    assert not ended.acquire(timeout=0.2)  # once per operation
