@@ -13,9 +13,11 @@ the same path in-process (no HTTP) before the server listens.
 CloudFormation's API is not moto's: its requests go to `self.cloudformation` (the
 provisioner behind CloudFormation's wire protocol, stagewise.cloud.cloudformation), unjournaled
 — what it changes, it changes through journaled S3 and service requests of its own.
-SQS long polls are run as repeated zero-wait receives with the lock released in
-between, so one waiting consumer never stalls the whole cloud; an empty receive
-changes nothing and is not journaled.
+SQS long polls are run as zero-wait receives with the lock released in between, so one
+waiting consumer never stalls the whole cloud: a poll that found nothing waits for the next
+journaled write (a message sent, published, or made visible again), or `RECHECK_S` for one that
+becomes visible with time (a delay, an expired visibility timeout). An empty receive changes
+nothing and is not journaled.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import io
 import json
 import os
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable
@@ -61,7 +64,7 @@ UNJOURNALED_HEADERS = frozenset(
         "HTTP_EXPECT",
     }
 )
-POLL_INTERVAL = 0.05
+RECHECK_S = 0.5  # a long poll's look for messages that become visible with time, not by a write
 # Snapshot after this many journal entries at least; more when snapshots get slow, so that
 # snapshotting costs at most ~0.5 ms per write (a replayed entry costs ~1-1.5 ms).
 SNAPSHOT_EVERY = 200
@@ -93,6 +96,8 @@ class DurableApp:
         self.snapshot_seq = 0
         self.next_snapshot_at = SNAPSHOT_EVERY
         self.lock = BackendLock()
+        self._writes = 0  # journaled writes so far: what a waiting long poll watches
+        self._written = threading.Condition()
         self.determinism = Determinism()
         self.determinism.install()
         sms.install()
@@ -205,6 +210,9 @@ class DurableApp:
             self.journal.append(entry)
             if self.journal.count >= self.next_snapshot_at:
                 self.snapshot()
+            with self._written:
+                self._writes += 1
+                self._written.notify_all()
         return response
 
     def _run(self, environ: dict[str, Any], *, seq: int, at: float) -> Response:
@@ -247,11 +255,17 @@ class DurableApp:
         while True:
             attempt = dict(environ, **{"wsgi.input": io.BytesIO(zero_wait_body)})
             attempt["CONTENT_LENGTH"] = str(len(zero_wait_body))
+            writes = self._writes  # read before the receive: a write after it is not missed
             with self.lock:
                 response = self._journaled(attempt, keep=_received_something)
-            if _received_something(response) or time.monotonic() >= deadline:
+            left = deadline - time.monotonic()
+            if _received_something(response) or left <= 0:
                 return response
-            time.sleep(POLL_INTERVAL)
+            self._wait_for_write(after=writes, timeout=min(left, RECHECK_S))
+
+    def _wait_for_write(self, *, after: int, timeout: float) -> None:
+        with self._written:
+            self._written.wait_for(lambda: self._writes != after, timeout=timeout)
 
     def _health(self) -> Response:
         return _json_response(

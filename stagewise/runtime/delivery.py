@@ -3,10 +3,11 @@
 Data flow: the provisioner turns each `lambda` subscription into a delivery queue subscribed to
 the topic with protocol sqs (moto would otherwise run the function through Docker inside
 Publish), so a Publish returns at once and the message waits, durably, in the local cloud.
-Per subscription a `Subscriber` thread short-polls its queue (WaitTimeSeconds=0: the cloud
-serialises requests, a long poll would hold a server thread; every ~50 ms while busy, backing
-off to `idle_interval_s`), turns each SNS envelope into Lambda's SNS event (`sns_event`) and
-invokes the function through the runtime's warm workers on an executor thread:
+Per subscription a `Subscriber` thread long-polls its queue, as Lambda's pollers do
+(WaitTimeSeconds=20: the local cloud answers as soon as a message arrives, and an idle `dev` makes
+one request per subscription every 20 s, not ten a second), turns each SNS envelope into Lambda's
+SNS event (`sns_event`) and invokes the function through the runtime's warm workers on an executor
+thread:
 
     ok                               → delete the message
     error / timeout, attempts left   → send it again with `stagewise.attempt` + 1, delayed by the
@@ -16,6 +17,7 @@ invokes the function through the runtime's warm workers on an executor thread:
                                        DeadLetterConfig target (SQS or SNS), else to a `<queue>-dlq`
                                        queue created here; then delete
     runtime stopping mid-invoke      → released (visible again at once), not counted
+    received after the runtime stopped → released too: stopping does not wait for a long poll
 
 A message is deleted only after success or after it reached a dead-letter target, so stopping
 `dev` at any moment loses nothing: the cloud is durable and the next start delivers what is left
@@ -60,8 +62,8 @@ class DeliverySettings:
     """How fast to poll and how long to wait between attempts (Lambda: ~1 min, then ~2 min)."""
 
     retry_delays_s: tuple[int, ...] = (1, 2)  # whole seconds (SQS DelaySeconds); the last one repeats
-    poll_interval_s: float = 0.05
-    idle_interval_s: float = 0.1  # the slowest poll when nothing arrives: pick-up averages ≤ 50 ms
+    wait_time_s: int = 20  # ReceiveMessage's WaitTimeSeconds: SQS's longest, what Lambda's pollers use
+    slot_wait_s: float = 0.5  # how long a poller with every invocation slot busy waits before it looks again
     error_backoff_s: float = 1.0  # after the cloud failed to answer
     max_in_flight: int = 4  # concurrent invocations per subscription
 
@@ -126,39 +128,34 @@ class Subscriber:
     def start(self) -> None:
         self._thread.start()
 
-    def join(self, timeout: float) -> None:
-        if self._thread.is_alive():
-            self._thread.join(timeout)
-
     def _poll(self) -> None:
         wait = 0.0
         while not self.delivery.stopping.wait(wait):
-            wait = self._poll_once(wait)
+            wait = self._poll_once()
 
-    def _poll_once(self, wait: float) -> float:
-        """One receive for as many messages as there are free slots; returns how long to wait next."""
-        settings = self.delivery.settings
+    def _poll_once(self) -> float:
+        """One long poll for as many messages as there are free slots; returns how long to wait next."""
         free = self._take_slots()
         if not free:
             return 0.0  # every slot busy; _take_slots already waited
         try:
             messages = self._receive(free)
         except (BotoCoreError, ClientError) as exc:
+            if self.delivery.stopping.is_set():  # the cloud stopped with dev while the poll waited
+                return 0.0
             self.delivery.log(f"sns → {self.function.name}: cannot read {self.queue_url}: {exc}")
             messages = None
         for _ in range(free - len(messages or ())):
             self._slots.release()
         if messages is None:
-            return settings.error_backoff_s
+            return self.delivery.settings.error_backoff_s
         for message in messages:
             self.delivery.submit(self._handle, Received.of(message))
-        if messages:
-            return settings.poll_interval_s
-        return min(max(wait, settings.poll_interval_s) * 1.5, settings.idle_interval_s)
+        return 0.0
 
     def _take_slots(self) -> int:
         """Free invocation slots (at most 10, SQS's batch limit): waits a little for the first."""
-        if not self._slots.acquire(timeout=self.delivery.settings.idle_interval_s):
+        if not self._slots.acquire(timeout=self.delivery.settings.slot_wait_s):
             return 0
         taken = 1
         while taken < MAX_BATCH and self._slots.acquire(blocking=False):
@@ -167,7 +164,7 @@ class Subscriber:
 
     def _receive(self, count: int) -> list[dict[str, Any]]:
         reply = self.delivery.sqs.receive_message(
-            QueueUrl=self.queue_url, MaxNumberOfMessages=count, WaitTimeSeconds=0,
+            QueueUrl=self.queue_url, MaxNumberOfMessages=count, WaitTimeSeconds=self.delivery.settings.wait_time_s,
             VisibilityTimeout=self.visibility_s, MessageAttributeNames=["All"],
             MessageSystemAttributeNames=[TRACE_ATTRIBUTE],
         )
@@ -301,10 +298,11 @@ class Delivery:
             subscriber.start()
 
     def stop(self) -> None:
-        """Stop polling; invocations still running finish (or are released once the workers stop)."""
+        """Stop polling; invocations still running finish (or are released once the workers stop).
+
+        A poller waiting in a long poll is not waited for: what that poll still receives is released
+        (`_invoke` sees the stop), and the thread ends when the poll does, or with the process."""
         self.stopping.set()
-        for subscriber in self.subscribers:
-            subscriber.join(timeout=2)
 
     def join(self) -> None:
         """Wait for the invocations in flight to be settled (call after the workers stopped)."""
@@ -366,7 +364,8 @@ def cloud_clients(env: dict[str, str], *, region: str) -> tuple[Any, Any]:
 
     from stagewise.cloud.accounts import env_client
 
-    config = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=2, read_timeout=15,
+    config = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=2,
+                    read_timeout=DeliverySettings.wait_time_s + 10,  # a long poll's answer comes after its wait
                     max_pool_connections=20)
     return env_client("sqs", env, region=region, config=config), env_client("sns", env, region=region, config=config)
 

@@ -146,6 +146,40 @@ def test_long_poll_does_not_block_the_cloud_and_empty_polls_are_not_journaled(cl
     assert cloud.status().journal_entries == 3  # create, send, the receive that got the message
 
 
+def test_a_long_poll_waits_for_a_change_not_on_a_timer(cloud: LocalCloud) -> None:
+    """An idle long poll costs the cloud almost nothing; a message sent while it waits is answered at once."""
+    import os
+    import threading
+    import time
+
+    from stagewise.testing import proc_stat
+
+    sqs = make_client(cloud, "sqs")
+    queue = sqs.create_queue(QueueName="idle")["QueueUrl"]
+    sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=0)  # models loaded, connection open
+    pid = cloud.status().pid
+
+    def cpu_s() -> float:
+        fields = proc_stat(pid)
+        assert fields is not None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    before = cpu_s()
+    assert sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=4).get("Messages") is None
+    idle_cpu = cpu_s() - before
+    assert idle_cpu < 0.03, f"the cloud spent {idle_cpu:.3f} s of CPU on a 4 s poll that found nothing"
+
+    answered: list[float] = []
+    poller = threading.Thread(target=lambda: (
+        make_client(cloud, "sqs").receive_message(QueueUrl=queue, WaitTimeSeconds=5), answered.append(time.monotonic())))
+    poller.start()
+    time.sleep(0.5)
+    sent = time.monotonic()
+    sqs.send_message(QueueUrl=queue, MessageBody="now")
+    poller.join(10)
+    assert answered and answered[0] - sent < 0.2
+
+
 def test_ensure_running_starts_only_once(tmp_path) -> None:
     from tests.helpers import free_port
 

@@ -203,6 +203,20 @@ def test_delivered_once_with_the_sns_event_then_deleted(app: App) -> None:
     assert any("attempt 1/3 ok" in line for line in app.logs)
 
 
+def test_an_idle_subscription_long_polls_and_a_message_is_picked_up_at_once(app: App) -> None:
+    """As Lambda's pollers: one long poll at a time, not a short poll ten times a second."""
+    runtime = app.start()
+    assert runtime.delivery is not None
+    receives: list[float] = []
+    runtime.delivery.sqs.meta.events.register("before-call.sqs.ReceiveMessage",
+                                              lambda **_: receives.append(time.monotonic()))
+    time.sleep(3)
+    assert len(receives) <= 1, f"{len(receives)} receives in 3 s of idling"
+    sent = time.time()
+    app.publish("now")
+    assert app.wait_calls(1)[0]["at"] - sent < 1.5  # moto's own long poll looks once a second
+
+
 def test_failure_is_retried_twice_with_delays_then_dead_lettered(app: App) -> None:
     app.start(delays=(1, 1))
     app.publish("fail")
