@@ -175,6 +175,14 @@ def _throughput(dev: DevProcess, creds: Credentials, note_id: str, clients: int 
             "workers_under_load": by_role["workers"]}
 
 
+def _idle_cpu(dev: DevProcess, seconds: float = 10, settle: float = 3) -> dict[str, float]:
+    """The whole tree's CPU while nothing is asked of it (after the releases a start schedules)."""
+    time.sleep(settle)
+    began, used = time.monotonic(), dev.cpu_s()
+    time.sleep(seconds)
+    return {"idle_cpu_pct": round((dev.cpu_s() - used) / (time.monotonic() - began) * 100, 2)}
+
+
 def _warm_billing_path(dev: DevProcess, creds: Credentials, limit: float = 20) -> None:
     """One purchase: starts the local Stripe (on its first connection) and, through SNS, notify-job."""
     from bench.billing_bench import _wait_for_sms
@@ -217,7 +225,8 @@ def serving() -> dict[str, float]:
             if Client(dev.port).call("GET", "/openapi.json")[0] != 200:  # asks every API function: all warm
                 raise RuntimeError("GET /openapi.json did not answer 200")
             _warm_billing_path(dev, creds)  # the local Stripe and notify-job too, as the memory target says
-            figures = _latency(dev.port, creds, note["noteId"])
+            figures = _idle_cpu(dev)
+            figures.update(_latency(dev.port, creds, note["noteId"]))
             figures.update(_under_load(dev.port, creds, note["noteId"]))
             figures.update(_throughput(dev, creds, note["noteId"]))
             figures.update(_reload(dev, root, creds))

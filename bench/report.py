@@ -21,6 +21,8 @@ ROWS: list[tuple[str, str, str, str | None]] = [
     ("throughput_p99_ms_8", "8 concurrent keep-alive clients for 10 s: p99", "ms", None),
     ("throughput_errors", "8 concurrent clients: non-200 answers", "", "0"),
     ("rss_under_load_mb", "RSS of the whole `dev` tree under that load", "MB", None),
+    ("idle_cpu_pct", "CPU of the whole `dev` tree at rest for 10 s, every function warm (session 11: 5.35 % "
+     "while SNS delivery short-polled)", "% of a core", None),
     ("hot_reload_ms", "hot reload: file saved → new code answering", "ms", "≤ 1000"),
     ("iam_check_p50_us", "AWS_IAM check of a signed request (SigV4 + identity + policies), in-process, p50", "µs",
      "≤ 500"),

@@ -178,6 +178,11 @@ class DevProcess:
         """Proportional set size summed over the tree: pages forked workers share count once."""
         return _summed_mb(self.pids(), "smaps_rollup", "Pss:")
 
+    def cpu_s(self) -> float:
+        """User and system CPU the tree's processes have used so far (those still running)."""
+        ticks = sum(int(fields[11]) + int(fields[12]) for pid in self.pids() if (fields := proc_stat(pid)))
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def pss_by_role_mb(self) -> dict[str, float]:
         """The tree's PSS by what each process is (`process_role`), and `workers` the count of workers."""
         roles: dict[str, list[int]] = {}

@@ -152,3 +152,28 @@ def test_a_dev_process_that_will_not_stop_is_killed_with_what_it_started_in_othe
     while Path(f"/proc/{child}").exists() and "Z" not in Path(f"/proc/{child}/stat").read_text().split()[2]:
         assert time.monotonic() < deadline, "the child in its own session outlived the forced stop"
         time.sleep(0.02)
+
+
+def test_a_dev_trees_cpu_counts_its_children_too() -> None:
+    """`DevProcess.cpu_s` (make bench's idle-CPU row) sums the whole tree, not just dev itself."""
+    import subprocess
+    import sys
+    import time
+
+    from stagewise.testing import DevProcess
+
+    spin = "import time\nend = time.process_time() + 0.6\nwhile time.process_time() < end: pass\ntime.sleep(30)"
+    parent = subprocess.Popen([sys.executable, "-c", f"import subprocess, sys, time\n"
+                               f"subprocess.Popen([sys.executable, '-c', {spin!r}])\ntime.sleep(30)"])
+    tree = DevProcess(port=1, cloud_port=2)
+    tree.proc = parent
+    try:
+        deadline = time.monotonic() + 20
+        while tree.cpu_s() < 0.6 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(tree.pids()) == 2 and tree.cpu_s() >= 0.6  # the child's spin, counted through the parent
+    finally:
+        for pid in tree.pids()[1:]:
+            os.kill(pid, 9)
+        parent.kill()
+        parent.wait()
