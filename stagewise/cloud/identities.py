@@ -90,9 +90,9 @@ class IdentityKeys:
 
     def __init__(self, key: bytes) -> None:
         self._key = key
-        # A signed request is checked twice (dev's AWS_IAM, then the cloud's guard on the function's own
-        # calls), each time with a key and token that stay the same for an hour: what they prove is
-        # kept, the expiry is still checked on every call. Refused credentials are never kept.
+        # dev's AWS_IAM check resolves the caller's key and token on every request (the cloud's guard,
+        # every call made with them), and they stay the same for their hour: what they prove is kept,
+        # the expiry is still checked on every call. Refused credentials are never kept.
         self._verified = functools.lru_cache(maxsize=1024)(self._verify)
 
     def _mac(self, purpose: str, text: str) -> str:
