@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import threading
 import time
 from typing import Any
 
@@ -137,27 +136,44 @@ def test_a_delete_cut_short_by_kill_9_is_finished(cloud: LocalCloud) -> None:
     assert ssm_values(cloud, "gone") == {}
 
 
-def test_each_stack_operation_tells_the_server_when_it_ends_even_one_that_fails(tmp_path, monkeypatch) -> None:
-    """The server hands freed memory back after a burst of stack operations (stagewise/memory.py)."""
-    from stagewise.cloud.accounts import client
-    from stagewise.cloud.inprocess import in_process
-    from stagewise.cloud.server import attach_services, build_app
+OPERATIONS_END = """
+import json, os, sys, threading
+from pathlib import Path
+from stagewise.cloud.accounts import client
+from stagewise.cloud.inprocess import in_process
+from stagewise.cloud.server import attach_services, build_app
 
-    monkeypatch.delenv("MOTO_ACCOUNT_ID", raising=False)
-    app = build_app(tmp_path)
-    attach_services(app, "http://127.0.0.1:1")
-    ended = threading.Semaphore(0)
-    app.cloudformation.service.on_operation_end = ended.release
-    cfn = in_process(client("http://127.0.0.1:1", account_id="111111111111", region="us-east-1",
-                            service="cloudformation"), app)
-    good = {"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "ends"}}}}
-    table = {"Type": "AWS::DynamoDB::Table", "Properties": {
-        "TableName": "twice", "BillingMode": "PAY_PER_REQUEST", "KeySchema": [{"AttributeName": "k", "KeyType": "HASH"}],
-        "AttributeDefinitions": [{"AttributeName": "k", "AttributeType": "S"}]}}
-    bad = {"Resources": {"A": table, "B": table}}  # the second create of one table name fails
-    for name, template in (("good", good), ("bad", bad)):
-        cfn.create_stack(StackName=name, TemplateBody=json.dumps(template))
-        assert ended.acquire(timeout=30), f"stack {name}: no end reported"
-    statuses = {s["StackName"]: s["StackStatus"] for s in cfn.describe_stacks()["Stacks"]}
-    assert statuses == {"good": "CREATE_COMPLETE", "bad": "ROLLBACK_COMPLETE"}
-    assert not ended.acquire(timeout=0.2)  # once per operation
+os.environ.pop("MOTO_ACCOUNT_ID", None)
+app = build_app(Path(sys.argv[1]))
+attach_services(app, "http://127.0.0.1:1")
+ended = threading.Semaphore(0)
+app.cloudformation.service.on_operation_end = ended.release
+cfn = in_process(client("http://127.0.0.1:1", account_id="111111111111", region="us-east-1",
+                        service="cloudformation"), app)
+good = {"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "ends"}}}}
+table = {"Type": "AWS::DynamoDB::Table", "Properties": {
+    "TableName": "twice", "BillingMode": "PAY_PER_REQUEST", "KeySchema": [{"AttributeName": "k", "KeyType": "HASH"}],
+    "AttributeDefinitions": [{"AttributeName": "k", "AttributeType": "S"}]}}
+bad = {"Resources": {"A": table, "B": table}}  # the second create of one table name fails
+reported = []
+for name, template in (("good", good), ("bad", bad)):
+    cfn.create_stack(StackName=name, TemplateBody=json.dumps(template))
+    reported.append(ended.acquire(timeout=30))
+reported.append(ended.acquire(timeout=0.2))  # a second report for one operation
+statuses = {s["StackName"]: s["StackStatus"] for s in cfn.describe_stacks()["Stacks"]}
+print(json.dumps({"reported": reported, "statuses": statuses}))
+"""
+
+
+def test_each_stack_operation_tells_the_server_when_it_ends_even_one_that_fails(tmp_path) -> None:
+    """The server hands freed memory back after a burst of stack operations (stagewise/memory.py).
+    In a process of its own: building the cloud's app patches moto for the whole process."""
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-c", OPERATIONS_END, str(tmp_path)], capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr[-3000:]
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result["statuses"] == {"good": "CREATE_COMPLETE", "bad": "ROLLBACK_COMPLETE"}
+    assert result["reported"] == [True, True, False]  # each operation's end, once
