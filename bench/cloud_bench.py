@@ -45,12 +45,12 @@ def run(calls: int = 1000, rounds: int = 5) -> dict[str, float]:
 
 
 def _process_cpu_s(pid: int) -> float:
-    from stagewise.testing import proc_stat
+    from stagewise.testing import process_cpu_s
 
-    fields = proc_stat(pid)
-    if fields is None:
+    used = process_cpu_s(pid)
+    if used is None:
         raise RuntimeError(f"process {pid} is gone")
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
 
 
 def over_http(calls: int = 3000, clients: tuple[int, ...] = (1, 4)) -> dict[str, float]:

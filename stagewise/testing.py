@@ -180,8 +180,7 @@ class DevProcess:
 
     def cpu_s(self) -> float:
         """User and system CPU the tree's processes have used so far (those still running)."""
-        ticks = sum(int(fields[11]) + int(fields[12]) for pid in self.pids() if (fields := proc_stat(pid)))
-        return ticks / os.sysconf("SC_CLK_TCK")
+        return sum(used for pid in self.pids() if (used := process_cpu_s(pid)) is not None)
 
     def pss_by_role_mb(self) -> dict[str, float]:
         """The tree's PSS by what each process is (`process_role`), and `workers` the count of workers."""
@@ -205,6 +204,12 @@ def proc_stat(pid: int) -> list[str] | None:
     except (OSError, IndexError):
         return None
     return fields if len(fields) > 19 else None
+
+
+def process_cpu_s(pid: int) -> float | None:
+    """User and system CPU seconds a process has used so far; None once it is gone."""
+    fields = proc_stat(pid)
+    return None if fields is None else (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _started(pid: int) -> str | None:

@@ -148,11 +148,10 @@ def test_long_poll_does_not_block_the_cloud_and_empty_polls_are_not_journaled(cl
 
 def test_a_long_poll_waits_for_a_change_not_on_a_timer(cloud: LocalCloud) -> None:
     """An idle long poll costs the cloud almost nothing; a message sent while it waits is answered at once."""
-    import os
     import threading
     import time
 
-    from stagewise.testing import proc_stat
+    from stagewise.testing import process_cpu_s
 
     sqs = make_client(cloud, "sqs")
     queue = sqs.create_queue(QueueName="idle")["QueueUrl"]
@@ -160,9 +159,9 @@ def test_a_long_poll_waits_for_a_change_not_on_a_timer(cloud: LocalCloud) -> Non
     pid = cloud.status().pid
 
     def cpu_s() -> float:
-        fields = proc_stat(pid)
-        assert fields is not None
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        used = process_cpu_s(pid)
+        assert used is not None
+        return used
 
     before = cpu_s()
     assert sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=4).get("Messages") is None
